@@ -1,0 +1,151 @@
+"""Entry point: run the command tree, and map every failure to a message and an exit code.
+
+This is the only place that turns exceptions into exit codes (contract section 5).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from vcctl import errors
+
+# Global options accepted anywhere before `--`, like gh's persistent flags: value-taking ones map
+# to True. They are moved in front of the subcommand, where the root callback parses them.
+GLOBAL_OPTIONS: dict[str, bool] = {
+    "--profile": True,
+    "--base-url": True,
+    "--locale": True,
+    "--timeout": True,
+    "--max-attempts": True,
+    "--ca-bundle": True,
+    "--debug": False,
+    "--insecure-http": False,
+}
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move global options (and their values) found after the subcommand to the front."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest.extend(args[index:])
+            break
+        name = token.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            hoisted.append(token)
+            if GLOBAL_OPTIONS[name] and "=" not in token and index + 1 < len(args):
+                hoisted.append(args[index + 1])
+                index += 1
+        else:
+            rest.append(token)
+        index += 1
+    return hoisted + rest
+
+
+def _before_dashdash(args: Sequence[str]) -> Sequence[str]:
+    return args[: args.index("--")] if "--" in args else args
+
+
+class Reporter:
+    """Writes errors to stderr: one `vcctl: error:` line (and a hint), or one JSON line."""
+
+    def __init__(self, *, json_errors: bool, debug: bool) -> None:
+        self.json_errors = json_errors
+        self.debug = debug
+
+    def error(self, exc: errors.VcctlError) -> int:
+        from vcctl.output import print_error
+
+        print_error(exc, json_mode=self.json_errors)
+        return exc.exit_code
+
+
+def run(args: list[str], reporter: Reporter) -> int:
+    import typer
+    from typer.main import get_command
+
+    from vcctl.app import app
+
+    command = get_command(app)
+    try:
+        result = command.main(args=args, prog_name="vcctl", standalone_mode=False)
+        sys.stdout.flush()
+    except errors.VcctlError as exc:
+        return reporter.error(exc)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return reporter.error(errors.Interrupted("aborted"))
+    except typer.TyperException as exc:
+        return _usage_error(exc, reporter)
+    except KeyboardInterrupt:
+        return reporter.error(errors.Interrupted("interrupted"))
+    return result if isinstance(result, int) else 0
+
+
+def _usage_error(exc: typer.TyperException, reporter: Reporter) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        # `vcctl` or `vcctl rooms` alone: the help is what was asked for.
+        sys.stdout.write(ctx.get_help() + "\n")
+        return 0
+    hint = None
+    if ctx is not None:
+        hint = f"see '{ctx.command_path} --help'"
+    code = exc.exit_code if exc.exit_code else errors.EXIT_USAGE
+    error = errors.UsageError(exc.format_message(), hint=hint)
+    error.exit_code = code
+    return reporter.error(error)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    visible = _before_dashdash(args)
+    debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
+    reporter = Reporter(json_errors="--json" in visible, debug=debug)
+    try:
+        code = run(args, reporter)
+    except BrokenPipeError:
+        code = _broken_pipe()
+    except KeyboardInterrupt:
+        code = reporter.error(errors.Interrupted("interrupted"))
+    except Exception as exc:  # the last line of defence: a bug, reported as one
+        code = _internal_error(exc, reporter)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _broken_pipe()
+    except (OSError, ValueError):
+        pass
+    sys.exit(code)
+
+
+def _broken_pipe() -> int:
+    # The reader went away (`vcctl ... | head -c1`): stop quietly. Point stdout at /dev/null so
+    # the interpreter's final flush does not raise again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _internal_error(exc: BaseException, reporter: Reporter) -> int:
+    if reporter.debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    error = errors.VcctlError(
+        f"internal error (a bug in vcctl): {type(exc).__name__}: {exc}",
+        hint="please report it; run with --debug to see the traceback",
+    )
+    return reporter.error(error)
+

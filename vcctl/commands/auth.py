@@ -1,0 +1,348 @@
+"""`vcctl auth login|status|list|logout|switch`: profiles in the config file.
+
+The global --profile, --base-url and --locale choose what `login` writes and `logout` removes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from vcctl.commands.common import JsonOption
+
+if TYPE_CHECKING:
+    from vcctl.app import AppState
+    from vcctl.config import ConfigFile
+    from vcctl.settings import Settings
+
+app = typer.Typer(
+    help="Log in, inspect and switch profiles (credentials in the config file).",
+    no_args_is_help=True,
+)
+
+# A room id the API cannot have (ids are 6 alphanumerics): a GET of it tells 401 from 404
+# without creating or changing anything.
+PROBE_ROOM_ID = "vcctl-credentials-check"
+
+
+def _message(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _load_config() -> ConfigFile:
+    from vcctl import config
+
+    loaded = config.load(config.config_path(os.environ))
+    for warning in loaded.warnings:
+        _message(f"vcctl: warning: {warning}")
+    return loaded
+
+
+def _profile_name(app_state: AppState, loaded: ConfigFile) -> str:
+    from vcctl.settings import DEFAULT_PROFILE, _parse_profile_name
+
+    if app_state.flags.profile:
+        return _parse_profile_name(app_state.flags.profile, "--profile")
+    if os.environ.get("VCCTL_PROFILE"):
+        return _parse_profile_name(os.environ["VCCTL_PROFILE"], "VCCTL_PROFILE")
+    return loaded.active_profile or DEFAULT_PROFILE
+
+
+def _read_secrets() -> tuple[str, str]:
+    """Hidden prompts on a terminal; otherwise the first two lines of stdin. Never arguments."""
+    from vcctl.errors import UsageError
+    from vcctl.settings import SECRET_PATTERN
+
+    if sys.stdin.isatty():
+        import getpass
+
+        api_key = getpass.getpass("API key: ", stream=sys.stderr).strip()
+        api_token = getpass.getpass("API token: ", stream=sys.stderr).strip()
+    else:
+        api_key = sys.stdin.readline().strip()
+        api_token = sys.stdin.readline().strip()
+    for label, value in (("API key", api_key), ("API token", api_token)):
+        if not value:
+            raise UsageError(
+                f"no {label} given",
+                hint="on a terminal vcctl asks for them; otherwise send the key on the first "
+                "line of standard input and the token on the second",
+            )
+        if not SECRET_PATTERN.match(value):
+            raise UsageError(f"the {label} contains spaces or control characters")
+    return api_key, api_token
+
+
+def _check_credentials(
+    base_url: str, locale: str, api_key: str, api_token: str, settings: Settings
+) -> tuple[bool | None, str]:
+    """(True, ...) accepted, (False, ...) rejected, (None, why) when it could not be told."""
+    from vcctl.api import Api
+    from vcctl.client import Client
+    from vcctl.errors import NotFoundError, UnauthorizedError, VcctlError
+
+    client = Client(
+        base_url=base_url,
+        api_key=api_key,
+        api_token=api_token,
+        timeout=min(settings.timeout.value, 10.0),
+        max_attempts=2,
+        ca_bundle=settings.ca_bundle,
+        debug=_debug_line if settings.debug.value else None,
+    )
+    try:
+        Api(client, locale).get_room(PROBE_ROOM_ID)
+    except NotFoundError:
+        return True, "the API accepts these credentials"
+    except UnauthorizedError as exc:
+        return False, f"the API rejects these credentials ({exc.message})"
+    except VcctlError as exc:
+        return None, f"could not check the credentials: {exc.message}"
+    finally:
+        client.close()
+    return True, "the API accepts these credentials"
+
+
+def _debug_line(line: str) -> None:
+    sys.stderr.write(f"[debug] {line}\n")
+
+
+@app.command("login")
+def login(
+    ctx: typer.Context,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Save only if the API accepts the credentials."),
+    ] = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Do not ask the API about the credentials.")
+    ] = False,
+) -> None:
+    """Save an API key and token in a profile (hidden prompts; or two lines on stdin).
+
+    Use the global --profile NAME, --base-url URL and --locale xx to choose the profile and
+    store its base URL and locale. The first profile saved becomes the active one.
+    """
+    from vcctl import config
+    from vcctl.app import state
+    from vcctl.errors import EXIT_UNAUTHORIZED, UsageError
+    from vcctl.settings import (
+        _parse_base_url,
+        _parse_locale,
+        check_base_url,
+        resolve,
+    )
+
+    app_state = state(ctx)
+    loaded = _load_config()  # before any prompt: a broken file stops here, untouched
+    name = _profile_name(app_state, loaded)
+    flags = app_state.flags
+    if verify and no_check:
+        raise UsageError("--verify and --no-check contradict each other")
+    base_url = _parse_base_url(flags.base_url, "--base-url") if flags.base_url else None
+    locale = _parse_locale(flags.locale, "--locale") if flags.locale is not None else None
+    api_key, api_token = _read_secrets()
+
+    profile: dict[str, Any] = dict(loaded.profiles.get(name, {}))
+    profile.update(api_key=api_key, api_token=api_token)
+    if base_url is not None:
+        profile["base_url"] = base_url
+    if locale is not None:
+        profile["locale"] = locale
+
+    settings = resolve(flags, os.environ)
+    effective_url = base_url or profile.get("base_url") or settings.base_url.value
+    effective_locale = locale if locale is not None else profile.get("locale", "fr")
+    check_base_url(effective_url, insecure_http=settings.insecure_http)
+
+    verdict: bool | None = None
+    detail = ""
+    if not no_check:
+        verdict, detail = _check_credentials(
+            effective_url, effective_locale, api_key, api_token, settings
+        )
+        if verify and verdict is not True:
+            _message(f"vcctl: {detail}; profile {name!r} not saved")
+            raise typer.Exit(EXIT_UNAUTHORIZED if verdict is False else 9)
+
+    profiles = loaded.data.setdefault("profiles", {})
+    first = not profiles
+    profiles[name] = profile
+    if first or not loaded.active_profile:
+        loaded.data["active_profile"] = name
+    config.save(loaded)
+    active = " (active)" if loaded.data.get("active_profile") == name else ""
+    _message(f"vcctl: saved profile {name!r}{active} to {loaded.path}")
+    if detail:
+        _message(f"vcctl: {detail}")
+    if loaded.data.get("active_profile") != name:
+        _message(f"vcctl: run 'vcctl auth switch {name}' to make it the active profile")
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Do not ask the API about the credentials.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Show the settings in use, where each came from, and whether the API accepts them."""
+    from vcctl import output
+    from vcctl.app import state
+    from vcctl.errors import EXIT_NETWORK, EXIT_UNAUTHORIZED, CredentialsError
+
+    settings = state(ctx).settings()
+    report = settings.as_public_dict()
+    report["profile"]["in_config_file"] = settings.profile_in_file
+    verdict: bool | None = None
+    problem: CredentialsError | None = None
+    try:
+        api_key, api_token = settings.credentials()
+    except CredentialsError as exc:
+        problem = exc
+        report["api"] = {"accepted": None, "detail": exc.message}
+    else:
+        if no_check:
+            report["api"] = {"accepted": None, "detail": "not checked (--no-check)"}
+        else:
+            verdict, detail = _check_credentials(
+                settings.base_url.value, settings.locale.value, api_key, api_token, settings
+            )
+            report["api"] = {"accepted": verdict, "detail": detail}
+
+    if json_out:
+        output.print_json(report)
+    else:
+        _show_status(report)
+    if problem is not None:
+        raise problem
+    if verdict is False:
+        raise typer.Exit(EXIT_UNAUTHORIZED)
+    if verdict is None and not no_check:
+        raise typer.Exit(EXIT_NETWORK)
+
+
+def _show_status(report: dict[str, Any]) -> None:
+    from vcctl import output
+    from vcctl.settings import describe_source
+
+    rows = [["SETTING", "VALUE", "FROM"]]
+    for key in ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts"):
+        entry = report[key]
+        value = entry["value"]
+        rows.append([key, "(not set)" if value is None else str(value),
+                     describe_source(entry["source"])])
+    lines = [f"config file: {report['config_file']}"]
+    if not report["profile"]["in_config_file"]:
+        lines.append(f"profile {report['profile']['value']!r} is not in the config file")
+    api = report["api"]
+    state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
+    lines.append(f"credentials: {state_word} ({api['detail']})")
+    if output.use_rich():
+        from rich.table import Table
+
+        table = Table(header_style="bold")
+        for title in rows[0]:
+            table.add_column(title)
+        for row in rows[1:]:
+            table.add_row(*row)
+        console = output.rich_console()
+        console.print(table)
+        for line in lines:
+            console.print(line, markup=False)
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    text = "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
+    output.write_stdout(text + "".join(line + "\n" for line in lines))
+
+
+@app.command("list")
+def list_profiles(json_out: JsonOption = False) -> None:
+    """List the profiles of the config file (secrets masked)."""
+    from vcctl import output
+    from vcctl.settings import mask
+
+    loaded = _load_config()
+    active = loaded.active_profile
+    entries = [
+        {
+            "name": name,
+            "active": name == active,
+            "base_url": profile.get("base_url"),
+            "locale": profile.get("locale"),
+            "api_key": mask(profile.get("api_key")),
+            "api_token": mask(profile.get("api_token")),
+        }
+        for name, profile in loaded.profiles.items()
+    ]
+    if json_out:
+        output.print_json(entries)
+        return
+    if not entries:
+        _message(f"vcctl: no profiles in {loaded.path}; run 'vcctl auth login'")
+        return
+    rows = [["", "PROFILE", "BASE URL", "LOCALE", "API KEY"]]
+    for entry in entries:
+        rows.append([
+            "*" if entry["active"] else "",
+            str(entry["name"]),
+            str(entry["base_url"] or "(default)"),
+            "(default)" if entry["locale"] is None else str(entry["locale"]),
+            str(entry["api_key"] or "(none)"),
+        ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    output.write_stdout("".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    ))
+
+
+def _require_profile(loaded: ConfigFile, name: str) -> None:
+    from vcctl.errors import CredentialsError
+
+    if name not in loaded.profiles:
+        known = ", ".join(sorted(loaded.profiles)) or "none"
+        raise CredentialsError(
+            f"unknown profile {name!r} in {loaded.path} (profiles: {known})",
+            hint="run 'vcctl auth login --profile NAME' to create it",
+        )
+
+
+@app.command("logout")
+def logout(ctx: typer.Context) -> None:
+    """Remove the API key and token of the active profile (or of --profile NAME)."""
+    from vcctl import config
+    from vcctl.app import state
+
+    loaded = _load_config()
+    name = _profile_name(state(ctx), loaded)
+    _require_profile(loaded, name)
+    profile = loaded.profiles[name]
+    removed = [key for key in ("api_key", "api_token") if profile.pop(key, None) is not None]
+    if not removed:
+        _message(f"vcctl: profile {name!r} holds no credentials; nothing to remove")
+        return
+    config.save(loaded)
+    _message(f"vcctl: removed the API key and token of profile {name!r} from {loaded.path}")
+
+
+@app.command("switch")
+def switch(name: Annotated[str, typer.Argument(help="The profile to make active.")]) -> None:
+    """Make another profile of the config file the active one."""
+    from vcctl import config
+
+    loaded = _load_config()
+    _require_profile(loaded, name)
+    loaded.data["active_profile"] = name
+    config.save(loaded)
+    _message(f"vcctl: active profile is now {name!r}")

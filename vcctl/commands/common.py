@@ -1,0 +1,103 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from vcctl.errors import UsageError
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON as received (JSON Lines for several).")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ColorOption = Annotated[
+    str | None, typer.Option("--color", help="Colour as '#RRGGBB'.", metavar="'#RRGGBB'")
+]
+LanguageOption = Annotated[
+    str | None, typer.Option("--language", help="Two-letter language code, such as 'fr'.")
+]
+VideoAudioOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--video-and-audio/--no-video-and-audio", help="Whether video and audio are on."
+    ),
+]
+FromFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from-file",
+        help="Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin.",
+        metavar="FILE",
+    ),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight with --from-file.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
+]
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Ask on a terminal; off a terminal refuse unless --yes. Raises UsageError (exit 2)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to delete without confirmation: standard input is not a terminal",
+            hint="pass --yes to delete without asking",
+        )
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("not confirmed; nothing was deleted")
+
+
+def run_many(
+    items: Sequence[str],
+    action: Callable[[str], Any],
+    *,
+    json_mode: bool,
+    render: Callable[[str, Any], None],
+) -> None:
+    """Apply `action` to each id in order; one id behaves like a single command.
+
+    Several ids print JSON Lines with --json; each failure is reported on its own line and the
+    others go on. Exit 10 when some failed, the failure's own code when all did (contract §5).
+    """
+    from vcctl import output
+    from vcctl.errors import PartialFailure, VcctlError
+
+    if len(items) == 1:
+        result = action(items[0])
+        if json_mode:
+            if result is not None:
+                output.print_json(result)
+        else:
+            render(items[0], result)
+        return
+    failures: list[VcctlError] = []
+    for item in items:
+        try:
+            result = action(item)
+        except (UsageError, PartialFailure):
+            raise
+        except VcctlError as exc:
+            output.print_error(exc, json_mode=json_mode, subject=item)
+            failures.append(exc)
+            continue
+        if json_mode:
+            if result is not None:
+                output.print_json_line(result)
+        else:
+            render(item, result)
+    if failures:
+        if len(failures) == len(items):
+            raise typer.Exit(failures[-1].exit_code)
+        raise typer.Exit(PartialFailure.exit_code)

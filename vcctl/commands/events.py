@@ -1,0 +1,69 @@
+"""`vcctl events ...`: send events into a live meeting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vcctl.commands.common import JsonOption
+
+app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
+
+RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.")]
+ParticipantOption = Annotated[
+    str | None, typer.Option("--participant", help="Id of the participant.")
+]
+
+
+def _send(
+    ctx: typer.Context, event: str, room: str, participant: str | None, json_out: bool
+) -> None:
+    from vcctl import output, validate
+    from vcctl.api import PARTICIPANT_EVENTS
+    from vcctl.app import state
+    from vcctl.errors import UsageError
+
+    validate.identifier(room, "--room")
+    if event in PARTICIPANT_EVENTS:
+        if participant is None:
+            raise UsageError(f"{event} needs --participant PARTICIPANT_ID")
+        validate.identifier(participant, "--participant")
+    answer = state(ctx).api().send_event(event, room, participant)
+    if json_out:
+        if answer is not None:
+            output.print_json(answer)
+        return
+    target = f"participant {participant} in room {room}" if participant else f"room {room}"
+    output.show_message(f"sent {event} to {target}")
+
+
+@app.command("activate-video-and-audio")
+def activate(
+    ctx: typer.Context,
+    room: RoomOption,
+    participant: ParticipantOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Turn a participant's video and audio on."""
+    _send(ctx, "activate-video-and-audio", room, participant, json_out)
+
+
+@app.command("deactivate-video-and-audio")
+def deactivate(
+    ctx: typer.Context,
+    room: RoomOption,
+    participant: ParticipantOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Turn a participant's video and audio off (sent as the API's desactivate-video-and-audio)."""
+    _send(ctx, "desactivate-video-and-audio", room, participant, json_out)
+
+
+app.command("desactivate-video-and-audio", hidden=True)(deactivate)
+
+
+@app.command("mute-all")
+def mute_all(ctx: typer.Context, room: RoomOption, json_out: JsonOption = False) -> None:
+    """Mute every participant of a room."""
+    _send(ctx, "mute-all", room, None, json_out)

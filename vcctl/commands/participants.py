@@ -1,0 +1,180 @@
+"""`vcctl participants ...`: create, get, list, update and delete participants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vcctl.commands.common import (
+    ConcurrencyOption,
+    DryRunOption,
+    FromFileOption,
+    JsonOption,
+    LanguageOption,
+    QuietOption,
+    VideoAudioOption,
+    YesOption,
+    confirm,
+    run_many,
+)
+from vcctl.errors import UsageError
+
+app = typer.Typer(help="Create, inspect, change and delete participants.", no_args_is_help=True)
+
+ParticipantIds = Annotated[
+    list[str], typer.Argument(help="One or more participant ids.", metavar="PARTICIPANT_ID...")
+]
+RoomOption = Annotated[str | None, typer.Option("--room", help="Id of the room.")]
+UsernameOption = Annotated[
+    str | None, typer.Option("--username", help="Name shown in the meeting.")
+]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    room: RoomOption = None,
+    username: UsernameOption = None,
+    language: LanguageOption = None,
+    video_and_audio: VideoAudioOption = None,
+    from_file: FromFileOption = None,
+    concurrency: ConcurrencyOption = 8,
+    dry_run: DryRunOption = False,
+    quiet: QuietOption = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Add a participant to a room (or one per row with --from-file)."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    if from_file is not None:
+        if username is not None:
+            raise UsageError("--from-file takes usernames from the file: drop --username")
+        defaults = validate.participant_fields(
+            room_id=room, username=None, language_value=language,
+            video_and_audio_on=video_and_audio,
+        )
+        from vcctl.batch import create_from_file
+
+        create_from_file(
+            state(ctx), "participants", from_file, defaults=defaults,
+            concurrency=concurrency, dry_run=dry_run, json_mode=json_out, quiet=quiet,
+        )
+        return
+    if dry_run:
+        raise UsageError("--dry-run goes with --from-file")
+    if room is None:
+        raise UsageError("missing option --room")
+    if username is None:
+        raise UsageError("missing option --username")
+    fields = validate.participant_fields(
+        room_id=room, username=username, language_value=language,
+        video_and_audio_on=video_and_audio,
+    )
+    participant = state(ctx).api().create_participant(fields)
+    if quiet:
+        pid = participant.get("id", "") if isinstance(participant, dict) else ""
+        output.write_stdout(f"{pid}\n")
+    elif json_out:
+        output.print_json(participant)
+    else:
+        output.show_participant(participant)
+
+
+@app.command("get")
+def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOption = False) -> None:
+    """Show participants."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    for participant_id in participant_ids:
+        validate.identifier(participant_id, "PARTICIPANT_ID")
+    api = state(ctx).api()
+
+    def render(_: str, participant: Any) -> None:
+        output.show_participant(participant)
+
+    run_many(participant_ids, api.get_participant, json_mode=json_out, render=render)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    room: Annotated[str, typer.Option("--room", help="Id of the room.")],
+    json_out: JsonOption = False,
+) -> None:
+    """List a room's participants (from the room's GET: the API has no list call)."""
+    from vcctl import output, validate
+    from vcctl.app import state
+    from vcctl.errors import InvalidResponseError
+
+    validate.identifier(room, "--room")
+    data = state(ctx).api().get_room(room)
+    participants = data.get("participants") if isinstance(data, dict) else None
+    if not isinstance(participants, list):
+        raise InvalidResponseError("the room's answer has no participants list")
+    if json_out:
+        output.print_json(participants)
+    else:
+        output.show_participants(participants)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    participant_id: Annotated[str, typer.Argument(help="The participant to change.")],
+    room: Annotated[str | None, typer.Option("--room", help="Move to this room.")] = None,
+    username: UsernameOption = None,
+    language: LanguageOption = None,
+    video_and_audio: VideoAudioOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Change a participant (only the fields given are sent)."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    validate.identifier(participant_id, "PARTICIPANT_ID")
+    fields = validate.participant_fields(
+        room_id=room, username=username, language_value=language,
+        video_and_audio_on=video_and_audio,
+    )
+    if not fields:
+        raise UsageError(
+            "nothing to update: give --room, --username, --language or --[no-]video-and-audio"
+        )
+    participant = state(ctx).api().update_participant(participant_id, fields)
+    if json_out:
+        output.print_json(participant)
+    else:
+        output.show_participant(participant)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    participant_ids: ParticipantIds,
+    yes: YesOption = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Delete participants. Asks first unless --yes."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    for participant_id in participant_ids:
+        validate.identifier(participant_id, "PARTICIPANT_ID")
+    api = state(ctx).api()
+    what = (
+        f"participant {participant_ids[0]}"
+        if len(participant_ids) == 1
+        else f"{len(participant_ids)} participants ({', '.join(participant_ids)})"
+    )
+    confirm(f"Delete {what}?", yes=yes)
+
+    def render(participant_id: str, participant: Any) -> None:
+        name = participant.get("username") if isinstance(participant, dict) else None
+        output.show_message(
+            f"deleted participant {participant_id}" + (f" ({name})" if name else "")
+        )
+
+    run_many(participant_ids, api.delete_participant, json_mode=json_out, render=render)

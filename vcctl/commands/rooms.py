@@ -1,0 +1,148 @@
+"""`vcctl rooms ...`: create, get, update, delete and watch rooms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vcctl.commands.common import (
+    ColorOption,
+    ConcurrencyOption,
+    DryRunOption,
+    FromFileOption,
+    JsonOption,
+    QuietOption,
+    YesOption,
+    confirm,
+    run_many,
+)
+from vcctl.errors import UsageError
+
+app = typer.Typer(help="Create, inspect, change and delete rooms.", no_args_is_help=True)
+
+RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", metavar="ROOM_ID...")]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="Name of the room.")] = None,
+    color: ColorOption = None,
+    from_file: FromFileOption = None,
+    concurrency: ConcurrencyOption = 8,
+    dry_run: DryRunOption = False,
+    quiet: QuietOption = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a room (or one per row with --from-file)."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    if from_file is not None:
+        if name is not None or color is not None:
+            raise UsageError("--from-file takes the fields from the file: drop --name and --color")
+        from vcctl.batch import create_from_file
+
+        create_from_file(
+            state(ctx), "rooms", from_file, defaults={}, concurrency=concurrency,
+            dry_run=dry_run, json_mode=json_out, quiet=quiet,
+        )
+        return
+    if dry_run:
+        raise UsageError("--dry-run goes with --from-file")
+    if name is None:
+        raise UsageError("missing option --name (or --from-file)")
+    fields = validate.room_fields(name_value=name, color_value=color)
+    room = state(ctx).api().create_room(fields)
+    if quiet:
+        output.write_stdout(f"{room.get('id', '') if isinstance(room, dict) else ''}\n")
+    elif json_out:
+        output.print_json(room)
+    else:
+        output.show_room(room)
+
+
+@app.command("get")
+def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> None:
+    """Show rooms and their participants."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
+    api = state(ctx).api()
+
+    def render(_: str, room: Any) -> None:
+        output.show_room(room)
+
+    run_many(room_ids, api.get_room, json_mode=json_out, render=render)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    room_id: Annotated[str, typer.Argument(help="The room to change.")],
+    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    color: ColorOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Change a room's name or colour (only the fields given are sent)."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    validate.identifier(room_id, "ROOM_ID")
+    fields = validate.room_fields(name_value=name, color_value=color)
+    if not fields:
+        raise UsageError("nothing to update: give --name and/or --color")
+    room = state(ctx).api().update_room(room_id, fields)
+    if json_out:
+        output.print_json(room)
+    else:
+        output.show_room(room)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context, room_ids: RoomIds, yes: YesOption = False, json_out: JsonOption = False
+) -> None:
+    """Delete rooms (and their participants). Asks first unless --yes."""
+    from vcctl import output, validate
+    from vcctl.app import state
+
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
+    api = state(ctx).api()
+    confirm(f"Delete {_describe(room_ids, 'room')} and their participants?", yes=yes)
+
+    def render(room_id: str, room: Any) -> None:
+        name = room.get("name") if isinstance(room, dict) else None
+        output.show_message(f"deleted room {room_id}" + (f" ({name})" if name else ""))
+
+    run_many(room_ids, api.delete_room, json_mode=json_out, render=render)
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    room_id: Annotated[str, typer.Argument(help="The room to watch.")],
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.2, help="Seconds between refreshes.")
+    ] = 2.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
+    ] = False,
+) -> None:
+    """Live view of a room's participants; Ctrl-C to leave."""
+    from vcctl import validate
+    from vcctl.app import state
+    from vcctl.watch import watch_room
+
+    validate.identifier(room_id, "ROOM_ID")
+    watch_room(state(ctx).api(), room_id, interval=interval, json_mode=json_out)
+
+
+def _describe(ids: list[str], noun: str) -> str:
+    if len(ids) == 1:
+        return f"{noun} {ids[0]}"
+    return f"{len(ids)} {noun}s ({', '.join(ids)})"
