@@ -1,0 +1,1 @@
+"""Local emulator of the Video Connect API (see `vcctl.emulator.server`)."""
