@@ -114,7 +114,8 @@ def root(
         typer.Option("--locale", help="Locale prefix of API paths; empty for none (default: fr)."),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds to wait for each answer (default: 30).")
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait for each answer (default: 30)."),
     ] = None,
     max_attempts: Annotated[
         int | None,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -56,7 +57,7 @@ def reason_phrase(status: int) -> str:
 class Response:
     status: int
     reason: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive: proxies and HTTP/2 front ends lowercase names
     body: bytes
     url: str
 
@@ -163,6 +164,7 @@ class Client:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()  # one Client serves a thread pool in batches
 
     # -- public -------------------------------------------------------------------------------
 
@@ -185,7 +187,11 @@ class Client:
                 "expected",
                 status=response.status,
             )
-        return response.json()
+        try:
+            return response.json()
+        except InvalidResponseError as exc:
+            exc.message = self._scrub(exc.message)  # the excerpt of the body is printed
+            raise
 
     def request_raw(
         self,
@@ -208,6 +214,7 @@ class Client:
             try:
                 response = self._send_following_redirects(method, url, payload, attempt)
             except _Attempt as failure:
+                self._log(f"< no answer: {failure.error.message}")
                 retry = failure.retryable and (idempotent or not failure.reached_server)
                 if not retry or last:
                     if failure.reached_server and not idempotent:
@@ -227,14 +234,13 @@ class Client:
                 # An earlier attempt was lost after the server deleted it: done, not missing.
                 self._log("  404 after a lost attempt: the earlier DELETE took effect")
                 return Response(204, "No Content", {}, b"", response.url)
-            if status == 429 or status == 503 or (status in (502, 504) and idempotent):
-                if not last:
-                    maybe_applied = maybe_applied or status in (502, 504)
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
-                    if wait is None:
-                        wait = self._backoff(attempt)
-                    self._wait(wait, attempt, f"HTTP {status}")
-                    continue
+            if not last and _retryable_status(status, idempotent=idempotent):
+                maybe_applied = maybe_applied or status in (502, 504)
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = self._backoff(attempt)
+                self._wait(wait, attempt, f"HTTP {status}")
+                continue
             raise self._error_for(response, kind=kind, retried=attempt > 1)
 
     def close(self) -> None:
@@ -244,16 +250,19 @@ class Client:
     # -- one attempt ----------------------------------------------------------------------------
 
     def _session_obj(self) -> requests.Session:
-        if self._session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+        with self._session_lock:
+            if self._session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
 
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._pool_size, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            self._session = session
-        return self._session
+                session = requests.Session()
+                adapter = HTTPAdapter(
+                    pool_connections=2, pool_maxsize=self._pool_size, max_retries=0
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+            return self._session
 
     def _send_following_redirects(
         self, method: str, url: str, payload: bytes | None, attempt: int
@@ -310,8 +319,10 @@ class Client:
             raw = session.send(prepared, timeout=self.timeout, allow_redirects=False, **options)
         except requests.exceptions.SSLError as exc:
             raise _Attempt(
-                NetworkError(f"TLS failure talking to {_origin(url)}: {_reason(exc)}",
-                             hint="use --ca-bundle for a private certificate authority"),
+                NetworkError(
+                    f"TLS failure talking to {_origin(url)}: {_reason(exc)}",
+                    hint="use --ca-bundle for a private certificate authority",
+                ),
                 reached_server=False,
                 retryable=False,
             ) from None
@@ -333,16 +344,34 @@ class Client:
             raise _Attempt(
                 NetworkError(f"{what} to {_origin(url)}: {_reason(exc)}"), reached_server=reached
             ) from None
+        except requests.exceptions.ChunkedEncodingError as exc:
+            # The answer was cut off: the server did receive the request.
+            raise _Attempt(
+                NetworkError(
+                    f"connection lost during the answer of {_origin(url)}: {_reason(exc)}"
+                ),
+                reached_server=True,
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise _Attempt(
                 NetworkError(f"request to {_origin(url)} failed: {_reason(exc)}"),
                 reached_server=True,
                 retryable=False,
             ) from None
+        except OSError as exc:
+            # requests checks the CA bundle (REQUESTS_CA_BUNDLE included) only when sending.
+            raise _Attempt(
+                NetworkError(
+                    f"cannot set up TLS for {_origin(url)}: {exc}",
+                    hint="check --ca-bundle and REQUESTS_CA_BUNDLE",
+                ),
+                reached_server=False,
+                retryable=False,
+            ) from None
         response = Response(
             status=raw.status_code,
             reason=raw.reason or reason_phrase(raw.status_code),
-            headers=dict(raw.headers),
+            headers=raw.headers,
             body=raw.content,
             url=url,
         )
@@ -367,17 +396,22 @@ class Client:
             text = f"{headline}: not found (resource or endpoint)"
         else:
             text = f"{headline}: {excerpt(response.body)}"
+        # The API's message is shown to the user: a server echoing the credentials must not
+        # get them printed.
+        text = self._scrub(text)
+        message = None if message is None else self._scrub(message)
         if 300 <= status < 400:
             # An unfollowed redirect without Location, or a 304: not an API answer at all.
             raise InvalidResponseError(text, status=status)
         cls = api_error_class(status)
-        return cls(text, status=status, api_message=message, hint=_hint(status, kind, retried),
-                   body=data)
+        return cls(
+            text, status=status, api_message=message, hint=_hint(status, kind, retried), body=data
+        )
 
     # -- retries --------------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def _wait(self, seconds: float, attempt: int, why: str) -> None:
@@ -427,6 +461,11 @@ def _truncate(body: bytes) -> str:
     return text
 
 
+def _retryable_status(status: int, *, idempotent: bool) -> bool:
+    """429 and 503 mean "not done, come back later"; 502 and 504 may hide a done request."""
+    return status in (429, 503) or (idempotent and status in (502, 504))
+
+
 def _hint(status: int, kind: CallKind, retried: bool) -> str | None:
     if status in (401, 403):
         return (
@@ -439,9 +478,7 @@ def _hint(status: int, kind: CallKind, retried: bool) -> str | None:
         return "the API's request quota is exhausted; wait a little, or lower --concurrency"
     if status >= 500:
         if kind not in IDEMPOTENT_KINDS and status in (500, 502, 504):
-            return (
-                "not retried: the request may have been carried out; check before creating again"
-            )
+            return "not retried: the request may have been carried out; check before creating again"
         return "the API is having trouble; try again later" if retried else None
     return None
 
@@ -492,4 +529,3 @@ def _reason(exc: Exception) -> str:
     if ">: " in text:
         text = text.split(">: ", 1)[1]
     return text[:300]
-

@@ -37,7 +37,10 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 @dataclass
 class ConfigFile:
-    """The parsed file. `data` keeps every key the user wrote, known or not, so a save loses none."""
+    """The parsed file.
+
+    `data` keeps every key the user wrote, known or not, so that a save loses none.
+    """
 
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
@@ -105,7 +108,9 @@ def _check_shape(config: ConfigFile) -> None:
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a string")
         for key in ("timeout", "max_attempts"):
             value = profile.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a number")
 
 
@@ -127,7 +132,10 @@ def _tighten_permissions(path: Path) -> list[str]:
 
 
 def save(config: ConfigFile) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over the old one."""
+    """Write atomically: a temporary file in the same folder, fsync, then rename over the old.
+
+    A crash or a full disk leaves either the old file or the new one, never half of either.
+    """
     import tomli_w
 
     path = config.path

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,9 +67,14 @@ class Settings:
     def credentials(self) -> tuple[str, str]:
         """The key and token, or a CredentialsError (exit 4) saying how to set them."""
         if not self.profile_in_file and self.profile.source != "default":
+            # A profile someone named explicitly must exist: silently falling back to other
+            # credentials would act on the wrong account.
+            known = ", ".join(sorted(self.config.profiles)) or "none"
             raise CredentialsError(
                 f"profile {self.profile.value!r} (from {describe_source(self.profile.source)}) "
-                f"does not exist in {self.config.path}"
+                f"does not exist in {self.config.path} (profiles: {known})",
+                hint=f"run 'vcctl auth login --profile {self.profile.value}' to create it, or "
+                "set VCCTL_API_KEY and VCCTL_API_TOKEN and choose an existing profile",
             )
         missing = [
             name
@@ -77,8 +83,7 @@ class Settings:
         ]
         if missing:
             raise CredentialsError(f"no {' and no '.join(missing)} configured")
-        assert self.api_key.value is not None and self.api_token.value is not None
-        return self.api_key.value, self.api_token.value
+        return str(self.api_key.value), str(self.api_token.value)
 
     def as_public_dict(self) -> dict[str, Any]:
         """Every setting with its source, secrets masked: for `auth status`."""
@@ -113,11 +118,19 @@ def mask(secret: str | None) -> str | None:
 
 
 def _pick(
-    flag: T | None, env_value: str | None, file_value: Any, default: T, parse: Any
+    flag: T | None,
+    env_value: str | None,
+    file_value: Any,
+    default: T,
+    parse: Any,
+    *,
+    empty_env_is_a_value: bool = False,
 ) -> Setting[T]:
     if flag is not None:
-        return Setting(flag, "flag")
-    if env_value not in (None, ""):
+        return Setting(parse(flag, "command-line flag"), "flag")
+    # An empty variable usually means "unset" (CI systems export undefined secrets as ""); the
+    # locale is the exception, where the empty value means "no prefix".
+    if env_value is not None and (env_value != "" or empty_env_is_a_value):
         return Setting(parse(env_value, "environment"), "env")
     if file_value is not None:
         return Setting(parse(file_value, "config file"), "file")
@@ -135,9 +148,7 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
     active_profile, then "default".
     """
     config = config_module.load(config_module.config_path(env))
-
-    profile = _pick(flags.profile, env.get("VCCTL_PROFILE"), config.active_profile,
-                    DEFAULT_PROFILE, _parse_profile_name)
+    profile = resolve_profile(flags, env, config)
     section = config.profile(profile.value)
     in_file = section is not None
     section = section or {}
@@ -145,8 +156,13 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
     def from_file(key: str) -> Any:
         return section.get(key)
 
-    base_url = _pick(flags.base_url, env.get("VCCTL_BASE_URL"), from_file("base_url"),
-                     DEFAULT_BASE_URL, _parse_base_url)
+    base_url = _pick(
+        flags.base_url,
+        env.get("VCCTL_BASE_URL"),
+        from_file("base_url"),
+        DEFAULT_BASE_URL,
+        _parse_base_url,
+    )
     insecure_http = flags.insecure_http or env.get("VCCTL_INSECURE_HTTP", "") in ("1", "true")
     check_base_url(base_url.value, insecure_http=insecure_http)
 
@@ -155,19 +171,56 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
         profile=profile,
         profile_in_file=in_file,
         api_key=_pick(None, env.get("VCCTL_API_KEY"), from_file("api_key"), None, _parse_secret),
-        api_token=_pick(None, env.get("VCCTL_API_TOKEN"), from_file("api_token"), None,
-                        _parse_secret),
+        api_token=_pick(
+            None, env.get("VCCTL_API_TOKEN"), from_file("api_token"), None, _parse_secret
+        ),
         base_url=base_url,
-        locale=_pick(flags.locale, env.get("VCCTL_LOCALE"), from_file("locale"), DEFAULT_LOCALE,
-                     _parse_locale),
-        timeout=_pick(flags.timeout, env.get("VCCTL_TIMEOUT"), from_file("timeout"),
-                      DEFAULT_TIMEOUT, _parse_timeout),
-        max_attempts=_pick(flags.max_attempts, env.get("VCCTL_MAX_ATTEMPTS"),
-                           from_file("max_attempts"), DEFAULT_MAX_ATTEMPTS, _parse_attempts),
+        locale=_pick(
+            flags.locale,
+            env.get("VCCTL_LOCALE"),
+            from_file("locale"),
+            DEFAULT_LOCALE,
+            _parse_locale,
+            empty_env_is_a_value=True,
+        ),
+        timeout=_pick(
+            flags.timeout,
+            env.get("VCCTL_TIMEOUT"),
+            from_file("timeout"),
+            DEFAULT_TIMEOUT,
+            _parse_timeout,
+        ),
+        max_attempts=_pick(
+            flags.max_attempts,
+            env.get("VCCTL_MAX_ATTEMPTS"),
+            from_file("max_attempts"),
+            DEFAULT_MAX_ATTEMPTS,
+            _parse_attempts,
+        ),
         debug=_debug_setting(flags.debug, env.get("VCCTL_DEBUG", "")),
         insecure_http=insecure_http,
-        ca_bundle=flags.ca_bundle or env.get("VCCTL_CA_BUNDLE") or None,
+        ca_bundle=_ca_bundle(flags.ca_bundle or env.get("VCCTL_CA_BUNDLE") or None),
     )
+
+
+def resolve_profile(
+    flags: Flags, env: Mapping[str, str], config: config_module.ConfigFile
+) -> Setting[str]:
+    """Which profile: --profile, VCCTL_PROFILE, the file's active_profile, then "default"."""
+    return _pick(
+        flags.profile,
+        env.get("VCCTL_PROFILE"),
+        config.active_profile,
+        DEFAULT_PROFILE,
+        _parse_profile_name,
+    )
+
+
+def _ca_bundle(path: str | None) -> str | None:
+    # requests would only notice a missing bundle while sending, as an OSError.
+    if path is not None and not os.path.exists(path):
+        raise ConfigError(f"CA bundle {path} does not exist", hint="check --ca-bundle")
+    return path
 
 
 def _debug_setting(flag: bool, env_value: str) -> Setting[bool]:
@@ -181,7 +234,9 @@ def _debug_setting(flag: bool, env_value: str) -> Setting[bool]:
 def _parse_profile_name(value: Any, where: str) -> str:
     text = str(value).strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", text):
-        raise ConfigError(f"invalid profile name {text!r} (from {where}): use letters, digits, - _ .")
+        raise ConfigError(
+            f"invalid profile name {text!r} (from {where}): use letters, digits, - _ ."
+        )
     return text
 
 

@@ -43,13 +43,9 @@ def _load_config() -> ConfigFile:
 
 
 def _profile_name(app_state: AppState, loaded: ConfigFile) -> str:
-    from vcctl.settings import DEFAULT_PROFILE, _parse_profile_name
+    from vcctl.settings import resolve_profile
 
-    if app_state.flags.profile:
-        return _parse_profile_name(app_state.flags.profile, "--profile")
-    if os.environ.get("VCCTL_PROFILE"):
-        return _parse_profile_name(os.environ["VCCTL_PROFILE"], "VCCTL_PROFILE")
-    return loaded.active_profile or DEFAULT_PROFILE
+    return resolve_profile(app_state.flags, os.environ, loaded).value
 
 
 def _read_secrets() -> tuple[str, str]:
@@ -60,8 +56,12 @@ def _read_secrets() -> tuple[str, str]:
     if sys.stdin.isatty():
         import getpass
 
-        api_key = getpass.getpass("API key: ", stream=sys.stderr).strip()
-        api_token = getpass.getpass("API token: ", stream=sys.stderr).strip()
+        try:
+            api_key = getpass.getpass("API key: ", stream=sys.stderr).strip()
+            api_token = getpass.getpass("API token: ", stream=sys.stderr).strip()
+        except EOFError:  # Ctrl-D at a prompt: nothing given
+            sys.stderr.write("\n")
+            api_key = api_token = ""
     else:
         api_key = sys.stdin.readline().strip()
         api_token = sys.stdin.readline().strip()
@@ -82,15 +82,17 @@ def _check_credentials(
 ) -> tuple[bool | None, str]:
     """(True, ...) accepted, (False, ...) rejected, (None, why) when it could not be told."""
     from vcctl.api import Api
+    from vcctl.app import _debug_line
     from vcctl.client import Client
     from vcctl.errors import NotFoundError, UnauthorizedError, VcctlError
 
+    # A quick check: it must not hold up a login for long when the API is slow or down.
     client = Client(
         base_url=base_url,
         api_key=api_key,
         api_token=api_token,
         timeout=min(settings.timeout.value, 10.0),
-        max_attempts=2,
+        max_attempts=min(settings.max_attempts.value, 2),
         ca_bundle=settings.ca_bundle,
         debug=_debug_line if settings.debug.value else None,
     )
@@ -105,10 +107,6 @@ def _check_credentials(
     finally:
         client.close()
     return True, "the API accepts these credentials"
-
-
-def _debug_line(line: str) -> None:
-    sys.stderr.write(f"[debug] {line}\n")
 
 
 @app.command("login")
@@ -129,45 +127,36 @@ def login(
     """
     from vcctl import config
     from vcctl.app import state
-    from vcctl.errors import EXIT_UNAUTHORIZED, UsageError
-    from vcctl.settings import (
-        _parse_base_url,
-        _parse_locale,
-        check_base_url,
-        resolve,
-    )
+    from vcctl.errors import CredentialsError, NetworkError, UsageError
 
-    app_state = state(ctx)
-    loaded = _load_config()  # before any prompt: a broken file stops here, untouched
-    name = _profile_name(app_state, loaded)
-    flags = app_state.flags
     if verify and no_check:
         raise UsageError("--verify and --no-check contradict each other")
-    base_url = _parse_base_url(flags.base_url, "--base-url") if flags.base_url else None
-    locale = _parse_locale(flags.locale, "--locale") if flags.locale is not None else None
+    app_state = state(ctx)
+    # Resolved before any prompt: a broken config file or setting stops here, file untouched.
+    # The check below uses exactly the base URL and locale later commands will use.
+    settings = app_state.settings()
+    loaded = settings.config
+    name = settings.profile.value
     api_key, api_token = _read_secrets()
 
     profile: dict[str, Any] = dict(loaded.profiles.get(name, {}))
     profile.update(api_key=api_key, api_token=api_token)
-    if base_url is not None:
-        profile["base_url"] = base_url
-    if locale is not None:
-        profile["locale"] = locale
-
-    settings = resolve(flags, os.environ)
-    effective_url = base_url or profile.get("base_url") or settings.base_url.value
-    effective_locale = locale if locale is not None else profile.get("locale", "fr")
-    check_base_url(effective_url, insecure_http=settings.insecure_http)
+    # Only what the user asked for on the command line is stored; the environment is not.
+    if settings.base_url.source == "flag":
+        profile["base_url"] = settings.base_url.value
+    if settings.locale.source == "flag":
+        profile["locale"] = settings.locale.value
 
     verdict: bool | None = None
     detail = ""
     if not no_check:
         verdict, detail = _check_credentials(
-            effective_url, effective_locale, api_key, api_token, settings
+            settings.base_url.value, settings.locale.value, api_key, api_token, settings
         )
-        if verify and verdict is not True:
-            _message(f"vcctl: {detail}; profile {name!r} not saved")
-            raise typer.Exit(EXIT_UNAUTHORIZED if verdict is False else 9)
+        if verify and verdict is False:
+            raise CredentialsError(f"{detail}; profile {name!r} not saved", hint=None)
+        if verify and verdict is None:
+            raise NetworkError(f"{detail}; profile {name!r} not saved")
 
     profiles = loaded.data.setdefault("profiles", {})
     first = not profiles
@@ -178,7 +167,7 @@ def login(
     active = " (active)" if loaded.data.get("active_profile") == name else ""
     _message(f"vcctl: saved profile {name!r}{active} to {loaded.path}")
     if detail:
-        _message(f"vcctl: {detail}")
+        _message(f"vcctl: {'' if verdict else 'warning: '}{detail}")
     if loaded.data.get("active_profile") != name:
         _message(f"vcctl: run 'vcctl auth switch {name}' to make it the active profile")
 
@@ -235,8 +224,9 @@ def _show_status(report: dict[str, Any]) -> None:
     for key in ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts"):
         entry = report[key]
         value = entry["value"]
-        rows.append([key, "(not set)" if value is None else str(value),
-                     describe_source(entry["source"])])
+        rows.append(
+            [key, "(not set)" if value is None else str(value), describe_source(entry["source"])]
+        )
     lines = [f"config file: {report['config_file']}"]
     if not report["profile"]["in_config_file"]:
         lines.append(f"profile {report['profile']['value']!r} is not in the config file")
@@ -292,19 +282,29 @@ def list_profiles(json_out: JsonOption = False) -> None:
         return
     rows = [["", "PROFILE", "BASE URL", "LOCALE", "API KEY"]]
     for entry in entries:
-        rows.append([
-            "*" if entry["active"] else "",
-            str(entry["name"]),
-            str(entry["base_url"] or "(default)"),
-            "(default)" if entry["locale"] is None else str(entry["locale"]),
-            str(entry["api_key"] or "(none)"),
-        ])
+        rows.append(
+            [
+                "*" if entry["active"] else "",
+                str(entry["name"]),
+                str(entry["base_url"] or "(default)"),
+                _locale_cell(entry["locale"]),
+                str(entry["api_key"] or "(none)"),
+            ]
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    output.write_stdout("".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        + "\n"
-        for row in rows
-    ))
+    output.write_stdout(
+        "".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            + "\n"
+            for row in rows
+        )
+    )
+
+
+def _locale_cell(locale: Any) -> str:
+    if locale is None:
+        return "(default)"
+    return str(locale) or "(no prefix)"
 
 
 def _require_profile(loaded: ConfigFile, name: str) -> None:
