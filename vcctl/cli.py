@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from vcctl import errors
+
+if TYPE_CHECKING:
+    import typer
 
 # Global options accepted anywhere before `--`, like gh's persistent flags: value-taking ones map
 # to True. They are moved in front of the subcommand, where the root callback parses them.
@@ -68,6 +71,11 @@ class Reporter:
 
 
 def run(args: list[str], reporter: Reporter) -> int:
+    """Parse and invoke the command; every failure becomes a reported error and an exit code.
+
+    The command is invoked directly rather than through typer's `main()`, which would turn
+    Ctrl-C into a silent exit and a closed pipe into exit 1 before this function could see them.
+    """
     import typer
     from typer.main import get_command
 
@@ -75,26 +83,33 @@ def run(args: list[str], reporter: Reporter) -> int:
 
     command = get_command(app)
     try:
-        result = command.main(args=args, prog_name="vcctl", standalone_mode=False)
+        with command.make_context("vcctl", list(args)) as ctx:
+            result = command.invoke(ctx)
         sys.stdout.flush()
     except errors.VcctlError as exc:
         return reporter.error(exc)
     except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
+        return int(exc.exit_code)
+    except (typer.Abort, EOFError):
         return reporter.error(errors.Interrupted("aborted"))
     except typer.TyperException as exc:
         return _usage_error(exc, reporter)
-    except KeyboardInterrupt:
-        return reporter.error(errors.Interrupted("interrupted"))
+    except SystemExit as exc:
+        # rich (drawing --help) answers a closed pipe with SystemExit(1): not a failure.
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _broken_pipe()
+        raise
     return result if isinstance(result, int) else 0
 
 
 def _usage_error(exc: typer.TyperException, reporter: Reporter) -> int:
     ctx = getattr(exc, "ctx", None)
-    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-        # `vcctl` or `vcctl rooms` alone: the help is what was asked for.
-        sys.stdout.write(ctx.get_help() + "\n")
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # `vcctl` or `vcctl rooms` alone: the help is what was asked for. With rich installed,
+        # typer has printed it already while building the exception, and the message is empty.
+        help_text = exc.format_message()
+        if help_text:
+            sys.stdout.write(help_text + "\n")
         return 0
     hint = None
     if ctx is not None:
@@ -148,4 +163,3 @@ def _internal_error(exc: BaseException, reporter: Reporter) -> int:
         hint="please report it; run with --debug to see the traceback",
     )
     return reporter.error(error)
-

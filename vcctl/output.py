@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,10 @@ PARTICIPANT_COLUMNS = (
     ("video_and_audio_on", "VIDEO/AUDIO"),
     ("created_at", "CREATED"),
 )
+# C0 and C1 control characters and DEL: shown escaped, so that a name sent by someone else
+# cannot move the cursor, recolour the terminal or break a table row.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def write_stdout(text: str) -> None:
@@ -67,6 +72,13 @@ def rich_console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
+def printable(text: str) -> str:
+    """`text` with control characters escaped (\\x1b, \\n...): safe to show on a terminal."""
+    return CONTROL_CHARACTERS.sub(
+        lambda match: CONTROL_ESCAPES.get(match.group(), f"\\x{ord(match.group()):02x}"), text
+    )
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -74,7 +86,7 @@ def _text(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return printable(str(value))
 
 
 def _plain_table(rows: Sequence[Sequence[str]]) -> str:
@@ -87,7 +99,7 @@ def _plain_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _plain_fields(data: dict[str, Any], skip: Iterable[str] = ()) -> str:
-    items = [(str(key), _text(value)) for key, value in data.items() if key not in skip]
+    items = [(printable(str(key)), _text(value)) for key, value in data.items() if key not in skip]
     if not items:
         return ""
     width = max(len(key) for key, _ in items) + 1
@@ -145,7 +157,8 @@ def show_room(room: Any) -> None:
         console = rich_console()
         console.print(_rich_fields(room, skip=("participants",), kind="Room"))
         if isinstance(participants, list):
-            console.print(_rich_participants(participants, title=f"Participants ({len(participants)})"))
+            title = f"Participants ({len(participants)})"
+            console.print(_rich_participants(participants, title=title))
         return
     write_stdout(_plain_fields(room, skip=("participants",)))
     if isinstance(participants, list):
@@ -175,15 +188,16 @@ def _rich_fields(data: dict[str, Any], *, kind: str, skip: Iterable[str] = ()) -
         if key in skipped:
             continue
         if key == "color" and isinstance(value, str) and value.startswith("#"):
-            cell = Text.assemble(("■ ", _safe_style(value)), value)
+            cell = Text.assemble(("■ ", _safe_style(value)), printable(value))
         elif isinstance(value, bool):
             cell = Text("on", style="green") if value else Text("off", style="red")
         else:
             cell = Text(_text(value))
-        grid.add_row(str(key), cell)
+        grid.add_row(Text(printable(str(key))), cell)
     from rich.panel import Panel
 
-    title = f"{kind} {data.get('id', '')}".strip()
+    # A Text, not a str: rich would read "[...]" in an id as markup.
+    title = Text(f"{kind} {_text(data.get('id', ''))}".strip())
     return Panel.fit(grid, title=title, title_align="left")
 
 
@@ -199,6 +213,7 @@ def _safe_style(color: str) -> str:
 
 def show_message(text: str) -> None:
     """A one-line result for commands whose result is an action (delete, events)."""
+    text = printable(text)
     if use_rich():
         rich_console().print(text, markup=False)
     else:
@@ -231,13 +246,13 @@ def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None)
         _stderr_line(json.dumps(payload, ensure_ascii=False))
         return
     prefix = f"{subject}: " if subject else ""
-    _stderr_line(f"vcctl: error: {prefix}{exc.message}")
+    _stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))
     if exc.hint:
-        _stderr_line(f"hint: {exc.hint}")
+        _stderr_line(printable(f"hint: {exc.hint}"))
 
 
 def warn(message: str) -> None:
-    _stderr_line(f"vcctl: warning: {message}")
+    _stderr_line(printable(f"vcctl: warning: {message}"))
 
 
 def _stderr_line(line: str) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 
 from vcctl.errors import UsageError
 
-COLOR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
-LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
+# Matched with fullmatch: "$" would accept a trailing newline ("fr\n"), which the API refuses.
+COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
+LANGUAGE_PATTERN = re.compile(r"[a-z]{2}")
 
 
 def identifier(value: str, what: str) -> str:
@@ -27,14 +28,16 @@ def name(value: str, what: str = "--name") -> str:
 
 
 def color(value: str) -> str:
-    if not COLOR_PATTERN.match(value):
+    if not COLOR_PATTERN.fullmatch(value):
         raise UsageError(f"invalid color {value!r}: expected '#RRGGBB', such as '#5f5f5f'")
     return value
 
 
 def language(value: str) -> str:
-    if not LANGUAGE_PATTERN.match(value):
-        raise UsageError(f"invalid language {value!r}: expected two lowercase letters, such as 'fr'")
+    if not LANGUAGE_PATTERN.fullmatch(value):
+        raise UsageError(
+            f"invalid language {value!r}: expected two lowercase letters, such as 'fr'"
+        )
     return value
 
 

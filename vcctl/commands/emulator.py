@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 
 DEFAULT_PORT = 8790
+# What a shell, env(1) or timeout(1) answer when the command cannot be run: `exec` passes
+# through the command's exit code, so a command that never ran gets the shell's codes too.
+EXIT_NOT_FOUND = 127
+EXIT_NOT_EXECUTABLE = 126
 
 Host = Annotated[
     str, typer.Option("--host", help="Address to bind; anything but loopback exposes it.")
@@ -33,22 +37,44 @@ RateLimit = Annotated[
     float,
     typer.Option("--rate-limit", min=0, help="Requests per second before answering 429 (0: off)."),
 ]
-Seed = Annotated[
-    int | None, typer.Option("--seed", help="Seed making --error-rate repeatable.")
-]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed making --error-rate repeatable.")]
 Verbose = Annotated[bool, typer.Option("--verbose", help="Log every request to stderr.")]
 
 
 def _config(
-    host: str, port: int, api_key: str, api_token: str, latency: float, error_rate: float,
-    rate_limit: float, seed: int | None, verbose: bool,
+    host: str,
+    port: int,
+    api_key: str,
+    api_token: str,
+    latency: float,
+    error_rate: float,
+    rate_limit: float,
+    seed: int | None,
+    verbose: bool,
 ) -> EmulatorConfig:
     from vcctl.emulator.server import EmulatorConfig
 
     return EmulatorConfig(
-        host=host, port=port, api_key=api_key, api_token=api_token, latency_ms=latency,
-        error_rate=error_rate, rate_limit=rate_limit, seed=seed, verbose=verbose,
+        host=host,
+        port=port,
+        api_key=api_key,
+        api_token=api_token,
+        latency_ms=latency,
+        error_rate=error_rate,
+        rate_limit=rate_limit,
+        seed=seed,
+        verbose=verbose,
     )
+
+
+def _cannot_run(message: str, exit_code: int) -> Exception:
+    from vcctl.errors import UsageError
+
+    error = UsageError(
+        message, hint="CMD runs without a shell: use -- sh -c '...' for pipes or variables"
+    )
+    error.exit_code = exit_code
+    return error
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> Exception:
@@ -142,10 +168,8 @@ def exec_(
     CMD gets VCCTL_BASE_URL, VCCTL_API_KEY and VCCTL_API_TOKEN pointing at the emulator.
     """
     import os
-    import subprocess
 
     from vcctl.emulator.server import Emulator
-    from vcctl.errors import UsageError
 
     emulator = Emulator(
         _config(host, 0, api_key, api_token, latency, error_rate, rate_limit, seed, verbose)
@@ -155,23 +179,50 @@ def exec_(
     except OSError as exc:
         raise _bind_error(host, 0, exc) from None
     env = dict(os.environ)
-    env.update(
-        VCCTL_BASE_URL=emulator.base_url, VCCTL_API_KEY=api_key, VCCTL_API_TOKEN=api_token
-    )
+    env.update(VCCTL_BASE_URL=emulator.base_url, VCCTL_API_KEY=api_key, VCCTL_API_TOKEN=api_token)
+    try:
+        code = _run(command, env)
+    finally:
+        emulator.shutdown()
+    raise typer.Exit(code if code >= 0 else 128 - code)
+
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    """Run CMD and return its exit code (negative: the signal that ended it).
+
+    A SIGTERM sent to vcctl (a cancelled CI job) is passed on to CMD, rather than ending vcctl
+    and leaving CMD running against a stopped emulator.
+    """
+    import signal
+    import subprocess
+
+    started: list[subprocess.Popen[bytes]] = []
+    terminated = False
+
+    def forward(signum: int, frame: object) -> None:
+        nonlocal terminated
+        terminated = True
+        for child in started:
+            child.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
         try:
             child = subprocess.Popen(command, env=env)
         except FileNotFoundError:
-            raise UsageError(f"command not found: {command[0]}") from None
+            raise _cannot_run(f"command not found: {command[0]}", EXIT_NOT_FOUND) from None
         except PermissionError:
-            raise UsageError(f"command not executable: {command[0]}") from None
+            raise _cannot_run(
+                f"command not executable: {command[0]}", EXIT_NOT_EXECUTABLE
+            ) from None
+        started.append(child)
+        if terminated:  # the SIGTERM came while CMD was starting
+            child.terminate()
         while True:
             try:
-                code = child.wait()
-                break
+                return child.wait()
             except KeyboardInterrupt:
-                # The child got the same Ctrl-C; its exit code is the answer.
+                # The child got the same Ctrl-C from the terminal; its exit code is the answer.
                 continue
     finally:
-        emulator.shutdown()
-    raise typer.Exit(code if code >= 0 else 128 - code)
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,348 @@
+"""`vcctl rooms create|get|update|delete`, end to end against the emulator.
+
+The helpers at the top are shared by the other core-command test modules (participants, events,
+errors, output, paths): seeding the emulator directly over HTTP, checking what it received, and
+running several independent vcctl processes at once to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import urllib.request
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.conftest import API_KEY, API_TOKEN, Result, Runner, run_in_pty, run_vcctl
+from vcctl import __version__, cli
+from vcctl.emulator.server import Emulator, RecordedRequest
+
+# -- helpers shared by the core command tests --------------------------------------------------
+
+
+def seed(emulator: Emulator, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a resource through the emulator's API, then forget that request was recorded."""
+    request = urllib.request.Request(
+        emulator.base_url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"apiKey": API_KEY, "apiToken": API_TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        created: dict[str, Any] = json.loads(answer.read())
+    emulator.clear_recorded()
+    return created
+
+
+def seed_room(emulator: Emulator, name: str = "Room", **fields: Any) -> dict[str, Any]:
+    return seed(emulator, "/api/v1/rooms", {"name": name, **fields})
+
+
+def seed_participant(
+    emulator: Emulator, room_id: str, username: str = "Ada", **fields: Any
+) -> dict[str, Any]:
+    return seed(
+        emulator, "/api/v1/participants", {"room_id": room_id, "username": username, **fields}
+    )
+
+
+def run_concurrently(commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]) -> list[Result]:
+    """Run independent vcctl commands (args, environment) at once; results in the order given."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(lambda command: run_vcctl(*command), commands))
+
+
+def run_in_process(args: Sequence[str], env: Mapping[str, str]) -> Result:
+    """The real `vcctl` entry point in this process, with exactly `env` and an empty stdin.
+
+    For matrices of cases of one behaviour (every invalid input, every odd id), where a child
+    process each would cost ~0.5 s; each behaviour is also covered once as a real subprocess.
+    """
+    stdout, stderr = _capture(), _capture()
+    saved_environment, saved_stdin = dict(os.environ), sys.stdin
+    os.environ.clear()
+    os.environ.update(env)
+    sys.stdin = io.StringIO("")
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = _exit_code(args)
+    finally:
+        sys.stdin = saved_stdin
+        os.environ.clear()
+        os.environ.update(saved_environment)
+    return Result(code, _captured(stdout), _captured(stderr))
+
+
+def _exit_code(args: Sequence[str]) -> int:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(list(args))
+    code = exit_.value.code
+    assert isinstance(code, int)
+    return code
+
+
+def _capture() -> io.TextIOWrapper:
+    # A text stream with a byte buffer under it, like sys.stdout: vcctl writes JSON as bytes.
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+
+
+def _captured(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8")
+
+
+def pretty(data: Any) -> str:
+    """What `--json` must print for one resource: the API's JSON, indented by 2 spaces."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_lines(*items: Any) -> str:
+    """What `--json` must print for several resources: one compact object per line."""
+    return "".join(json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items)
+
+
+def assert_sent(
+    request: RecordedRequest, method: str, path: str, body: dict[str, Any] | None = None
+) -> None:
+    """The request reached the emulator exactly so: method, raw path, headers and JSON body."""
+    assert (request.method, request.path) == (method, path)
+    assert request.headers["apiKey"] == API_KEY
+    assert request.headers["apiToken"] == API_TOKEN
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"] == f"vcctl/{__version__}"
+    if body is None:
+        assert request.body == ""
+        assert "Content-Type" not in request.headers
+    else:
+        assert request.headers["Content-Type"] == "application/json"
+        assert json.loads(request.body) == body
+
+
+def sent_to(emulator: Emulator, path: str) -> list[RecordedRequest]:
+    """The recorded requests for one path: concurrent commands interleave theirs."""
+    return [r for r in emulator.recorded() if r.path == path]
+
+
+def assert_refused(result: Result, message: str) -> None:
+    """A local refusal: exit 2, one error line naming the problem, nothing on stdout."""
+    assert result.code == 2, result
+    assert result.stdout == ""
+    assert result.stderr.startswith("vcctl: error: "), result
+    assert message in result.stderr, result
+    assert "Traceback" not in result.stderr
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+def test_create_sends_name_and_color_and_prints_the_api_json(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    result = vcctl("rooms", "create", "--name", "Démo 🎥", "--color", "#1E90ff", "--json")
+
+    assert result.code == 0, result
+    assert result.stderr == ""
+    [request] = emulator.recorded()
+    assert_sent(request, "POST", "/api/v1/rooms", {"name": "Démo 🎥", "color": "#1E90ff"})
+    [room] = emulator.state()["rooms"]
+    assert result.stdout == pretty(room)
+
+
+def test_create_quiet_prints_only_the_id(emulator: Emulator, env: dict[str, str]) -> None:
+    result = run_in_process(["rooms", "create", "--name", "Quiet", "-q"], env)
+
+    [room] = emulator.state()["rooms"]
+    assert (result.code, result.stdout, result.stderr) == (0, room["id"] + "\n", "")
+    [request] = emulator.recorded()
+    assert_sent(request, "POST", "/api/v1/rooms", {"name": "Quiet"})  # no colour unless given
+
+
+# -- get --------------------------------------------------------------------------------------
+
+
+def test_get_shows_the_room_and_its_participants_as_plain_text(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    room = seed_room(emulator, "Weekly")
+    ada = seed_participant(emulator, room["id"], "Ada", language="en")
+    bob = seed_participant(emulator, room["id"], "Bob", video_and_audio_on=False)
+
+    result = vcctl("rooms", "get", room["id"])
+
+    assert result.code == 0, result
+    assert result.stderr == ""
+    [request] = emulator.recorded()
+    assert_sent(request, "GET", f"/fr/api/v1/rooms/{room['id']}")
+    assert result.stdout == (
+        f"id:          {room['id']}\n"
+        "name:        Weekly\n"
+        "color:       #5f5f5f\n"
+        f"created_at:  {room['created_at']}\n"
+        "\n"
+        "participants: 2\n"
+        "ID      USERNAME  LANGUAGE  VIDEO/AUDIO  CREATED\n"
+        f"{ada['id']}  Ada       en        on           {ada['created_at']}\n"
+        f"{bob['id']}  Bob       fr        off          {bob['created_at']}\n"
+    )
+
+
+def test_get_several_rooms_json_prints_json_lines_in_order(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    first = seed_room(emulator, "First")
+    second = seed_room(emulator, "Second", color="#000000")
+    zoe = seed_participant(emulator, second["id"], "Zoë")
+
+    result = run_in_process(["rooms", "get", second["id"], first["id"], "--json"], env)
+
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == json_lines(
+        {**second, "participants": [zoe]}, {**first, "participants": []}
+    )
+    paths = [r.path for r in emulator.recorded()]
+    assert paths == [f"/fr/api/v1/rooms/{second['id']}", f"/fr/api/v1/rooms/{first['id']}"]
+
+
+# -- update -----------------------------------------------------------------------------------
+
+
+def test_update_sends_only_the_fields_given(
+    vcctl: Runner, emulator: Emulator, env: dict[str, str]
+) -> None:
+    room = seed_room(emulator, "Keeps its name", color="#123456")
+    path = f"/fr/api/v1/rooms/{room['id']}"
+
+    colour = vcctl("rooms", "update", room["id"], "--color", "#abcdef", "--json")
+
+    [request] = emulator.recorded()
+    assert_sent(request, "POST", path, {"color": "#abcdef"})
+    [updated] = emulator.state()["rooms"]
+    assert updated == {**room, "color": "#abcdef"}
+    assert (colour.code, colour.stdout, colour.stderr) == (0, pretty(updated), "")
+
+    name = run_in_process(["rooms", "update", room["id"], "--name", "New"], env)
+
+    assert (name.code, name.stderr) == (0, "")
+    assert "name:        New\n" in name.stdout
+    assert_sent(emulator.recorded()[-1], "POST", path, {"name": "New"})
+    assert emulator.state()["rooms"] == [{**updated, "name": "New"}]
+
+
+# -- local refusals ---------------------------------------------------------------------------
+
+
+def test_delete_off_a_terminal_refuses_without_yes(vcctl: Runner, emulator: Emulator) -> None:
+    room = seed_room(emulator)
+
+    result = vcctl("rooms", "delete", room["id"], input="y\n")
+
+    assert_refused(result, "refusing to delete without confirmation")
+    assert "hint: pass --yes to delete without asking" in result.stderr
+    assert emulator.recorded() == []
+    assert emulator.state()["rooms"] == [room]
+
+
+def test_invalid_input_is_refused_before_anything_is_sent(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    room = seed_room(emulator)
+    cases = [
+        ("--name must not be empty", ["rooms", "create", "--name", ""]),
+        ("--name must not be empty", ["rooms", "update", room["id"], "--name", "  "]),
+        ("invalid color 'red'", ["rooms", "create", "--name", "x", "--color", "red"]),
+        ("invalid color '#12345'", ["rooms", "update", room["id"], "--color", "#12345"]),
+        ("invalid color '#123456\\n'", ["rooms", "create", "--name", "x", "--color", "#123456\n"]),
+        ("nothing to update", ["rooms", "update", room["id"]]),
+        ("missing option --name", ["rooms", "create", "--color", "#123456"]),
+        ("ROOM_ID must not be empty", ["rooms", "get", room["id"], ""]),
+        ("Missing argument 'ROOM_ID...'", ["rooms", "delete", "--yes"]),
+        ("refusing to delete", ["rooms", "delete", room["id"]]),
+    ]
+
+    for message, args in cases:
+        assert_refused(run_in_process(args, env), message)
+
+    assert emulator.recorded() == []
+    assert emulator.state()["rooms"] == [room]
+
+
+# -- delete -----------------------------------------------------------------------------------
+
+
+def test_delete_several_goes_on_after_a_failure_and_prints_json_lines(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    first, second = seed_room(emulator, "One"), seed_room(emulator, "Two")
+    seed_participant(emulator, first["id"])
+
+    result = vcctl("rooms", "delete", second["id"], "missing", first["id"], "--yes", "--json")
+
+    # Some deleted, one failed: exit 10 (contract §5), each failure reported on its own line.
+    assert result.code == 10, result
+    assert result.stdout == json_lines(second, first)
+    error = json.loads(result.stderr)
+    assert error["error"]["exit_code"] == 6
+    assert error["error"]["status"] == 404
+    assert error["error"]["item"] == "missing"
+    assert result.stderr.count("\n") == 1
+    for request, room_id in zip(
+        emulator.recorded(), [second["id"], "missing", first["id"]], strict=True
+    ):
+        assert_sent(request, "DELETE", f"/fr/api/v1/rooms/{room_id}")
+    assert emulator.state() == {"rooms": [], "participants": []}
+
+
+def test_delete_on_a_terminal_asks_first(env: dict[str, str], emulator: Emulator) -> None:
+    kept = seed_room(emulator, "Kept")
+    gone = seed_room(emulator, "Gone")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        declined_future = pool.submit(
+            run_in_pty, ["rooms", "delete", kept["id"]], env, answers=[("[y/N]", "n")]
+        )
+        accepted_future = pool.submit(
+            run_in_pty, ["rooms", "delete", gone["id"]], env, answers=[("[y/N]", "y")]
+        )
+        declined, accepted = declined_future.result(), accepted_future.result()
+
+    assert declined.code == 2, declined
+    assert f"Delete room {kept['id']} and their participants? [y/N]" in declined.stdout
+    assert "vcctl: error: not confirmed; nothing was deleted" in declined.stdout
+    assert sent_to(emulator, f"/fr/api/v1/rooms/{kept['id']}") == []
+    assert accepted.code == 0, accepted
+    assert f"deleted room {gone['id']} (Gone)" in accepted.stdout
+    [request] = sent_to(emulator, f"/fr/api/v1/rooms/{gone['id']}")
+    assert_sent(request, "DELETE", request.path)
+    assert emulator.state()["rooms"] == [kept]
+
+
+# -- terminal view ----------------------------------------------------------------------------
+
+
+def test_get_on_a_terminal_draws_a_panel_and_the_participants_table(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    room = seed_room(emulator, "Rich [bold]room[/bold]")
+    seed_participant(emulator, room["id"], "Ada Lovelace")
+    seed_participant(emulator, room["id"], "Bob", video_and_audio_on=False)
+
+    result = run_in_pty(["rooms", "get", room["id"]], env)
+
+    assert result.code == 0, result
+    screen = result.stdout
+    assert f"Room {room['id']}" in screen
+    assert "╭" in screen  # the room's panel
+    assert "┏" in screen  # the participants table
+    assert "Participants (2)" in screen
+    for text in ("Ada Lovelace", "Bob", "USERNAME", "VIDEO/AUDIO"):
+        assert text in screen
+    assert "Rich [bold]room[/bold]" in screen  # data is never read as markup
+    assert "\x1b[" in screen  # colours on a terminal
