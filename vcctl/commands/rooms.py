@@ -133,13 +133,35 @@ def watch(
         bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
     ] = False,
 ) -> None:
-    """Live view of a room's participants; Ctrl-C to leave."""
+    """Follow a meeting: who is in the room, whose video and audio is on.
+
+    On a terminal: a live view refreshed every --interval seconds, marking
+    who joined (+), changed (~) or left (-) at the last refresh. Ctrl-C or
+    SIGTERM leaves (exit 0).
+
+    Off a terminal, with NO_COLOR, or with --json: one JSON object per line
+    on stdout, flushed at once (AT: when vcctl saw it, ISO-8601):
+      {"event": "snapshot", "room_id": R, "room": ROOM, "at": AT}  (first)
+      {"event": "joined", "room_id": R, "participant": P, "at": AT}
+      {"event": "changed", "room_id": R, "participant": P,
+       "changes": {"FIELD": [OLD, NEW]}, "at": AT}
+      {"event": "left", "room_id": R, "participant": P, "at": AT}
+      {"event": "room_changed", "room_id": R, "room": ROOM,
+       "changes": {...}, "at": AT}
+      {"event": "room_deleted", "room_id": R, "at": AT}  (last, exit 0)
+    ROOM and P are the API's objects as received (P as last seen for left).
+
+    A failed refresh (network, 5xx, 429) does not end the watch: it backs off
+    (on 429 as Retry-After asks), keeps the last data marked stale, and in
+    JSON mode warns on stderr. If the first refresh fails, the watch cannot
+    start: the command ends with that error's exit code.
+    """
     from vcctl import validate
     from vcctl.app import state
     from vcctl.watch import watch_room
 
     validate.identifier(room_id, "ROOM_ID")
-    watch_room(state(ctx).api(), room_id, interval=interval, json_mode=json_out)
+    watch_room(state(ctx).settings(), room_id, interval=interval, json_mode=json_out)
 
 
 def _describe(ids: list[str], noun: str) -> str:
