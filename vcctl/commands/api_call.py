@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vcctl.commands.common import JsonOption
 from vcctl.errors import UsageError
 
+if TYPE_CHECKING:
+    from vcctl.client import CallKind
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Retry rules of contract §6 by method: a raw POST/PUT/PATCH may create something, so it is
+# treated as a create (never repeated once it may have reached the server).
+KINDS: dict[str, CallKind] = {
+    "GET": "read",
+    "DELETE": "delete",
+    "POST": "create",
+    "PUT": "create",
+    "PATCH": "create",
+}
+LOCALE_PLACEHOLDER = "{locale}"
+JSON_LITERAL = re.compile(r"true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+# What may stay as it is in PATH: the path and query syntax, and %XX escapes already made.
+PATH_SAFE = "/?=&%:@!$'()*+,;~-._"
 
 
 def api(
@@ -19,15 +36,28 @@ def api(
     method: Annotated[str, typer.Argument(help="HTTP method: GET, POST, PUT, PATCH or DELETE.")],
     path: Annotated[
         str,
-        typer.Argument(help="Path under the base URL, such as /fr/api/v1/rooms/ID; {locale} is "
-                       "replaced by the configured locale."),
+        typer.Argument(
+            help="Path under the base URL, such as /{locale}/api/v1/rooms/ID; {locale} is "
+            "replaced by the configured locale."
+        ),
     ],
     field: Annotated[
         list[str] | None,
         typer.Option(
-            "--field", "-F",
-            help="KEY=VALUE for the JSON body (query string for GET/DELETE); true, false, null "
-            "and numbers are typed.",
+            "--field",
+            "-F",
+            help="KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, "
+            "null and JSON numbers are typed.",
+            metavar="KEY=VALUE",
+        ),
+    ] = None,
+    raw_field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--raw-field",
+            "-f",
+            help="KEY=VALUE like --field, but the value is always a string.",
+            metavar="KEY=VALUE",
         ),
     ] = None,
     input_file: Annotated[
@@ -36,75 +66,93 @@ def api(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Send a raw authenticated request and print the response body."""
-    from urllib.parse import quote, urlencode
+    """Send a raw authenticated request and print the response body.
 
+    Settings, retries, errors and exit codes are those of every other command. A JSON answer is
+    printed indented (it is JSON with or without --json); any other answer is printed as received.
+    """
     from vcctl import output
     from vcctl.app import state
 
     verb = method.upper()
     if verb not in METHODS:
         raise UsageError(f"unsupported method {method!r}: use one of {', '.join(METHODS)}")
-    if "://" in path or path.startswith("//"):
-        raise UsageError("PATH is a path under the base URL, not a URL (set --base-url instead)")
-    if field and input_file is not None:
-        raise UsageError("use either --field or --input, not both")
-    fields = dict(_parse_field(item) for item in field or [])
-    body: Any = None
-    if input_file is not None:
-        body = _read_json_input(input_file)
+    _check_path(path)
+    fields = dict(_parse_field(item, typed=True) for item in field or [])
+    fields.update(_parse_field(item, typed=False) for item in raw_field or [])
+    if fields and input_file is not None:
+        raise UsageError("use either --field/--raw-field or --input, not both")
+    body: Any = _read_json_input(input_file) if input_file is not None else None
 
-    settings = state(ctx).settings()
-    path = path.replace("{locale}", settings.locale.value)
-    if not path.startswith("/"):
-        path = "/" + path
-    path = quote(path, safe="/?=&%:@!$'()*+,;~-._")
+    app_state = state(ctx)
+    target = _target(path, app_state.settings().locale.value)
     if fields and verb in ("GET", "DELETE"):
-        path += ("&" if "?" in path else "?") + urlencode(
-            {key: json.dumps(value) if not isinstance(value, str) else value
-             for key, value in fields.items()}
-        )
+        target = _with_query(target, fields)
     elif fields:
         body = fields
-
-    kind = {"GET": "read", "DELETE": "delete"}.get(verb, "create")
-    client = state(ctx).client()
-    response = client.request_raw(verb, path, body=body, kind=kind)  # type: ignore[arg-type]
+    response = app_state.client().request_raw(verb, target, body=body, kind=KINDS[verb])
     if response.body.strip():
         output.show_raw(response.body)
 
 
-def _parse_field(item: str) -> tuple[str, Any]:
+def _check_path(path: str) -> None:
+    if not path.strip():
+        raise UsageError("PATH must not be empty")
+    if "://" in path or path.startswith("//"):
+        raise UsageError(
+            "PATH is a path under the base URL, not a URL",
+            hint="set the host with --base-url or VCCTL_BASE_URL",
+        )
+
+
+def _target(path: str, locale: str) -> str:
+    """PATH with {locale} replaced (dropped with its slash when the locale is empty), encoded."""
+    from urllib.parse import quote
+
+    if not locale:
+        path = path.replace("/" + LOCALE_PLACEHOLDER, "")
+    path = path.replace(LOCALE_PLACEHOLDER, locale)
+    if not path.startswith("/"):
+        path = "/" + path
+    return quote(path, safe=PATH_SAFE)
+
+
+def _with_query(target: str, fields: dict[str, Any]) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode(
+        {
+            key: value if isinstance(value, str) else json.dumps(value)
+            for key, value in fields.items()
+        }
+    )
+    return target + ("&" if "?" in target else "?") + query
+
+
+def _parse_field(item: str, *, typed: bool) -> tuple[str, Any]:
+    """KEY=VALUE; typed, the JSON literals true, false, null and numbers are not strings."""
     key, sep, raw = item.partition("=")
     if not sep or not key:
-        raise UsageError(f"invalid --field {item!r}: expected KEY=VALUE")
-    value: Any = raw
-    if raw in ("true", "false", "null"):
-        value = json.loads(raw)
-    else:
-        try:
-            value = int(raw)
-        except ValueError:
-            try:
-                value = float(raw) if raw.strip() and raw.lower() not in ("nan", "inf", "-inf",
-                                                                         "infinity") else raw
-            except ValueError:
-                value = raw
-    return key, value
+        option = "--field" if typed else "--raw-field"
+        raise UsageError(f"invalid {option} {item!r}: expected KEY=VALUE")
+    if typed and JSON_LITERAL.fullmatch(raw):
+        return key, json.loads(raw)
+    return key, raw
 
 
 def _read_json_input(source: str) -> Any:
     try:
         if source == "-":
-            text = sys.stdin.read()
+            data = sys.stdin.buffer.read()
         else:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(source, "rb") as handle:
+                data = handle.read()
     except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{source} is not UTF-8 text") from None
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+    name = "standard input" if source == "-" else source
     try:
-        return json.loads(text)
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
     except ValueError as exc:
-        raise UsageError(f"{source} is not valid JSON: {exc}") from None
+        raise UsageError(f"{name} is not valid JSON: {exc}") from None
