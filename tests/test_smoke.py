@@ -12,12 +12,14 @@ def test_tour_create_room_add_participant_mute_all(vcctl: Runner, emulator: Emul
     created = vcctl("rooms", "create", "--name", "Demo", "-q")
     assert created.code == 0, created
     room_id = created.stdout.strip()
-    assert len(room_id) == 6 and room_id.isalnum()
+    assert len(room_id) == 6
+    assert room_id.isalnum()
 
     participant = vcctl("participants", "create", "--room", room_id, "--username", "Ada", "--json")
     assert participant.code == 0, participant
     body = json.loads(participant.stdout)
-    assert body["room_id"] == room_id and body["username"] == "Ada"
+    assert body["room_id"] == room_id
+    assert body["username"] == "Ada"
 
     muted = vcctl("events", "mute-all", "--room", room_id)
     assert muted.code == 0, muted

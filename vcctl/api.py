@@ -48,9 +48,7 @@ class Api:
         return self.client.request("POST", self._room_path(room_id), body=fields, kind="update")
 
     def delete_room(self, room_id: str) -> Any:
-        return self.client.request(
-            "DELETE", self._room_path(room_id), kind="delete", empty_ok=True
-        )
+        return self.client.request("DELETE", self._room_path(room_id), kind="delete", empty_ok=True)
 
     # participants
     def create_participant(self, fields: dict[str, Any]) -> Any:

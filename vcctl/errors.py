@@ -38,7 +38,9 @@ class VcctlError(Exception):
         self.status = status
 
     def to_json(self) -> dict[str, Any]:
-        return {"error": {"exit_code": self.exit_code, "status": self.status, "message": self.message}}
+        return {
+            "error": {"exit_code": self.exit_code, "status": self.status, "message": self.message}
+        }
 
 
 class UsageError(VcctlError):

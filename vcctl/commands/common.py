@@ -23,9 +23,7 @@ LanguageOption = Annotated[
 ]
 VideoAudioOption = Annotated[
     bool | None,
-    typer.Option(
-        "--video-and-audio/--no-video-and-audio", help="Whether video and audio are on."
-    ),
+    typer.Option("--video-and-audio/--no-video-and-audio", help="Whether video and audio are on."),
 ]
 FromFileOption = Annotated[
     str | None,

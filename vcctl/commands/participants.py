@@ -52,14 +52,22 @@ def create(
         if username is not None:
             raise UsageError("--from-file takes usernames from the file: drop --username")
         defaults = validate.participant_fields(
-            room_id=room, username=None, language_value=language,
+            room_id=room,
+            username=None,
+            language_value=language,
             video_and_audio_on=video_and_audio,
         )
         from vcctl.batch import create_from_file
 
         create_from_file(
-            state(ctx), "participants", from_file, defaults=defaults,
-            concurrency=concurrency, dry_run=dry_run, json_mode=json_out, quiet=quiet,
+            state(ctx),
+            "participants",
+            from_file,
+            defaults=defaults,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            json_mode=json_out,
+            quiet=quiet,
         )
         return
     if dry_run:
@@ -69,7 +77,9 @@ def create(
     if username is None:
         raise UsageError("missing option --username")
     fields = validate.participant_fields(
-        room_id=room, username=username, language_value=language,
+        room_id=room,
+        username=username,
+        language_value=language,
         video_and_audio_on=video_and_audio,
     )
     participant = state(ctx).api().create_participant(fields)
@@ -136,7 +146,9 @@ def update(
 
     validate.identifier(participant_id, "PARTICIPANT_ID")
     fields = validate.participant_fields(
-        room_id=room, username=username, language_value=language,
+        room_id=room,
+        username=username,
+        language_value=language,
         video_and_audio_on=video_and_audio,
     )
     if not fields:

@@ -45,8 +45,14 @@ def create(
         from vcctl.batch import create_from_file
 
         create_from_file(
-            state(ctx), "rooms", from_file, defaults={}, concurrency=concurrency,
-            dry_run=dry_run, json_mode=json_out, quiet=quiet,
+            state(ctx),
+            "rooms",
+            from_file,
+            defaults={},
+            concurrency=concurrency,
+            dry_run=dry_run,
+            json_mode=json_out,
+            quiet=quiet,
         )
         return
     if dry_run:
