@@ -228,12 +228,22 @@ def _values(
     if hint is not None:
         used_hints.add((path, param.name))
         return hint()
-    descriptor = param.type_descriptor
-    if descriptor.choices is not None:
-        return ValueSpec("choice", tuple(_choice_text(choice) for choice in descriptor.choices))
-    if descriptor.is_file or descriptor.is_path or "FILE" in (param.metavar or ""):
+    choices, is_path = _value_type(param)
+    if choices is not None:
+        return ValueSpec("choice", tuple(_choice_text(choice) for choice in choices))
+    if is_path or "FILE" in (param.metavar or ""):
         return FILE_VALUES
     return NO_VALUES
+
+
+def _value_type(param: Any) -> tuple[Sequence[Any] | None, bool]:
+    """(choices, takes a path): from typer's type descriptor where it has one, else click's type."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None:
+        return descriptor.choices, bool(descriptor.is_file or descriptor.is_path)
+    param_type = getattr(param, "type", None)
+    choices = getattr(param_type, "choices", None)
+    return choices, type(param_type).__name__ in ("File", "Path")
 
 
 def _choice_text(choice: Any) -> str:
@@ -258,7 +268,7 @@ def _option_spec(param: TyperOption, values: ValueSpec) -> OptionSpec:
         help=_clean_help(param.help),
         values=values,
         default=_default_text(param.default) if takes_value else None,
-        value_range=_range_text(param.min, param.max),
+        value_range=_range_text(*_bounds(param)),
         required=bool(param.required),
         multiple=bool(param.multiple),
         hidden=bool(param.hidden),
@@ -292,6 +302,15 @@ def _default_text(default: Any) -> str | None:
     if isinstance(default, list | tuple):
         return " ".join(str(item) for item in default) or None
     return str(default)
+
+
+def _bounds(param: Any) -> tuple[float | None, float | None]:
+    """An option's min/max: on the option in some typer releases, on its click type in others."""
+    for holder in (param, getattr(param, "type", None)):
+        low, high = getattr(holder, "min", None), getattr(holder, "max", None)
+        if low is not None or high is not None:
+            return low, high
+    return None, None
 
 
 def _range_text(low: float | None, high: float | None) -> str | None:
