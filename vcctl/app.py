@@ -59,31 +59,15 @@ class AppState:
 
     def client(self, *, pool_size: int = 10) -> Client:
         if self._client is None:
-            from vcctl.client import Client
+            from vcctl.client import client_for
 
-            settings = self.settings()
-            api_key, api_token = settings.credentials()
-            self._client = Client(
-                base_url=settings.base_url.value,
-                api_key=api_key,
-                api_token=api_token,
-                timeout=settings.timeout.value,
-                max_attempts=settings.max_attempts.value,
-                ca_bundle=settings.ca_bundle,
-                pool_size=pool_size,
-                debug=_debug_line if settings.debug.value else None,
-            )
+            self._client = client_for(self.settings(), pool_size=pool_size)
         return self._client
 
     def api(self, *, pool_size: int = 10) -> Api:
         from vcctl.api import Api
 
         return Api(self.client(pool_size=pool_size), self.settings().locale.value)
-
-
-def _debug_line(line: str) -> None:
-    sys.stderr.write(f"[debug] {line}\n")
-    sys.stderr.flush()
 
 
 def state(ctx: typer.Context) -> AppState:

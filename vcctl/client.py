@@ -29,6 +29,8 @@ from vcctl.settings import mask
 if TYPE_CHECKING:
     import requests
 
+    from vcctl.settings import Settings
+
 CallKind = Literal["read", "create", "update", "delete", "event"]
 # GET, update, DELETE and events can be repeated without changing the outcome (contract §6).
 IDEMPOTENT_KINDS: frozenset[str] = frozenset({"read", "update", "delete", "event"})
@@ -390,8 +392,10 @@ class Client:
         message = api_message(data)
         phrase = reason_phrase(status)
         headline = f"HTTP {status}{' ' + phrase if phrase else ''}"
-        if message:
+        if message and message.strip().lower() != phrase.lower():
             text = f"{headline}: {message}"
+        elif message:
+            text = headline
         elif status == 404:
             text = f"{headline}: not found (resource or endpoint)"
         else:
@@ -405,7 +409,12 @@ class Client:
             raise InvalidResponseError(text, status=status)
         cls = api_error_class(status)
         return cls(
-            text, status=status, api_message=message, hint=_hint(status, kind, retried), body=data
+            text,
+            status=status,
+            api_message=message,
+            hint=_hint(status, kind, retried),
+            body=data,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
     # -- retries --------------------------------------------------------------------------------
@@ -452,6 +461,35 @@ class Client:
             self._log(f"< {name}: {value}")
         if response.body:
             self._log(f"< {_truncate(response.body)}")
+
+
+def debug_to_stderr(line: str) -> None:
+    import sys
+
+    sys.stderr.write(f"[debug] {line}\n")
+    sys.stderr.flush()
+
+
+def client_for(
+    settings: Settings,
+    *,
+    credentials: tuple[str, str] | None = None,
+    pool_size: int = 10,
+    max_attempts: int | None = None,
+    timeout: float | None = None,
+) -> Client:
+    """A Client configured from the resolved settings; every command builds its client here."""
+    api_key, api_token = credentials or settings.credentials()
+    return Client(
+        base_url=settings.base_url.value,
+        api_key=api_key,
+        api_token=api_token,
+        timeout=timeout or settings.timeout.value,
+        max_attempts=max_attempts or settings.max_attempts.value,
+        ca_bundle=settings.ca_bundle,
+        pool_size=pool_size,
+        debug=debug_to_stderr if settings.debug.value else None,
+    )
 
 
 def _truncate(body: bytes) -> str:

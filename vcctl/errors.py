@@ -77,10 +77,12 @@ class ApiError(VcctlError):
         api_message: str | None = None,
         hint: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ):
         super().__init__(message, hint=hint, status=status)
         self.api_message = api_message
         self.body = body
+        self.retry_after = retry_after  # seconds the API asked to wait, if it said
 
 
 class BadRequestError(ApiError):

@@ -79,7 +79,7 @@ def printable(text: str) -> str:
     )
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -99,7 +99,9 @@ def _plain_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _plain_fields(data: dict[str, Any], skip: Iterable[str] = ()) -> str:
-    items = [(printable(str(key)), _text(value)) for key, value in data.items() if key not in skip]
+    items = [
+        (printable(str(key)), cell_text(value)) for key, value in data.items() if key not in skip
+    ]
     if not items:
         return ""
     width = max(len(key) for key, _ in items) + 1
@@ -108,7 +110,10 @@ def _plain_fields(data: dict[str, Any], skip: Iterable[str] = ()) -> str:
 
 def _participant_rows(participants: Sequence[Any]) -> list[list[str]]:
     return [
-        [_text(p.get(key)) if isinstance(p, dict) else _text(p) for key, _ in PARTICIPANT_COLUMNS]
+        [
+            cell_text(p.get(key)) if isinstance(p, dict) else cell_text(p)
+            for key, _ in PARTICIPANT_COLUMNS
+        ]
         for p in participants
     ]
 
@@ -141,7 +146,7 @@ def _rich_participants(participants: Sequence[Any], *, title: str | None) -> Any
             if key == "video_and_audio_on" and isinstance(value, bool):
                 cells.append(Text("on", style="green") if value else Text("off", style="red"))
             else:
-                cells.append(Text(_text(value)))
+                cells.append(Text(cell_text(value)))
         table.add_row(*cells)
     if not participants:
         table.caption = "no participants"
@@ -188,20 +193,20 @@ def _rich_fields(data: dict[str, Any], *, kind: str, skip: Iterable[str] = ()) -
         if key in skipped:
             continue
         if key == "color" and isinstance(value, str) and value.startswith("#"):
-            cell = Text.assemble(("■ ", _safe_style(value)), printable(value))
+            cell = Text.assemble(("■ ", safe_style(value)), printable(value))
         elif isinstance(value, bool):
             cell = Text("on", style="green") if value else Text("off", style="red")
         else:
-            cell = Text(_text(value))
+            cell = Text(cell_text(value))
         grid.add_row(Text(printable(str(key))), cell)
     from rich.panel import Panel
 
     # A Text, not a str: rich would read "[...]" in an id as markup.
-    title = Text(f"{kind} {_text(data.get('id', ''))}".strip())
+    title = Text(f"{kind} {cell_text(data.get('id', ''))}".strip())
     return Panel.fit(grid, title=title, title_align="left")
 
 
-def _safe_style(color: str) -> str:
+def safe_style(color: str) -> str:
     from rich.color import Color, ColorParseError
 
     try:

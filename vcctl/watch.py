@@ -24,9 +24,8 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from vcctl.client import CallKind, Client, Response, parse_retry_after
+from vcctl.client import Client, client_for
 from vcctl.errors import (
-    ApiError,
     InvalidResponseError,
     NetworkError,
     NotFoundError,
@@ -190,18 +189,18 @@ def _header(state: WatchState) -> RenderableType:
     from rich.panel import Panel
     from rich.text import Text
 
-    from vcctl.output import _safe_style, _text
+    from vcctl.output import cell_text, safe_style
 
     room = state.room
     color = room.get("color")
     count = len(participants_of(room))
     title = Text()
     if isinstance(color, str):
-        title.append("■ ", style=_safe_style(color) or None)
+        title.append("■ ", style=safe_style(color) or None)
     name_style = "bold yellow" if "name" in _room_changes(state) else "bold"
-    # _text escapes control characters: a name chosen by someone else cannot drive the terminal.
-    title.append(_text(room.get("name", "")), style=name_style)
-    title.append(f"  {_text(state.room_id)}", style="dim")
+    # cell_text escapes control characters: a name chosen by others cannot drive the terminal.
+    title.append(cell_text(room.get("name", "")), style=name_style)
+    title.append(f"  {cell_text(state.room_id)}", style="dim")
     title.append(f"  {count} participant{'' if count == 1 else 's'}")
     return Panel(
         Text("\n").join([title, _status_line(state)]),
@@ -215,7 +214,7 @@ def _header(state: WatchState) -> RenderableType:
 def _status_line(state: WatchState) -> Text:
     from rich.text import Text
 
-    from vcctl.output import _text
+    from vcctl.output import cell_text
 
     clock = "%H:%M:%S"
     if state.deleted_at is not None:
@@ -228,7 +227,7 @@ def _status_line(state: WatchState) -> Text:
     how = "backing off as the API asks" if failure.retry_after else "backing off"
     return Text(
         f"stale since {failure.since:{clock}} ({failure.count} failed refresh"
-        f"{'' if failure.count == 1 else 'es'}): {_text(failure.message)}\n"
+        f"{'' if failure.count == 1 else 'es'}): {cell_text(failure.message)}\n"
         f"{how}: next try at {failure.next_try:{clock}}",
         style="yellow",
     )
@@ -282,7 +281,7 @@ _CELL_FIELDS = ("id", "username", "language", "video_and_audio_on", "created_at"
 def _participant_cells(participant: dict[str, Any], state: WatchState) -> list[Text]:
     from rich.text import Text
 
-    from vcctl.output import _text
+    from vcctl.output import cell_text
 
     cells: list[Text] = []
     for name in _CELL_FIELDS:
@@ -292,7 +291,7 @@ def _participant_cells(participant: dict[str, Any], state: WatchState) -> list[T
         elif name == "created_at":
             cells.append(Text(joined_time(value, state.refreshed_at)))
         else:
-            cells.append(Text(_text(value)))
+            cells.append(Text(cell_text(value)))
     return cells
 
 
@@ -378,20 +377,6 @@ class LiveReporter:
 # -- the loop -------------------------------------------------------------------------------------
 
 
-class PollingClient(Client):
-    """A Client that remembers the Retry-After of the last error answer, so that the watch loop,
-    which makes one attempt per refresh, can honour it.
-
-    (ApiError does not carry the response headers; if it ever does, this subclass can go.)
-    """
-
-    retry_after: float | None = None
-
-    def _error_for(self, response: Response, *, kind: CallKind, retried: bool) -> ApiError:
-        self.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return super()._error_for(response, kind=kind, retried=retried)
-
-
 @dataclass
 class Pace:
     """The watch's clock: injectable, so that tests drive the loop without waiting."""
@@ -421,7 +406,7 @@ def backoff(interval: float, failures: int, retry_after: float | None, rng: rand
 
 def follow(
     api: Api,
-    client: PollingClient,
+    client: Client,
     state: WatchState,
     reporter: Reporter,
     pace: Pace,
@@ -432,7 +417,6 @@ def follow(
     failures = 0
     while True:
         pace.sleep(wait)
-        client.retry_after = None
         try:
             room = fetch_room(api, state.room_id)
         except NotFoundError:
@@ -442,7 +426,7 @@ def follow(
         except TRANSIENT_ERRORS as error:
             failures += 1
             now = pace.now()
-            retry_after = client.retry_after if isinstance(error, RateLimitedError) else None
+            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
             wait = backoff(state.interval, failures, retry_after, pace.rng)
             since = state.failure.since if state.failure is not None else now
             state.failure = Failure(
@@ -465,23 +449,6 @@ def follow(
 
 
 # -- the command ----------------------------------------------------------------------------------
-
-
-def polling_client(settings: Settings) -> PollingClient:
-    """Like AppState.client(), as a PollingClient: one connection, the settings' attempts."""
-    from vcctl.app import _debug_line
-
-    api_key, api_token = settings.credentials()
-    return PollingClient(
-        base_url=settings.base_url.value,
-        api_key=api_key,
-        api_token=api_token,
-        timeout=settings.timeout.value,
-        max_attempts=settings.max_attempts.value,
-        ca_bundle=settings.ca_bundle,
-        pool_size=1,
-        debug=_debug_line if settings.debug.value else None,
-    )
 
 
 @contextmanager
@@ -515,7 +482,7 @@ def watch_room(
     from vcctl.api import Api
 
     pace = pace or Pace()
-    client = polling_client(settings)
+    client = client_for(settings, pool_size=1)
     api = Api(client, settings.locale.value)
     try:
         with _sigterm_as_interrupt():

@@ -77,27 +77,21 @@ def _read_secrets() -> tuple[str, str]:
     return api_key, api_token
 
 
-def _check_credentials(
-    base_url: str, locale: str, api_key: str, api_token: str, settings: Settings
-) -> tuple[bool | None, str]:
+def _check_credentials(settings: Settings, credentials: tuple[str, str]) -> tuple[bool | None, str]:
     """(True, ...) accepted, (False, ...) rejected, (None, why) when it could not be told."""
     from vcctl.api import Api
-    from vcctl.app import _debug_line
-    from vcctl.client import Client
+    from vcctl.client import client_for
     from vcctl.errors import NotFoundError, UnauthorizedError, VcctlError
 
     # A quick check: it must not hold up a login for long when the API is slow or down.
-    client = Client(
-        base_url=base_url,
-        api_key=api_key,
-        api_token=api_token,
+    client = client_for(
+        settings,
+        credentials=credentials,
         timeout=min(settings.timeout.value, 10.0),
         max_attempts=min(settings.max_attempts.value, 2),
-        ca_bundle=settings.ca_bundle,
-        debug=_debug_line if settings.debug.value else None,
     )
     try:
-        Api(client, locale).get_room(PROBE_ROOM_ID)
+        Api(client, settings.locale.value).get_room(PROBE_ROOM_ID)
     except NotFoundError:
         return True, "the API accepts these credentials"
     except UnauthorizedError as exc:
@@ -150,9 +144,7 @@ def login(
     verdict: bool | None = None
     detail = ""
     if not no_check:
-        verdict, detail = _check_credentials(
-            settings.base_url.value, settings.locale.value, api_key, api_token, settings
-        )
+        verdict, detail = _check_credentials(settings, (api_key, api_token))
         if verify and verdict is False:
             raise CredentialsError(f"{detail}; profile {name!r} not saved", hint=None)
         if verify and verdict is None:
@@ -199,9 +191,7 @@ def status(
         if no_check:
             report["api"] = {"accepted": None, "detail": "not checked (--no-check)"}
         else:
-            verdict, detail = _check_credentials(
-                settings.base_url.value, settings.locale.value, api_key, api_token, settings
-            )
+            verdict, detail = _check_credentials(settings, (api_key, api_token))
             report["api"] = {"accepted": verdict, "detail": detail}
 
     if json_out:
