@@ -262,9 +262,7 @@ def test_dry_run_shows_what_would_be_sent_without_credentials(
         'line 2: POST /api/v1/participants {"room_id":"r9","username":"Ada"}\n'
         'line 5: POST /api/v1/participants {"room_id":"r9","username":"Bob"}\n'
     )
-    assert (
-        plain.stderr == "vcctl: error: line 3: --username must not be empty\nvalid 2, invalid 1\n"
-    )
+    assert plain.stderr == "vcctl: error: line 3: username must not be empty\nvalid 2, invalid 1\n"
     assert emulator.recorded() == []
 
 
@@ -392,7 +390,7 @@ def test_csv_with_bom_crlf_and_undecodable_bytes(tmp_path: Path) -> None:
 
     assert read(tmp_path, "p.csv", data) == [
         (2, {"room_id": "R", "username": "Ada", "video_and_audio_on": True}),
-        (3, "not valid UTF-8 text"),
+        (3, "username is not valid UTF-8 text"),
         (5, {"room_id": "R", "username": "Cy\r\nD"}),
         (7, {"room_id": "R", "username": "Ed", "video_and_audio_on": False}),
     ]
@@ -410,7 +408,7 @@ def test_jsonl_types_and_line_numbers(tmp_path: Path) -> None:
     assert read(tmp_path, "p.jsonl", data) == [
         (1, "video_and_audio_on must be true or false, not a string"),
         (3, "invalid language 'EN': expected two lowercase letters, such as 'fr'"),
-        (4, "not valid UTF-8 text"),
+        (4, "username is not valid UTF-8 text"),
         (5, {"room_id": "R", "username": "Cy", "video_and_audio_on": True}),
     ]
 

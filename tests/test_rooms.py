@@ -257,9 +257,12 @@ def test_invalid_input_is_refused_before_anything_is_sent(
     cases = [
         ("--name must not be empty", ["rooms", "create", "--name", ""]),
         ("--name must not be empty", ["rooms", "update", room["id"], "--name", "  "]),
-        ("invalid color 'red'", ["rooms", "create", "--name", "x", "--color", "red"]),
-        ("invalid color '#12345'", ["rooms", "update", room["id"], "--color", "#12345"]),
-        ("invalid color '#123456\\n'", ["rooms", "create", "--name", "x", "--color", "#123456\n"]),
+        ("invalid --color 'red'", ["rooms", "create", "--name", "x", "--color", "red"]),
+        ("invalid --color '#12345'", ["rooms", "update", room["id"], "--color", "#12345"]),
+        (
+            "invalid --color '#123456\\n'",
+            ["rooms", "create", "--name", "x", "--color", "#123456\n"],
+        ),
         ("nothing to update", ["rooms", "update", room["id"]]),
         ("missing option --name", ["rooms", "create", "--color", "#123456"]),
         ("ROOM_ID must not be empty", ["rooms", "get", room["id"], ""]),
@@ -346,3 +349,11 @@ def test_get_on_a_terminal_draws_a_panel_and_the_participants_table(
         assert text in screen
     assert "Rich [bold]room[/bold]" in screen  # data is never read as markup
     assert "\x1b[" in screen  # colours on a terminal
+
+
+def test_a_name_that_is_not_utf8_is_refused_locally(vcctl: Runner, emulator: Emulator) -> None:
+    # "\udcff" is how Python passes the byte 0xff, which is not UTF-8, in a command-line argument.
+    result = vcctl("rooms", "create", "--name", "caf\udcff")
+    assert result.code == 2
+    assert result.stderr == "vcctl: error: --name is not valid UTF-8 text\n"
+    assert emulator.recorded() == []

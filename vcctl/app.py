@@ -25,7 +25,6 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="vcctl",
-    help="Administer Video Connect rooms, participants and live meeting events.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -126,8 +125,8 @@ def root(
 ) -> None:
     """Administer Video Connect rooms, participants and live meeting events.
 
-    Settings come from flags, then VCCTL_* environment variables, then the active profile of
-    the config file (see 'vcctl auth'), then defaults.
+    Flags win over VCCTL_* environment variables, which win over the
+    active profile of the config file (see 'vcctl auth'), then defaults.
     """
     ctx.obj = AppState(
         Flags(

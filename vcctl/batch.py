@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import re
 import signal
 import stat
 import sys
@@ -58,7 +57,6 @@ SINGULAR: dict[Noun, str] = {"rooms": "room", "participants": "participant"}
 # while the head of the line waits, small enough that memory does not grow with the file.
 WINDOW_PER_WORKER = 4
 # Bytes that were not UTF-8, kept by errors="surrogateescape" so that the row can be named.
-UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 # -- reading rows -------------------------------------------------------------------------------
@@ -233,7 +231,7 @@ def _csv_record(columns: list[str], cells: list[str]) -> dict[str, Any]:
     """A CSV row as API fields: an empty cell is a field not given; booleans are words."""
     record: dict[str, Any] = {}
     for name, cell in zip(columns, cells, strict=True):
-        _check_decodable(cell)
+        validate.text(cell, name)
         if cell == "":
             continue
         record[name] = _csv_boolean(name, cell) if name in BOOLEAN_FIELDS else cell
@@ -277,7 +275,7 @@ def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
             wanted = "true or false" if expected is bool else "a string"
             raise UsageError(f"{name} must be {wanted}, not {_json_type(value)}")
         if isinstance(value, str):
-            _check_decodable(value)
+            validate.text(value, name)
         record[name] = value
     return record
 
@@ -294,13 +292,6 @@ def _json_type(value: Any) -> str:
     }.get(type(value), "null")
 
 
-def _check_decodable(text: str) -> None:
-    # Lone surrogates come from bytes that are not UTF-8 (or from a JSON "\udcxx" escape); they
-    # cannot be sent, so the row is refused here rather than failing in the HTTP client.
-    if UNDECODABLE.search(text):
-        raise UsageError("not valid UTF-8 text")
-
-
 def row_body(noun: Noun, record: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """The create body for one row, checked by the single-row command's rules.
 
@@ -308,13 +299,18 @@ def row_body(noun: Noun, record: dict[str, Any], defaults: dict[str, Any]) -> di
     fill the fields a row leaves out; a row's own value wins.
     """
     if noun == "rooms":
-        given = validate.room_fields(name_value=record.get("name"), color_value=record.get("color"))
+        given = validate.room_fields(
+            name_value=record.get("name"),
+            color_value=record.get("color"),
+            labels=validate.FIELD_LABELS,
+        )
     else:
         given = validate.participant_fields(
             room_id=record.get("room_id"),
             username=record.get("username"),
             language_value=record.get("language"),
             video_and_audio_on=record.get("video_and_audio_on"),
+            labels=validate.FIELD_LABELS,
         )
     merged = {**defaults, **given}
     missing = [name for name in REQUIRED[noun] if name not in merged]

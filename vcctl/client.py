@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -563,7 +564,9 @@ def _reason(exc: Exception) -> str:
     if exc.args and isinstance(exc.args[0], MaxRetryError) and exc.args[0].reason is not None:
         inner = exc.args[0].reason
     text = str(inner)
-    # urllib3 prefixes "<urllib3.connection.HTTPConnection object at 0x...>: "; drop it.
+    # urllib3 prefixes "<urllib3.connection.HTTPConnection object at 0x...>: " or
+    # "HTTPSConnection(host='h', port=443): "; the user knows the host from the message already.
     if ">: " in text:
         text = text.split(">: ", 1)[1]
+    text = re.sub(r"^\w*Connection(Pool)?\(host=[^)]*\): ", "", text)
     return text[:300]

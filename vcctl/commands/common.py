@@ -57,6 +57,13 @@ def confirm(question: str, *, yes: bool) -> None:
         raise UsageError("not confirmed; nothing was deleted")
 
 
+def describe_ids(ids: Sequence[str], noun: str) -> str:
+    """'room X', or '3 rooms (X, Y, Z)', for confirmation questions."""
+    if len(ids) == 1:
+        return f"{noun} {ids[0]}"
+    return f"{len(ids)} {noun}s ({', '.join(ids)})"
+
+
 def run_many(
     items: Sequence[str],
     action: Callable[[str], Any],

@@ -16,6 +16,7 @@ from vcctl.commands.common import (
     VideoAudioOption,
     YesOption,
     confirm,
+    describe_ids,
     run_many,
 )
 from vcctl.errors import UsageError
@@ -176,12 +177,7 @@ def delete(
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
     api = state(ctx).api()
-    what = (
-        f"participant {participant_ids[0]}"
-        if len(participant_ids) == 1
-        else f"{len(participant_ids)} participants ({', '.join(participant_ids)})"
-    )
-    confirm(f"Delete {what}?", yes=yes)
+    confirm(f"Delete {describe_ids(participant_ids, 'participant')}?", yes=yes)
 
     def render(participant_id: str, participant: Any) -> None:
         name = participant.get("username") if isinstance(participant, dict) else None

@@ -15,6 +15,7 @@ from vcctl.commands.common import (
     QuietOption,
     YesOption,
     confirm,
+    describe_ids,
     run_many,
 )
 from vcctl.errors import UsageError
@@ -119,7 +120,7 @@ def delete(
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     api = state(ctx).api()
-    confirm(f"Delete {_describe(room_ids, 'room')} and their participants?", yes=yes)
+    confirm(f"Delete {describe_ids(room_ids, 'room')} and their participants?", yes=yes)
 
     def render(room_id: str, room: Any) -> None:
         name = room.get("name") if isinstance(room, dict) else None
@@ -168,9 +169,3 @@ def watch(
 
     validate.identifier(room_id, "ROOM_ID")
     watch_room(state(ctx).settings(), room_id, interval=interval, json_mode=json_out)
-
-
-def _describe(ids: list[str], noun: str) -> str:
-    if len(ids) == 1:
-        return f"{noun} {ids[0]}"
-    return f"{len(ids)} {noun}s ({', '.join(ids)})"
