@@ -294,6 +294,22 @@ def test_status_reports_rejected_credentials_with_exit_4(
     assert report["api"]["accepted"] is False
     assert "HTTP 401" in report["api"]["detail"]
     assert report["api_token"] == {"value": "****0001", "source": "env"}
+    error = json.loads(result.stderr)["error"]
+    assert error["exit_code"] == 4
+    assert error["status"] == 401
+    assert error["message"].startswith("the API rejects these credentials (HTTP 401")
+
+
+def test_status_exits_with_the_code_of_an_answer_that_tells_nothing(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    emulator.add_fault(Fault("status", status=500, times=5))
+    result = run_inprocess(["auth", "status"], env)
+    assert result.code == 8, result
+    assert "credentials: unknown (could not check the credentials: HTTP 500" in result.stdout
+    assert result.stderr.startswith(
+        "vcctl: error: could not check the credentials: HTTP 500 Internal Server Error"
+    )
 
 
 def test_status_without_credentials_prints_the_report_then_exits_4_with_a_hint(
@@ -305,9 +321,7 @@ def test_status_without_credentials_prints_the_report_then_exits_4_with_a_hint(
     assert report["api_key"] == {"value": None, "source": "default"}
     assert report["api"] == {"accepted": None, "detail": "no API key and no API token configured"}
     error = json.loads(result.stderr)["error"]
-    assert error["exit_code"] == 4
-    assert "vcctl auth login" in error["hint"]
-    assert "VCCTL_API_KEY" in error["hint"]
+    assert error == {"exit_code": 4, "status": None, "message": error["message"]}
     assert emulator.recorded() == []
 
 

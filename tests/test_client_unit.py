@@ -388,7 +388,7 @@ def test_an_html_page_where_json_is_expected_is_a_short_error_with_the_first_byt
         call(r, "read")
     assert caught.value.exit_code == 9
     message = caught.value.message
-    assert message.startswith("HTTP 200: the API's answer is not valid JSON: '<html><head>")
+    assert message.startswith("HTTP 200: the API's answer is not valid JSON: <html><head>")
     assert len(message) < 300
 
 
@@ -396,7 +396,7 @@ def test_a_truncated_json_body_is_exit_9() -> None:
     r = rig([Answer(200, b'{"id": "abc", "na')])
     with pytest.raises(InvalidResponseError) as caught:
         call(r, "read")
-    assert '\'{"id": "abc", "na\'' in caught.value.message
+    assert caught.value.message.endswith('not valid JSON: {"id": "abc", "na')
 
 
 def test_an_html_5xx_page_is_exit_8_with_the_status_and_first_bytes() -> None:
@@ -404,7 +404,21 @@ def test_an_html_5xx_page_is_exit_8_with_the_status_and_first_bytes() -> None:
     r = rig([Answer(502, page)] * 5)
     with pytest.raises(ServerError) as caught:
         call(r, "read")
-    assert caught.value.message == f"HTTP 502 Bad Gateway: {page!r}"
+    assert caught.value.message == f"HTTP 502 Bad Gateway: {page}"
+
+
+def test_nan_is_not_json() -> None:
+    r = rig([Answer(200, b'{"id": "abc", "n": NaN}')])
+    with pytest.raises(InvalidResponseError) as caught:
+        call(r, "read")
+    assert caught.value.exit_code == 9
+
+
+def test_a_flag_in_the_error_field_is_not_the_message() -> None:
+    r = rig([Answer(404, b'{"error": true, "message": "Room not found"}')])
+    with pytest.raises(NotFoundError) as caught:
+        call(r, "read")
+    assert caught.value.message == "HTTP 404 Not Found: Room not found"
 
 
 def test_an_empty_body_is_an_error_unless_the_call_allows_it() -> None:

@@ -317,3 +317,15 @@ def test_help_and_version_work_despite_a_corrupt_file(env: dict[str, str]) -> No
     for result in results:
         assert result.code == 0, result
     assert (directory / "config.toml").read_bytes() == CORRUPT_FILE
+
+
+def test_a_shared_sticky_folder_is_left_alone_but_the_file_is_private(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp, which VCCTL_CONFIG_DIR may point at
+    loaded = config.ConfigFile(path=shared / "config.toml", data={"active_profile": "default"})
+    config.save(loaded)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((shared / "config.toml").stat().st_mode) == 0o600
+    assert config.load(shared / "config.toml").warnings == []
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777

@@ -161,9 +161,9 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
         Case(
             ["rooms", "get", faulty["html"]],
             9,
-            "vcctl: error: HTTP 200: the API's answer is not valid JSON: '<html> <head><title>"
+            "vcctl: error: HTTP 200: the API's answer is not valid JSON: <html> <head><title>"
             "200 OK</title></head> <body> <center><h1>200 OK</h1></center> <hr><center>nginx"
-            "</center> </body> </html>'\n",
+            "</center> </body> </html>\n",
             path=f"/fr/api/v1/rooms/{faulty['html']}",
             attempts=1,
             subprocess=False,
@@ -238,9 +238,9 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
             Fault("html", status=502),
             ["rooms", "delete", "x", "--yes", "--max-attempts", "1"],
             8,
-            "vcctl: error: HTTP 502 Bad Gateway: '<html> <head><title>502 Bad Gateway</title>"
+            "vcctl: error: HTTP 502 Bad Gateway: <html> <head><title>502 Bad Gateway</title>"
             "</head> <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx"
-            "</center> </body> </html>'\n",
+            "</center> </body> </html>\n",
         ),
     ],
     ids=["404-without-message", "create-500", "429", "html-502"],
@@ -350,3 +350,53 @@ def test_an_internal_error_says_it_is_a_bug_and_shows_no_traceback(
     assert debug.code == 1
     assert "Traceback (most recent call last)" in debug.stderr
     assert debug.stderr.endswith(plain.stderr)
+
+
+def test_closed_or_full_standard_output_is_an_error_without_traceback(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    room = seed_room(emulator)
+    command = [sys.executable, "-m", "vcctl", "rooms", "get", room["id"], "--json"]
+    stdout_closed = subprocess.run(
+        command,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.close(1),  # `vcctl ... >&-`
+    )
+    assert stdout_closed.returncode == 1
+    assert json.loads(stdout_closed.stderr) == {
+        "error": {
+            "exit_code": 1,
+            "status": None,
+            "message": "standard output is closed: nowhere to print the result",
+        }
+    }
+    with open("/dev/full", "w") as full:
+        no_space = subprocess.run(
+            command, env=env, stdout=full, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert no_space.returncode == 1
+    assert json.loads(no_space.stderr)["error"]["message"] == "I/O error: No space left on device"
+
+
+def test_quiet_create_without_an_id_in_the_answer_fails(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    emulator.add_fault(Fault("status", status=200, message="created"))
+    result = run_in_process(["rooms", "create", "--name", "x", "-q"], env)
+    assert result.code == 9
+    assert result.stdout == ""
+    assert result.stderr == "vcctl: error: the API's answer has no id to print (-q)\n"
+
+
+def test_delete_off_a_terminal_refuses_before_looking_for_credentials(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    bare = {k: v for k, v in env.items() if k not in ("VCCTL_API_KEY", "VCCTL_API_TOKEN")}
+    for noun in ("rooms", "participants"):
+        result = run_in_process([noun, "delete", "abc123"], bare)
+        assert result.code == 2, result
+        assert "refusing to delete without confirmation" in result.stderr
+    assert emulator.recorded() == []

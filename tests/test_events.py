@@ -99,12 +99,10 @@ def test_invalid_events_are_refused_before_anything_is_sent(
     room = seed_room(emulator)
     ada = seed_participant(emulator, room["id"])
     cases = {
-        "activate-video-and-audio needs --participant": [
+        "Missing option '--participant'": [
             "activate-video-and-audio", "--room", room["id"]
         ],
-        "desactivate-video-and-audio needs --participant": [
-            "deactivate-video-and-audio", "--room", room["id"]
-        ],
+        "Missing option '--participant'.": ["deactivate-video-and-audio", "--room", room["id"]],
         "--participant must not be empty": [
             "desactivate-video-and-audio", "--room", room["id"], "--participant", ""
         ],

@@ -227,7 +227,7 @@ def test_an_html_502_page_is_a_short_error_with_status_and_first_bytes(
     assert result.code == 8, result
     first_line = result.stderr.splitlines()[0]
     assert first_line.startswith(
-        "vcctl: error: HTTP 502 Bad Gateway: '<html> <head><title>502 Bad Gateway</title>"
+        "vcctl: error: HTTP 502 Bad Gateway: <html> <head><title>502 Bad Gateway</title>"
     )
     assert len(first_line) < 300
     assert "Traceback" not in result.stderr
@@ -240,7 +240,7 @@ def test_an_html_page_with_200_is_exit_9(env: dict[str, str], emulator: Emulator
     assert result.code == 9, result
     error = json.loads(result.stderr)["error"]
     assert error["status"] == 200
-    assert error["message"].startswith("HTTP 200: the API's answer is not valid JSON: '<html>")
+    assert error["message"].startswith("HTTP 200: the API's answer is not valid JSON: <html>")
 
 
 def test_an_empty_answer_to_a_get_is_exit_9(env: dict[str, str], emulator: Emulator) -> None:

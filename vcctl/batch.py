@@ -446,8 +446,6 @@ class Reporter:
         if self.json_mode:
             payload = error.to_json()
             payload["error"]["line"] = row.line
-            if error.hint:
-                payload["error"]["hint"] = error.hint
             _err(output.json_line(payload))
         else:
             if error.hint in self._hints_shown:

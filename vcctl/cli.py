@@ -125,10 +125,17 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     visible = _before_dashdash(args)
     debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
     reporter = Reporter(json_errors="--json" in visible, debug=debug)
+    if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
+        reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))
+        sys.exit(errors.EXIT_INTERNAL)
     try:
         code = run(args, reporter)
     except BrokenPipeError:
         code = _broken_pipe()
+    except OSError as exc:
+        # Almost always stdout itself (a full disk, a closed terminal): not a bug in vcctl.
+        where = f" ({exc.filename})" if exc.filename else ""
+        code = reporter.error(errors.VcctlError(f"I/O error{where}: {exc.strerror or exc}"))
     except KeyboardInterrupt:
         code = reporter.error(errors.Interrupted("interrupted"))
     except Exception as exc:  # the last line of defence: a bug, reported as one

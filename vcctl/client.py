@@ -25,7 +25,7 @@ from vcctl.errors import (
     NetworkError,
     api_error_class,
 )
-from vcctl.settings import mask
+from vcctl.settings import is_loopback, mask
 
 if TYPE_CHECKING:
     import requests
@@ -66,12 +66,17 @@ class Response:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body)
+            return json.loads(self.body, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError):
             raise InvalidResponseError(
                 f"HTTP {self.status}: the API's answer is not valid JSON: {excerpt(self.body)}",
                 status=self.status,
             ) from None
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; printing them back would break every parser downstream.
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def excerpt(body: bytes, limit: int = ERROR_EXCERPT_LIMIT) -> str:
@@ -80,7 +85,7 @@ def excerpt(body: bytes, limit: int = ERROR_EXCERPT_LIMIT) -> str:
     text = " ".join(text.split())
     if not text:
         return "(empty body)"
-    return repr(text + ("…" if len(body) > limit else ""))
+    return text + ("…" if len(body) > limit else "")
 
 
 def api_message(data: Any) -> str | None:
@@ -88,7 +93,8 @@ def api_message(data: Any) -> str | None:
     if isinstance(data, dict):
         for key in ("error", "message", "errors", "info"):
             value = data.get(key)
-            if value not in (None, "", [], {}):
+            # `{"error": true, "message": "..."}`: a flag is not the message.
+            if isinstance(value, str | list | dict) and value not in ("", [], {}):
                 return _flatten(value)
     elif isinstance(data, str) and data:
         return data
@@ -316,6 +322,9 @@ class Client:
         prepared.url = url
         prepared.prepare_body(data=payload, files=None)
         options = session.merge_environment_settings(url, {}, False, self._verify, None)
+        if is_loopback(urlsplit(url).hostname or ""):
+            # A proxy from http_proxy would receive the credentials of a plain-http local call.
+            options["proxies"] = {}
         self._log_request(prepared, attempt)
         started = time.monotonic()
         try:

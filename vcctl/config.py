@@ -120,7 +120,7 @@ def _tighten_permissions(path: Path) -> list[str]:
     for target, wanted in ((path.parent, DIR_MODE), (path, FILE_MODE)):
         try:
             mode = stat.S_IMODE(target.stat().st_mode)
-            if mode & ~wanted:
+            if mode & ~wanted and not _is_shared_folder(target):
                 os.chmod(target, wanted)
                 warnings.append(
                     f"{target} was accessible to other users (mode {mode:04o}); "
@@ -129,6 +129,18 @@ def _tighten_permissions(path: Path) -> list[str]:
         except OSError:
             continue
     return warnings
+
+
+def _is_shared_folder(path: Path) -> bool:
+    """A sticky folder (/tmp) or someone else's: VCCTL_CONFIG_DIR may point there, and closing
+    it would break it for everyone; the file itself is still 0600."""
+    try:
+        info = path.stat()
+    except OSError:
+        return True
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    return bool(info.st_mode & stat.S_ISVTX) or info.st_uid != os.getuid()
 
 
 def save(config: ConfigFile) -> None:
@@ -142,7 +154,7 @@ def save(config: ConfigFile) -> None:
     directory = path.parent
     try:
         directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        if stat.S_IMODE(directory.stat().st_mode) & ~DIR_MODE:
+        if stat.S_IMODE(directory.stat().st_mode) & ~DIR_MODE and not _is_shared_folder(directory):
             os.chmod(directory, DIR_MODE)
         payload = tomli_w.dumps(config.data).encode("utf-8")
         fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml.tmp", dir=directory)

@@ -47,6 +47,17 @@ def print_json(data: Any) -> None:
     write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def print_id(resource: Any) -> None:
+    """-q: the new id alone, for `ID=$(vcctl ... -q)`; an answer without one is an error, not an
+    empty id a script would carry on with."""
+    resource_id = resource.get("id") if isinstance(resource, dict) else None
+    if not isinstance(resource_id, str | int) or resource_id == "":
+        from vcctl.errors import InvalidResponseError
+
+        raise InvalidResponseError("the API's answer has no id to print (-q)")
+    write_stdout(f"{resource_id}\n")
+
+
 def print_json_line(data: Any) -> None:
     write_stdout(json_line(data) + "\n")
 
@@ -243,11 +254,10 @@ def show_raw(body: bytes) -> None:
 def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None) -> None:
     """One `vcctl: error:` line (plus a hint line), or one JSON line, on stderr."""
     if json_mode:
+        # Exactly the contract's shape; several items add which one failed.
         payload = exc.to_json()
         if subject is not None:
             payload["error"]["item"] = subject
-        if exc.hint:
-            payload["error"]["hint"] = exc.hint
         _stderr_line(json.dumps(payload, ensure_ascii=False))
         return
     prefix = f"{subject}: " if subject else ""
@@ -261,6 +271,8 @@ def warn(message: str) -> None:
 
 
 def _stderr_line(line: str) -> None:
+    if sys.stderr is None:  # started with stderr closed: errors have nowhere to go
+        return
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()

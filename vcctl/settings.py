@@ -282,7 +282,11 @@ def _parse_attempts(value: Any, where: str) -> int:
 
 def _parse_base_url(value: Any, where: str) -> str:
     text = str(value).strip().rstrip("/")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError as exc:
+        raise ConfigError(f"invalid base URL {text!r} (from {where}): {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"invalid base URL {text!r} (from {where}): expected http(s)://host[:port]"

@@ -96,8 +96,11 @@ def api(
 
 
 def _check_path(path: str) -> None:
+    from vcctl import validate
+
     if not path.strip():
         raise UsageError("PATH must not be empty")
+    validate.text(path, "PATH")
     if "://" in path or path.startswith("//"):
         raise UsageError(
             "PATH is a path under the base URL, not a URL",
@@ -131,9 +134,11 @@ def _with_query(target: str, fields: dict[str, Any]) -> str:
 
 def _parse_field(item: str, *, typed: bool) -> tuple[str, Any]:
     """KEY=VALUE; typed, the JSON literals true, false, null and numbers are not strings."""
-    key, sep, raw = item.partition("=")
+    from vcctl import validate
+
+    option = "--field" if typed else "--raw-field"
+    key, sep, raw = validate.text(item, option).partition("=")
     if not sep or not key:
-        option = "--field" if typed else "--raw-field"
         raise UsageError(f"invalid {option} {item!r}: expected KEY=VALUE")
     if typed and JSON_LITERAL.fullmatch(raw):
         return key, json.loads(raw)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vcctl.commands.common import JsonOption
+from vcctl.errors import VcctlError
 
 if TYPE_CHECKING:
     from vcctl.app import AppState
@@ -77,11 +79,17 @@ def _read_secrets() -> tuple[str, str]:
     return api_key, api_token
 
 
-def _check_credentials(settings: Settings, credentials: tuple[str, str]) -> tuple[bool | None, str]:
-    """(True, ...) accepted, (False, ...) rejected, (None, why) when it could not be told."""
+@dataclass
+class CredentialCheck:
+    accepted: bool | None  # None: the API's answer did not tell
+    detail: str
+    error: VcctlError | None = None  # why they were not accepted, with its exit code
+
+
+def _check_credentials(settings: Settings, credentials: tuple[str, str]) -> CredentialCheck:
     from vcctl.api import Api
     from vcctl.client import client_for
-    from vcctl.errors import NotFoundError, UnauthorizedError, VcctlError
+    from vcctl.errors import NotFoundError, UnauthorizedError
 
     # A quick check: it must not hold up a login for long when the API is slow or down.
     client = client_for(
@@ -93,14 +101,16 @@ def _check_credentials(settings: Settings, credentials: tuple[str, str]) -> tupl
     try:
         Api(client, settings.locale.value).get_room(PROBE_ROOM_ID)
     except NotFoundError:
-        return True, "the API accepts these credentials"
+        return CredentialCheck(True, "the API accepts these credentials")
     except UnauthorizedError as exc:
-        return False, f"the API rejects these credentials ({exc.message})"
+        exc.message = f"the API rejects these credentials ({exc.message})"
+        return CredentialCheck(False, exc.message, exc)
     except VcctlError as exc:
-        return None, f"could not check the credentials: {exc.message}"
+        exc.message = f"could not check the credentials: {exc.message}"
+        return CredentialCheck(None, exc.message, exc)
     finally:
         client.close()
-    return True, "the API accepts these credentials"
+    return CredentialCheck(True, "the API accepts these credentials")
 
 
 @app.command("login")
@@ -121,7 +131,7 @@ def login(
     """
     from vcctl import config
     from vcctl.app import state
-    from vcctl.errors import CredentialsError, NetworkError, UsageError
+    from vcctl.errors import UsageError
 
     if verify and no_check:
         raise UsageError("--verify and --no-check contradict each other")
@@ -144,11 +154,12 @@ def login(
     verdict: bool | None = None
     detail = ""
     if not no_check:
-        verdict, detail = _check_credentials(settings, (api_key, api_token))
-        if verify and verdict is False:
-            raise CredentialsError(f"{detail}; profile {name!r} not saved", hint=None)
-        if verify and verdict is None:
-            raise NetworkError(f"{detail}; profile {name!r} not saved")
+        check = _check_credentials(settings, (api_key, api_token))
+        verdict, detail = check.accepted, check.detail
+        if verify and check.error is not None:
+            check.error.message += f"; profile {name!r} not saved"
+            check.error.hint = None
+            raise check.error
 
     profiles = loaded.data.setdefault("profiles", {})
     first = not profiles
@@ -175,13 +186,12 @@ def status(
     """Show the settings in use, where each came from, and whether the API accepts them."""
     from vcctl import output
     from vcctl.app import state
-    from vcctl.errors import EXIT_NETWORK, EXIT_UNAUTHORIZED, CredentialsError
+    from vcctl.errors import CredentialsError
 
     settings = state(ctx).settings()
     report = settings.as_public_dict()
     report["profile"]["in_config_file"] = settings.profile_in_file
-    verdict: bool | None = None
-    problem: CredentialsError | None = None
+    problem: VcctlError | None = None
     try:
         api_key, api_token = settings.credentials()
     except CredentialsError as exc:
@@ -191,19 +201,17 @@ def status(
         if no_check:
             report["api"] = {"accepted": None, "detail": "not checked (--no-check)"}
         else:
-            verdict, detail = _check_credentials(settings, (api_key, api_token))
-            report["api"] = {"accepted": verdict, "detail": detail}
+            check = _check_credentials(settings, (api_key, api_token))
+            problem = check.error
+            report["api"] = {"accepted": check.accepted, "detail": check.detail}
 
     if json_out:
         output.print_json(report)
     else:
         _show_status(report)
+    # The report is the result (stdout); what went wrong is also an error, with its exit code.
     if problem is not None:
         raise problem
-    if verdict is False:
-        raise typer.Exit(EXIT_UNAUTHORIZED)
-    if verdict is None and not no_check:
-        raise typer.Exit(EXIT_NETWORK)
 
 
 def _show_status(report: dict[str, Any]) -> None:

@@ -70,6 +70,7 @@ def run_many(
     *,
     json_mode: bool,
     render: Callable[[str, Any], None],
+    separate: bool = False,
 ) -> None:
     """Apply `action` to each id in order; one id behaves like a single command.
 
@@ -88,6 +89,7 @@ def run_many(
             render(items[0], result)
         return
     failures: list[VcctlError] = []
+    rendered = False
     for item in items:
         try:
             result = action(item)
@@ -101,7 +103,10 @@ def run_many(
             if result is not None:
                 output.print_json_line(result)
         else:
+            if separate and rendered:
+                output.write_stdout("\n")  # one record after another, as `kubectl describe`
             render(item, result)
+            rendered = True
     if failures:
         if len(failures) == len(items):
             raise typer.Exit(failures[-1].exit_code)

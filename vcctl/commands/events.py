@@ -11,23 +11,17 @@ from vcctl.commands.common import JsonOption
 app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
 
 RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.")]
-ParticipantOption = Annotated[
-    str | None, typer.Option("--participant", help="Id of the participant.")
-]
+ParticipantOption = Annotated[str, typer.Option("--participant", help="Id of the participant.")]
 
 
 def _send(
     ctx: typer.Context, event: str, room: str, participant: str | None, json_out: bool
 ) -> None:
     from vcctl import output, validate
-    from vcctl.api import PARTICIPANT_EVENTS
     from vcctl.app import state
-    from vcctl.errors import UsageError
 
     validate.identifier(room, "--room")
-    if event in PARTICIPANT_EVENTS:
-        if participant is None:
-            raise UsageError(f"{event} needs --participant PARTICIPANT_ID")
+    if participant is not None:  # required by the per-participant events' options
         validate.identifier(participant, "--participant")
     answer = state(ctx).api().send_event(event, room, participant)
     if json_out:
@@ -42,7 +36,7 @@ def _send(
 def activate(
     ctx: typer.Context,
     room: RoomOption,
-    participant: ParticipantOption = None,
+    participant: ParticipantOption,
     json_out: JsonOption = False,
 ) -> None:
     """Turn a participant's video and audio on."""
@@ -53,7 +47,7 @@ def activate(
 def deactivate(
     ctx: typer.Context,
     room: RoomOption,
-    participant: ParticipantOption = None,
+    participant: ParticipantOption,
     json_out: JsonOption = False,
 ) -> None:
     """Turn a participant's video and audio off (sent as the API's desactivate-video-and-audio)."""

@@ -85,8 +85,7 @@ def create(
     )
     participant = state(ctx).api().create_participant(fields)
     if quiet:
-        pid = participant.get("id", "") if isinstance(participant, dict) else ""
-        output.write_stdout(f"{pid}\n")
+        output.print_id(participant)
     elif json_out:
         output.print_json(participant)
     else:
@@ -106,7 +105,7 @@ def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOptio
     def render(_: str, participant: Any) -> None:
         output.show_participant(participant)
 
-    run_many(participant_ids, api.get_participant, json_mode=json_out, render=render)
+    run_many(participant_ids, api.get_participant, json_mode=json_out, render=render, separate=True)
 
 
 @app.command("list")
@@ -122,9 +121,12 @@ def list_(
 
     validate.identifier(room, "--room")
     data = state(ctx).api().get_room(room)
-    participants = data.get("participants") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise InvalidResponseError("the API's answer for the room is not a JSON object")
+    # An API may leave the key out of an empty room's answer.
+    participants = data.get("participants", [])
     if not isinstance(participants, list):
-        raise InvalidResponseError("the room's answer has no participants list")
+        raise InvalidResponseError("the room's participants are not a list")
     if json_out:
         output.print_json(participants)
     else:
@@ -176,8 +178,8 @@ def delete(
 
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
-    api = state(ctx).api()
     confirm(f"Delete {describe_ids(participant_ids, 'participant')}?", yes=yes)
+    api = state(ctx).api()
 
     def render(participant_id: str, participant: Any) -> None:
         name = participant.get("username") if isinstance(participant, dict) else None

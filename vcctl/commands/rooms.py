@@ -63,7 +63,7 @@ def create(
     fields = validate.room_fields(name_value=name, color_value=color)
     room = state(ctx).api().create_room(fields)
     if quiet:
-        output.write_stdout(f"{room.get('id', '') if isinstance(room, dict) else ''}\n")
+        output.print_id(room)
     elif json_out:
         output.print_json(room)
     else:
@@ -83,7 +83,7 @@ def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> 
     def render(_: str, room: Any) -> None:
         output.show_room(room)
 
-    run_many(room_ids, api.get_room, json_mode=json_out, render=render)
+    run_many(room_ids, api.get_room, json_mode=json_out, render=render, separate=True)
 
 
 @app.command("update")
@@ -119,8 +119,9 @@ def delete(
 
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
-    api = state(ctx).api()
+    # Asked before anything else can fail: off a terminal the refusal is always exit 2.
     confirm(f"Delete {describe_ids(room_ids, 'room')} and their participants?", yes=yes)
+    api = state(ctx).api()
 
     def render(room_id: str, room: Any) -> None:
         name = room.get("name") if isinstance(room, dict) else None
