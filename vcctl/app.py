@@ -1,19 +1,20 @@
 """The command tree: the root callback with the global options, and the sub-apps.
 
 Command modules import only typer at module level; the HTTP core is loaded when a command runs.
+A run builds only the subcommand it invokes (see `build_app`); `app` is the whole tree.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vcctl import __version__
-from vcctl.commands import api_call, auth, completion, emulator, events, participants, rooms
 from vcctl.settings import Flags
 
 if TYPE_CHECKING:
@@ -23,20 +24,50 @@ if TYPE_CHECKING:
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
-app = typer.Typer(
-    name="vcctl",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings=CONTEXT_SETTINGS,
-)
-app.add_typer(rooms.app, name="rooms")
-app.add_typer(participants.app, name="participants")
-app.add_typer(events.app, name="events")
-app.add_typer(auth.app, name="auth")
-app.add_typer(emulator.app, name="emulator")
-app.command("api")(api_call.api)
-app.command("completion")(completion.completion)
+# Subcommand name -> (module, attribute): a Typer sub-app, or a function for a single command.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "rooms": ("vcctl.commands.rooms", "app"),
+    "participants": ("vcctl.commands.participants", "app"),
+    "events": ("vcctl.commands.events", "app"),
+    "auth": ("vcctl.commands.auth", "app"),
+    "emulator": ("vcctl.commands.emulator", "app"),
+    "api": ("vcctl.commands.api_call", "api"),
+    "completion": ("vcctl.commands.completion", "completion"),
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root app with every subcommand, or with just `only`.
+
+    Every start pays for the groups it builds (their imports, and typer inspecting each
+    command's signature): a run of `vcctl rooms get` needs the rooms group alone.
+    """
+    tree = typer.Typer(
+        name="vcctl",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings=CONTEXT_SETTINGS,
+    )
+    tree.callback()(root)
+    for name, (module_name, attribute) in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(target, typer.Typer):
+            tree.add_typer(target, name=name)
+        else:
+            tree.command(name)(target)
+    return tree
+
+
+def __getattr__(name: str) -> Any:
+    # `from vcctl.app import app`: the whole tree, built on first use (docs, completions).
+    if name == "app":
+        tree = build_app()
+        globals()["app"] = tree
+        return tree
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -82,7 +113,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     profile: Annotated[

@@ -52,6 +52,22 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     return hoisted + rest
 
 
+def _invoked_subcommand(args: Sequence[str]) -> str | None:
+    """The subcommand a run invokes, when it names a known one; None for the whole tree
+    (root --help, --version, a mistyped name that needs the full list to suggest from)."""
+    from vcctl.app import SUBCOMMANDS
+
+    index = 0
+    while index < len(args):
+        token = args[index]
+        name = token.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            index += 2 if GLOBAL_OPTIONS[name] and "=" not in token else 1
+            continue
+        return token if token in SUBCOMMANDS else None
+    return None
+
+
 def _before_dashdash(args: Sequence[str]) -> Sequence[str]:
     return args[: args.index("--")] if "--" in args else args
 
@@ -79,9 +95,9 @@ def run(args: list[str], reporter: Reporter) -> int:
     import typer
     from typer.main import get_command
 
-    from vcctl.app import app
+    from vcctl.app import build_app
 
-    command = get_command(app)
+    command = get_command(build_app(only=_invoked_subcommand(args)))
     try:
         with command.make_context("vcctl", list(args)) as ctx:
             result = command.invoke(ctx)
