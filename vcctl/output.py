@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import VcctlError
@@ -56,6 +56,18 @@ def print_id(resource: Any) -> None:
 
         raise InvalidResponseError("the API's answer has no id to print (-q)")
     write_stdout(f"{resource_id}\n")
+
+
+def emit(
+    resource: Any, *, json_mode: bool, view: Callable[[Any], None], quiet: bool = False
+) -> None:
+    """A command's one resource: its id (-q), the API's JSON (--json), or the human view."""
+    if quiet:
+        print_id(resource)
+    elif json_mode:
+        print_json(resource)
+    else:
+        view(resource)
 
 
 def print_json_line(data: Any) -> None:

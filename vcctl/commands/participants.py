@@ -84,12 +84,7 @@ def create(
         video_and_audio_on=video_and_audio,
     )
     participant = state(ctx).api().create_participant(fields)
-    if quiet:
-        output.print_id(participant)
-    elif json_out:
-        output.print_json(participant)
-    else:
-        output.show_participant(participant)
+    output.emit(participant, json_mode=json_out, quiet=quiet, view=output.show_participant)
 
 
 @app.command("get")
@@ -159,10 +154,7 @@ def update(
             "nothing to update: give --room, --username, --language or --[no-]video-and-audio"
         )
     participant = state(ctx).api().update_participant(participant_id, fields)
-    if json_out:
-        output.print_json(participant)
-    else:
-        output.show_participant(participant)
+    output.emit(participant, json_mode=json_out, view=output.show_participant)
 
 
 @app.command("delete")

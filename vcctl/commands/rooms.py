@@ -62,12 +62,7 @@ def create(
         raise UsageError("missing option --name (or --from-file)")
     fields = validate.room_fields(name_value=name, color_value=color)
     room = state(ctx).api().create_room(fields)
-    if quiet:
-        output.print_id(room)
-    elif json_out:
-        output.print_json(room)
-    else:
-        output.show_room(room)
+    output.emit(room, json_mode=json_out, quiet=quiet, view=output.show_room)
 
 
 @app.command("get")
@@ -103,10 +98,7 @@ def update(
     if not fields:
         raise UsageError("nothing to update: give --name and/or --color")
     room = state(ctx).api().update_room(room_id, fields)
-    if json_out:
-        output.print_json(room)
-    else:
-        output.show_room(room)
+    output.emit(room, json_mode=json_out, view=output.show_room)
 
 
 @app.command("delete")
