@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, Result, Runner
+from tests.conftest import API_KEY, Result, Runner, run_in_pty
 from tests.test_auth import run_inprocess, unused_port
 from vcctl.emulator.server import Emulator, Fault
 
@@ -432,3 +432,16 @@ def test_a_missing_ca_bundle_is_a_configuration_error(env: dict[str, str]) -> No
     result = run(env, "rooms", "get", "abcdef", "--ca-bundle", "/nonexistent/ca.pem")
     assert result.code == 2, result
     assert "CA bundle /nonexistent/ca.pem does not exist" in result.stderr
+
+
+def test_a_long_wait_is_announced_on_a_terminal_only(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    emulator.add_fault(Fault("status", status=429, retry_after="1", times=1))
+    on_terminal = run_in_pty(["rooms", "create", "--name", "x", "-q"], env)
+    assert on_terminal.code == 0, on_terminal
+    assert "vcctl: HTTP 429: retrying in 1 s (attempt 2 of 5)" in on_terminal.stdout
+    emulator.add_fault(Fault("status", status=429, retry_after="1", times=1))
+    in_a_script = run_inprocess(["rooms", "create", "--name", "y", "-q"], env)
+    assert in_a_script.code == 0, in_a_script
+    assert in_a_script.stderr == ""

@@ -42,6 +42,7 @@ RETRY_AFTER_CAP = 30.0
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT_CAP = 10.0
 DEBUG_BODY_LIMIT = 2000
+NOTICE_AFTER = 1.0  # seconds of waiting worth telling a person at a terminal about
 ERROR_EXCERPT_LIMIT = 200
 
 REASONS = {402: "Request Failed"}  # the API's own name for 402
@@ -154,6 +155,7 @@ class Client:
         ca_bundle: str | None = None,
         pool_size: int = 10,
         debug: Callable[[str], None] | None = None,
+        notice: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -170,6 +172,7 @@ class Client:
         self._verify: str | bool = ca_bundle or True
         self._pool_size = pool_size
         self._debug = debug
+        self._notice = notice  # told of long waits, so that a person does not think it hung
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._session: requests.Session | None = None
@@ -437,6 +440,11 @@ class Client:
         self._log(
             f"  {why}: retrying in {seconds:.2f} s (attempt {attempt + 1}/{self.max_attempts})"
         )
+        if self._notice is not None and self._debug is None and seconds >= NOTICE_AFTER:
+            self._notice(
+                f"{self._scrub(why)}: retrying in {seconds:.0f} s "
+                f"(attempt {attempt + 1} of {self.max_attempts})"
+            )
         self._sleep(seconds)
 
     # -- debug log ------------------------------------------------------------------------------
@@ -499,7 +507,16 @@ def client_for(
         ca_bundle=settings.ca_bundle,
         pool_size=pool_size,
         debug=debug_to_stderr if settings.debug.value else None,
+        notice=_notice_on_terminal,
     )
+
+
+def _notice_on_terminal(message: str) -> None:
+    import sys
+
+    if sys.stderr is not None and sys.stderr.isatty():
+        sys.stderr.write(f"vcctl: {message}\n")
+        sys.stderr.flush()
 
 
 def _truncate(body: bytes) -> str:
