@@ -357,3 +357,18 @@ def test_a_name_that_is_not_utf8_is_refused_locally(vcctl: Runner, emulator: Emu
     assert result.code == 2
     assert result.stderr == "vcctl: error: --name is not valid UTF-8 text\n"
     assert emulator.recorded() == []
+
+
+def test_global_flags_and_json_are_accepted_on_either_side_of_the_subcommand(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    room = seed_room(emulator)
+    for args in (
+        ["--json", "--locale", "en", "rooms", "get", room["id"]],
+        ["rooms", "get", room["id"], "--locale", "en", "--json"],
+        ["rooms", "get", "--json", room["id"], "--locale=en"],
+    ):
+        result = run_in_process(args, env)
+        assert result.code == 0, (args, result)
+        assert json.loads(result.stdout)["id"] == room["id"]
+    assert [r.path for r in emulator.recorded()][-3:] == [f"/en/api/v1/rooms/{room['id']}"] * 3

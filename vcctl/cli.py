@@ -31,14 +31,15 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by 
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
-    """Move global options (and their values) found after the subcommand to the front."""
+    """Move global options (and their values) found after the subcommand to the front, and a
+    `--json` found before the subcommand to the end, where the leaf command parses it."""
     hoisted: list[str] = []
     rest: list[str] = []
+    json_before_subcommand = False
     index = 0
     while index < len(args):
         token = args[index]
         if token == "--":
-            rest.extend(args[index:])
             break
         name = token.split("=", 1)[0]
         if name in GLOBAL_OPTIONS:
@@ -46,10 +47,14 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
             if GLOBAL_OPTIONS[name] and "=" not in token and index + 1 < len(args):
                 hoisted.append(args[index + 1])
                 index += 1
+        elif token == "--json" and not any(not item.startswith("-") for item in rest):
+            json_before_subcommand = True
         else:
             rest.append(token)
         index += 1
-    return hoisted + rest
+    if json_before_subcommand:
+        rest.append("--json")
+    return hoisted + rest + list(args[index:])
 
 
 def _invoked_subcommand(args: Sequence[str]) -> str | None:
