@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
@@ -62,6 +63,33 @@ def run_vcctl(
         check=False,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_in_process(args: Sequence[str], env: Mapping[str, str], *, input: str = "") -> Result:
+    """The CLI's real entry point (vcctl.cli.main) in this process, with exactly `env`: the same
+    code path as `python -m vcctl` minus the interpreter start-up, for tests that run many
+    commands. Standard input is not a terminal; the streams are captured as bytes, as vcctl
+    writes JSON to the buffer under sys.stdout."""
+    from vcctl import cli
+
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+    code: int | str | None = None
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.setattr(sys, "stdin", io.StringIO(input))
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        try:
+            cli.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+    assert isinstance(code, int)
+    return Result(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
 
 
 def run_in_pty(

@@ -6,12 +6,9 @@ API receives (which emulator, which path, which credentials) prove each behaviou
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import socket
 import stat
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import API_KEY, API_TOKEN, Result, run_in_pty, run_vcctl
+from tests.conftest import API_KEY, API_TOKEN, Result, run_in_process, run_in_pty, run_vcctl
 from vcctl.emulator.server import Emulator, EmulatorConfig, Fault, RecordedRequest
 
 PROBE_PATH = "/api/v1/rooms/vcctl-credentials-check"
@@ -69,34 +66,8 @@ def unused_port() -> int:
     return port
 
 
-def run_inprocess(args: list[str], env: dict[str, str], *, input: str = "") -> Result:
-    """The CLI's real entry point (vcctl.cli.main), in this process: the same code path as
-    `python -m vcctl` minus the interpreter start-up, for tests that run many commands.
-    Standard input is not a terminal; the streams are captured as bytes."""
-    from vcctl import cli
-
-    out, err = io.BytesIO(), io.BytesIO()
-    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-    stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
-    code: int | str | None = None
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            patch.delenv(name)
-        for name, value in env.items():
-            patch.setenv(name, value)
-        patch.setattr(sys, "stdin", io.StringIO(input))
-        patch.setattr(sys, "stdout", stdout)
-        patch.setattr(sys, "stderr", stderr)
-        try:
-            cli.main(args)
-        except SystemExit as exit_:
-            code = exit_.code
-    assert isinstance(code, int)
-    return Result(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
-
-
 def login(env: dict[str, str], *args: str, key: str = API_KEY, token: str = API_TOKEN) -> Result:
-    return run_inprocess(["auth", "login", *args], env, input=f"{key}\n{token}\n")
+    return run_in_process(["auth", "login", *args], env, input=f"{key}\n{token}\n")
 
 
 # -- login ----------------------------------------------------------------------------------------
@@ -221,7 +192,7 @@ def test_login_verify_refuses_to_save_when_the_api_cannot_be_reached(
 def test_login_off_a_terminal_needs_two_clean_lines(
     bare_env: dict[str, str], emulator: Emulator, stdin: str, needle: str
 ) -> None:
-    result = run_inprocess(["auth", "login"], bare_env, input=stdin)
+    result = run_in_process(["auth", "login"], bare_env, input=stdin)
     assert result.code == 2, result
     assert needle in result.stderr
     assert not config_file(bare_env).exists()
@@ -230,7 +201,7 @@ def test_login_off_a_terminal_needs_two_clean_lines(
 
 def test_login_never_takes_secrets_as_arguments(bare_env: dict[str, str]) -> None:
     for args in (["auth", "login", API_KEY, API_TOKEN], ["auth", "login", "--api-key", API_KEY]):
-        result = run_inprocess(args, bare_env, input=f"{API_KEY}\n{API_TOKEN}\n")
+        result = run_in_process(args, bare_env, input=f"{API_KEY}\n{API_TOKEN}\n")
         assert result.code == 2, result
         assert not config_file(bare_env).exists()
 
@@ -286,7 +257,7 @@ def test_status_shows_sources_masked_secrets_and_the_verdict(
 def test_status_reports_rejected_credentials_with_exit_4(
     env: dict[str, str], emulator: Emulator
 ) -> None:
-    result = run_inprocess(
+    result = run_in_process(
         ["auth", "status", "--json"], {**env, "VCCTL_API_TOKEN": "wrong-token-0001"}
     )
     assert result.code == 4, result
@@ -304,7 +275,7 @@ def test_status_exits_with_the_code_of_an_answer_that_tells_nothing(
     env: dict[str, str], emulator: Emulator
 ) -> None:
     emulator.add_fault(Fault("status", status=500, times=5))
-    result = run_inprocess(["auth", "status"], env)
+    result = run_in_process(["auth", "status"], env)
     assert result.code == 8, result
     assert "credentials: unknown (could not check the credentials: HTTP 500" in result.stdout
     assert result.stderr.startswith(
@@ -315,7 +286,7 @@ def test_status_exits_with_the_code_of_an_answer_that_tells_nothing(
 def test_status_without_credentials_prints_the_report_then_exits_4_with_a_hint(
     bare_env: dict[str, str], emulator: Emulator
 ) -> None:
-    result = run_inprocess(["auth", "status", "--json"], bare_env)
+    result = run_in_process(["auth", "status", "--json"], bare_env)
     assert result.code == 4, result
     report = json.loads(result.stdout)
     assert report["api_key"] == {"value": None, "source": "default"}
@@ -327,10 +298,10 @@ def test_status_without_credentials_prints_the_report_then_exits_4_with_a_hint(
 
 def test_status_when_the_api_cannot_be_reached_exits_9(env: dict[str, str]) -> None:
     down = {**env, "VCCTL_BASE_URL": f"http://127.0.0.1:{unused_port()}"}
-    result = run_inprocess(["auth", "status", "--json"], down)
+    result = run_in_process(["auth", "status", "--json"], down)
     assert result.code == 9, result
     assert json.loads(result.stdout)["api"]["accepted"] is None
-    checked = run_inprocess(["auth", "status", "--json", "--no-check"], down)
+    checked = run_in_process(["auth", "status", "--json", "--no-check"], down)
     assert checked.code == 0, checked
     assert json.loads(checked.stdout)["api"]["detail"] == "not checked (--no-check)"
 
@@ -346,14 +317,14 @@ def test_list_shows_profiles_with_masked_keys(bare_env: dict[str, str]) -> None:
             },
         },
     )
-    text = run_inprocess(["auth", "list"], bare_env)
+    text = run_in_process(["auth", "list"], bare_env)
     assert text.code == 0, text
     assert [line.split() for line in text.stdout.splitlines()] == [
         ["PROFILE", "BASE", "URL", "LOCALE", "API", "KEY"],
         ["*", "prod", "(default)", "(default)", "****WXYZ"],
         ["dev", "http://127.0.0.1:1", "(no", "prefix)", "(none)"],
     ]
-    as_json = run_inprocess(["auth", "list", "--json"], bare_env)
+    as_json = run_in_process(["auth", "list", "--json"], bare_env)
     assert json.loads(as_json.stdout) == [
         {
             "name": "prod",
@@ -376,7 +347,7 @@ def test_list_shows_profiles_with_masked_keys(bare_env: dict[str, str]) -> None:
 
 
 def test_list_without_a_file_says_how_to_log_in(bare_env: dict[str, str]) -> None:
-    result = run_inprocess(["auth", "list"], bare_env)
+    result = run_in_process(["auth", "list"], bare_env)
     assert result.code == 0, result
     assert result.stdout == ""
     assert "run 'vcctl auth login'" in result.stderr
@@ -398,11 +369,11 @@ def test_switch_changes_the_profile_later_commands_use(
     bare_env: dict[str, str], emulator: Emulator
 ) -> None:
     write_config(bare_env, TWO_PROFILES)
-    switched = run_inprocess(["auth", "switch", "two"], bare_env)
+    switched = run_in_process(["auth", "switch", "two"], bare_env)
     assert switched.code == 0, switched
     assert switched.stderr == "vcctl: active profile is now 'two'\n"
     assert read_config(bare_env) == {**TWO_PROFILES, "active_profile": "two"}
-    got = run_inprocess(["rooms", "get", "nosuch"], bare_env)
+    got = run_in_process(["rooms", "get", "nosuch"], bare_env)
     assert got.code == 6, got
     [request] = emulator.recorded()
     assert (request.path, request.headers["apiKey"]) == ("/de/api/v1/rooms/nosuch", API_KEY)
@@ -413,7 +384,7 @@ def test_switch_to_an_unknown_profile_exits_4_and_changes_nothing(
 ) -> None:
     path = write_config(bare_env, TWO_PROFILES)
     before = path.read_bytes()
-    result = run_inprocess(["auth", "switch", "three"], bare_env)
+    result = run_in_process(["auth", "switch", "three"], bare_env)
     assert result.code == 4, result
     assert "unknown profile 'three'" in result.stderr
     assert "(profiles: one, two)" in result.stderr
@@ -425,17 +396,17 @@ def test_logout_removes_only_the_secrets_of_that_profile(
     bare_env: dict[str, str], emulator: Emulator
 ) -> None:
     write_config(bare_env, TWO_PROFILES)
-    result = run_inprocess(["auth", "logout", "--profile", "two"], bare_env)
+    result = run_in_process(["auth", "logout", "--profile", "two"], bare_env)
     assert result.code == 0, result
     assert "removed the API key and token of profile 'two'" in result.stderr
     assert read_config(bare_env) == {
         "active_profile": "one",
         "profiles": {"one": TWO_PROFILES["profiles"]["one"], "two": {"locale": "de"}},
     }
-    again = run_inprocess(["auth", "logout", "--profile", "two"], bare_env)
+    again = run_in_process(["auth", "logout", "--profile", "two"], bare_env)
     assert again.code == 0, again
     assert "holds no credentials; nothing to remove" in again.stderr
-    after = run_inprocess(["rooms", "get", "abcdef", "--profile", "two"], bare_env)
+    after = run_in_process(["rooms", "get", "abcdef", "--profile", "two"], bare_env)
     assert after.code == 4, after
     assert "vcctl: error: no API key and no API token configured" in after.stderr
     assert "hint: run 'vcctl auth login', or set VCCTL_API_KEY and VCCTL_API_TOKEN" in (
@@ -447,7 +418,7 @@ def test_logout_removes_only_the_secrets_of_that_profile(
 def test_logout_of_an_unknown_profile_exits_4(bare_env: dict[str, str]) -> None:
     path = write_config(bare_env, TWO_PROFILES)
     before = path.read_bytes()
-    result = run_inprocess(["auth", "logout"], {**bare_env, "VCCTL_PROFILE": "ghost"})
+    result = run_in_process(["auth", "logout"], {**bare_env, "VCCTL_PROFILE": "ghost"})
     assert result.code == 4, result
     assert "unknown profile 'ghost'" in result.stderr
     assert path.read_bytes() == before
@@ -465,7 +436,7 @@ def test_a_named_profile_that_does_not_exist_exits_4_with_a_hint(
         run_env = env
     else:
         run_env = {**env, "VCCTL_PROFILE": "prdo"}
-    result = run_inprocess(args, run_env)
+    result = run_in_process(args, run_env)
     assert result.code == 4, result
     source = "command-line flag" if where == "flag" else "environment"
     assert f"vcctl: error: profile 'prdo' (from {source}) does not exist" in result.stderr
@@ -502,7 +473,7 @@ def precedence_config(file_url: str) -> dict[str, Any]:
 
 
 def status_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    result = run_inprocess(["auth", "status", "--json", *args], env)
+    result = run_in_process(["auth", "status", "--json", *args], env)
     assert result.code == 0, result
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -620,7 +591,7 @@ def test_precedence_defaults_fill_what_no_layer_sets(
     assert [r.path for r in emulator.recorded()] == ["/fr" + PROBE_PATH]
     # With no file at all, the base URL is the real API's (not contacted: --no-check).
     config_file(env).unlink()
-    bare = run_inprocess(["auth", "status", "--json", "--no-check"], env)
+    bare = run_in_process(["auth", "status", "--json", "--no-check"], env)
     assert json.loads(bare.stdout)["base_url"] == {
         "value": "https://videoconnect.app",
         "source": "default",
@@ -661,33 +632,35 @@ def test_no_command_prints_a_secret_even_with_debug(
     env["VCCTL_BASE_URL"] = secret_emulator.base_url
     secrets = f"{SECRET_KEY}\n{SECRET_TOKEN}\n"
     runs: list[Result] = [
-        run_inprocess(["auth", "login", "--debug"], env, input=secrets),
-        run_inprocess(["auth", "login", "--profile", "x", "--debug"], env, input="wrong\nwrong2\n"),
-        run_inprocess(["auth", "status", "--debug"], env),
-        run_inprocess(["auth", "status", "--json", "--debug"], env),
-        run_inprocess(["auth", "list"], env),
-        run_inprocess(["auth", "list", "--json"], env),
+        run_in_process(["auth", "login", "--debug"], env, input=secrets),
+        run_in_process(
+            ["auth", "login", "--profile", "x", "--debug"], env, input="wrong\nwrong2\n"
+        ),
+        run_in_process(["auth", "status", "--debug"], env),
+        run_in_process(["auth", "status", "--json", "--debug"], env),
+        run_in_process(["auth", "list"], env),
+        run_in_process(["auth", "list", "--json"], env),
     ]
-    created = run_inprocess(["rooms", "create", "--name", "r", "--json", "--debug"], env)
+    created = run_in_process(["rooms", "create", "--name", "r", "--json", "--debug"], env)
     room_id = json.loads(created.stdout)["id"]
     runs += [
         created,
-        run_inprocess(["rooms", "get", room_id, "--debug"], env),
-        run_inprocess(["rooms", "get", "nosuch", "--json", "--debug"], env),
-        run_inprocess(
+        run_in_process(["rooms", "get", room_id, "--debug"], env),
+        run_in_process(["rooms", "get", "nosuch", "--json", "--debug"], env),
+        run_in_process(
             ["participants", "create", "--room", room_id, "--username", "u", "--debug"], env
         ),
-        run_inprocess(["api", "GET", f"/fr/api/v1/rooms/{room_id}", "--debug"], env),
+        run_in_process(["api", "GET", f"/fr/api/v1/rooms/{room_id}", "--debug"], env),
         # A server that echoes the credentials in its error: vcctl must not repeat them.
-        run_inprocess(["rooms", "get", room_id, "--debug"], {**env, "VCCTL_DEBUG": "1"}),
+        run_in_process(["rooms", "get", room_id, "--debug"], {**env, "VCCTL_DEBUG": "1"}),
     ]
     secret_emulator.add_fault(
         Fault("status", status=500, message=f"bad key {SECRET_KEY} token {SECRET_TOKEN}")
     )
-    echoed = run_inprocess(["rooms", "get", room_id], env)
+    echoed = run_in_process(["rooms", "get", room_id], env)
     assert echoed.code == 8, echoed
     assert "bad key ****" in echoed.stderr
-    runs += [echoed, run_inprocess(["auth", "logout", "--debug"], env)]
+    runs += [echoed, run_in_process(["auth", "logout", "--debug"], env)]
     for result in runs:
         assert leaked(result.stdout + result.stderr) == [], result
     assert "[debug] > apiKey: ****" + SECRET_KEY[-4:] in runs[0].stderr
@@ -697,7 +670,7 @@ def test_no_command_prints_a_secret_even_with_debug(
 def test_debug_logs_each_request_and_response_on_stderr(
     env: dict[str, str], emulator: Emulator
 ) -> None:
-    result = run_inprocess(["rooms", "create", "--name", "Demo", "--json", "--debug"], env)
+    result = run_in_process(["rooms", "create", "--name", "Demo", "--json", "--debug"], env)
     assert result.code == 0, result
     assert json.loads(result.stdout)["name"] == "Demo"  # stdout carries only the result
     debug = [line for line in result.stderr.splitlines() if line.startswith("[debug] ")]
@@ -708,5 +681,5 @@ def test_debug_logs_each_request_and_response_on_stderr(
     assert any(line.startswith('[debug] < {"id": ') for line in debug)
     assert API_KEY not in result.stderr
     assert API_TOKEN not in result.stderr
-    quiet = run_inprocess(["rooms", "create", "--name", "Demo"], env)
+    quiet = run_in_process(["rooms", "create", "--name", "Demo"], env)
     assert "[debug]" not in quiet.stderr

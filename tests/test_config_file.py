@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, API_TOKEN, Result, run_vcctl
-from tests.test_auth import run_inprocess
+from tests.conftest import API_KEY, API_TOKEN, Result, run_in_process, run_vcctl
 from vcctl import config
 from vcctl.emulator.server import Emulator
 from vcctl.errors import ConfigError
@@ -112,7 +111,7 @@ def test_looser_modes_warn_on_stderr_of_any_command(
     directory.mkdir(mode=0o755)
     (directory / "config.toml").write_text(GOOD_FILE, encoding="utf-8")
     (directory / "config.toml").chmod(0o664)
-    result = run_inprocess(["rooms", "get", "nosuch"], env)
+    result = run_in_process(["rooms", "get", "nosuch"], env)
     assert result.code == 6, result
     assert f"vcctl: warning: {directory / 'config.toml'} was accessible to other users" in (
         result.stderr
@@ -284,7 +283,7 @@ def test_a_corrupt_file_stops_every_command_and_stays_byte_for_byte(
     path.chmod(0o644)  # looser on purpose: not even the mode of a broken file is touched
     before = path.stat()
     # auth login runs as a real process (its secrets on a real pipe); the others in process.
-    runner = run_vcctl if args[:2] == ["auth", "login"] else run_inprocess
+    runner = run_vcctl if args[:2] == ["auth", "login"] else run_in_process
     result = runner(args, env, input=stdin or "")
     assert result.code == 2, result
     json_mode = "--json" in args
@@ -311,8 +310,8 @@ def test_help_and_version_work_despite_a_corrupt_file(env: dict[str, str]) -> No
     directory.mkdir(mode=0o700)
     (directory / "config.toml").write_bytes(CORRUPT_FILE)
     results: list[Result] = [
-        run_inprocess(["--version"], env),
-        run_inprocess(["auth", "--help"], env),
+        run_in_process(["--version"], env),
+        run_in_process(["auth", "--help"], env),
     ]
     for result in results:
         assert result.code == 0, result

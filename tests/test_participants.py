@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Runner
+from tests.conftest import Runner, run_in_process
 from tests.test_rooms import (
     assert_refused,
     assert_sent,
     json_lines,
     pretty,
-    run_in_process,
     seed_participant,
     seed_room,
 )

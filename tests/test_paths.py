@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from tests.conftest import Runner
-from tests.test_rooms import (
-    assert_refused,
-    run_in_process,
-    seed_participant,
-    seed_room,
-)
+from tests.conftest import Runner, run_in_process
+from tests.test_rooms import assert_refused, seed_participant, seed_room
 from vcctl.emulator.server import Emulator
 
 # Ids that URL handling (ours, requests', a proxy's, the server's) could turn into another path.

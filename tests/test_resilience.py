@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, Result, Runner, run_in_pty
-from tests.test_auth import run_inprocess, unused_port
+from tests.conftest import API_KEY, Result, Runner, run_in_process, run_in_pty
+from tests.test_auth import unused_port
 from vcctl.emulator.server import Emulator, Fault
 
 ROOMS = r"/api/v1/rooms$"
 
 
 def run(env: dict[str, str], *args: str) -> Result:
-    return run_inprocess(list(args), env)
+    return run_in_process(list(args), env)
 
 
 def answered(emulator: Emulator, method: str) -> list[int | str]:
@@ -442,6 +442,6 @@ def test_a_long_wait_is_announced_on_a_terminal_only(
     assert on_terminal.code == 0, on_terminal
     assert "vcctl: HTTP 429: retrying in 1 s (attempt 2 of 5)" in on_terminal.stdout
     emulator.add_fault(Fault("status", status=429, retry_after="1", times=1))
-    in_a_script = run_inprocess(["rooms", "create", "--name", "y", "-q"], env)
+    in_a_script = run_in_process(["rooms", "create", "--name", "y", "-q"], env)
     assert in_a_script.code == 0, in_a_script
     assert in_a_script.stderr == ""

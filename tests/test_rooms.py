@@ -7,20 +7,14 @@ running several independent vcctl processes at once to keep the suite fast.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
-from tests.conftest import API_KEY, API_TOKEN, Result, Runner, run_in_pty, run_vcctl
-from vcctl import __version__, cli
+from tests.conftest import API_KEY, API_TOKEN, Result, Runner, run_in_process, run_in_pty, run_vcctl
+from vcctl import __version__
 from vcctl.emulator.server import Emulator, RecordedRequest
 
 # -- helpers shared by the core command tests --------------------------------------------------
@@ -56,47 +50,6 @@ def run_concurrently(commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]
     """Run independent vcctl commands (args, environment) at once; results in the order given."""
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
         return list(pool.map(lambda command: run_vcctl(*command), commands))
-
-
-def run_in_process(args: Sequence[str], env: Mapping[str, str]) -> Result:
-    """The real `vcctl` entry point in this process, with exactly `env` and an empty stdin.
-
-    For matrices of cases of one behaviour (every invalid input, every odd id), where a child
-    process each would cost ~0.5 s; each behaviour is also covered once as a real subprocess.
-    """
-    stdout, stderr = _capture(), _capture()
-    saved_environment, saved_stdin = dict(os.environ), sys.stdin
-    os.environ.clear()
-    os.environ.update(env)
-    sys.stdin = io.StringIO("")
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = _exit_code(args)
-    finally:
-        sys.stdin = saved_stdin
-        os.environ.clear()
-        os.environ.update(saved_environment)
-    return Result(code, _captured(stdout), _captured(stderr))
-
-
-def _exit_code(args: Sequence[str]) -> int:
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(list(args))
-    code = exit_.value.code
-    assert isinstance(code, int)
-    return code
-
-
-def _capture() -> io.TextIOWrapper:
-    # A text stream with a byte buffer under it, like sys.stdout: vcctl writes JSON as bytes.
-    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
-
-
-def _captured(stream: io.TextIOWrapper) -> str:
-    stream.flush()
-    buffer = stream.buffer
-    assert isinstance(buffer, io.BytesIO)
-    return buffer.getvalue().decode("utf-8")
 
 
 def pretty(data: Any) -> str:
