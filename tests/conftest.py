@@ -142,11 +142,8 @@ def run_in_pty(
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    server = Emulator(EmulatorConfig(api_key=API_KEY, api_token=API_TOKEN)).start()
-    try:
+    with Emulator(EmulatorConfig(api_key=API_KEY, api_token=API_TOKEN)) as server:
         yield server
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture

@@ -26,11 +26,8 @@ PROBE_PATH = "/api/v1/rooms/vcctl-credentials-check"
 @pytest.fixture
 def other_emulator() -> Iterator[Emulator]:
     """A second API with the same credentials: which one receives a request shows the base URL."""
-    server = Emulator(EmulatorConfig(api_key=API_KEY, api_token=API_TOKEN)).start()
-    try:
+    with Emulator(EmulatorConfig(api_key=API_KEY, api_token=API_TOKEN)) as server:
         yield server
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
