@@ -190,7 +190,7 @@ class Client:
         empty_ok: bool = False,
     ) -> Any:
         """Send, retrying as contract §6 allows; return the parsed JSON answer (None if empty)."""
-        response = self.request_raw(method, path, body=body, kind=kind, empty_ok=empty_ok)
+        response = self.request_raw(method, path, body=body, kind=kind)
         if response.status == 204 or not response.body.strip():
             if empty_ok:
                 return None
@@ -205,15 +205,7 @@ class Client:
             exc.message = self._scrub(exc.message)  # the excerpt of the body is printed
             raise
 
-    def request_raw(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        kind: CallKind,
-        empty_ok: bool = False,
-    ) -> Response:
+    def request_raw(self, method: str, path: str, *, body: Any = None, kind: CallKind) -> Response:
         """Send with retries; return the successful response, or raise a typed error."""
         url = self.base_url + path
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
