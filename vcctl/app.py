@@ -83,8 +83,11 @@ class AppState:
             from vcctl.settings import resolve
 
             self._settings = resolve(self.flags, os.environ)
-            for warning in self._settings.config.warnings:
-                sys.stderr.write(f"vcctl: warning: {warning}\n")
+            if self._settings.config.warnings:
+                from vcctl.output import warn
+
+                for warning in self._settings.config.warnings:
+                    warn(warning)
         return self._settings
 
     def client(self, *, pool_size: int = 10) -> Client:

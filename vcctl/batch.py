@@ -446,7 +446,7 @@ class Reporter:
         if self.json_mode:
             payload = error.to_json()
             payload["error"]["line"] = row.line
-            _err(output.json_line(payload))
+            output.stderr_line(output.json_line(payload))
         else:
             if error.hint in self._hints_shown:
                 error = VcctlError(error.message)  # the same hint on every row is noise
@@ -465,9 +465,11 @@ class Reporter:
             counts["not sent"] = tally.not_sent
         if self.json_mode:
             # With --json everything on stderr is a JSON line, so that a script can parse it.
-            _err(output.json_line({"summary": {k.replace(" ", "_"): v for k, v in counts.items()}}))
+            output.stderr_line(
+                output.json_line({"summary": {k.replace(" ", "_"): v for k, v in counts.items()}})
+            )
         else:
-            _err(", ".join(f"{key} {value}" for key, value in counts.items()))
+            output.stderr_line(", ".join(f"{key} {value}" for key, value in counts.items()))
 
     def _describe(self, resource: Any) -> str:
         noun = SINGULAR[self.noun]
@@ -482,15 +484,6 @@ class Reporter:
             sys.stdout.flush()
         else:
             output.write_stdout(text)
-
-
-def _err(line: str) -> None:
-    # sys.stderr is looked up now: while the bar is drawn it is rich's proxy.
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
 
 
 # -- running ------------------------------------------------------------------------------------

@@ -270,19 +270,20 @@ def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None)
         payload = exc.to_json()
         if subject is not None:
             payload["error"]["item"] = subject
-        _stderr_line(json.dumps(payload, ensure_ascii=False))
+        stderr_line(json.dumps(payload, ensure_ascii=False))
         return
     prefix = f"{subject}: " if subject else ""
-    _stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))
+    stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))
     if exc.hint:
-        _stderr_line(printable(f"hint: {exc.hint}"))
+        stderr_line(printable(f"hint: {exc.hint}"))
 
 
 def warn(message: str) -> None:
-    _stderr_line(printable(f"vcctl: warning: {message}"))
+    stderr_line(printable(f"vcctl: warning: {message}"))
 
 
-def _stderr_line(line: str) -> None:
+def stderr_line(line: str) -> None:
+    """One line on stderr, looked up now (a progress bar may have replaced it), never failing."""
     if sys.stderr is None:  # started with stderr closed: errors have nowhere to go
         return
     try:

@@ -31,16 +31,20 @@ PROBE_ROOM_ID = "vcctl-credentials-check"
 
 
 def _message(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    from vcctl.output import stderr_line
+
+    stderr_line(text)
 
 
 def _load_config() -> ConfigFile:
     from vcctl import config
 
     loaded = config.load(config.config_path(os.environ))
-    for warning in loaded.warnings:
-        _message(f"vcctl: warning: {warning}")
+    if loaded.warnings:
+        from vcctl.output import warn
+
+        for warning in loaded.warnings:
+            warn(warning)
     return loaded
 
 
