@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, API_TOKEN, Runner
+from tests.helpers import API_KEY, API_TOKEN, Runner
 from vcctl.api import Api
 from vcctl.client import Client
 from vcctl.commands.api_call import _parse_field, _target

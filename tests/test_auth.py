@@ -7,7 +7,6 @@ API receives (which emulator, which path, which credentials) prove each behaviou
 from __future__ import annotations
 
 import json
-import socket
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -17,7 +16,15 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import API_KEY, API_TOKEN, Result, run_in_process, run_in_pty, run_vcctl
+from tests.helpers import (
+    API_KEY,
+    API_TOKEN,
+    Result,
+    run_in_process,
+    run_in_pty,
+    run_vcctl,
+    unused_port,
+)
 from vcctl.emulator.server import Emulator, EmulatorConfig, Fault, RecordedRequest
 
 PROBE_PATH = "/api/v1/rooms/vcctl-credentials-check"
@@ -54,13 +61,6 @@ def write_config(env: dict[str, str], data: dict[str, Any]) -> Path:
 
 def probes(emulator: Emulator) -> list[RecordedRequest]:
     return [r for r in emulator.recorded() if r.path.endswith(PROBE_PATH)]
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def login(env: dict[str, str], *args: str, key: str = API_KEY, token: str = API_TOKEN) -> Result:
@@ -623,7 +623,7 @@ def leaked(text: str) -> list[str]:
 def test_no_command_prints_a_secret_even_with_debug(
     tmp_path: Path, secret_emulator: Emulator
 ) -> None:
-    from tests.conftest import clean_environment
+    from tests.helpers import clean_environment
 
     env = clean_environment(tmp_path)
     env["VCCTL_BASE_URL"] = secret_emulator.base_url

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, API_TOKEN, Runner, run_in_pty
+from tests.helpers import API_KEY, API_TOKEN, Runner, run_in_pty
 from vcctl.api import Api
 from vcctl.batch import RowSource, Tally
 from vcctl.client import Client

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import pytest
 
-from tests.conftest import clean_environment, run_vcctl
+from tests.helpers import clean_environment, run_vcctl
 from vcctl import gendocs
 
 ROOT = Path(__file__).resolve().parent.parent

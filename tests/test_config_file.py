@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, API_TOKEN, Result, run_in_process, run_vcctl
+from tests.helpers import API_KEY, API_TOKEN, Result, run_in_process, run_vcctl
 from vcctl import config
 from vcctl.emulator.server import Emulator
 from vcctl.errors import ConfigError

@@ -15,8 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from tests.conftest import clean_environment
-from tests.test_rooms import run_concurrently
+from tests.helpers import clean_environment, run_concurrently
 
 START_LINE = re.compile(r"(?:export )?(VCCTL_[A-Z_]+)=(.*)")
 

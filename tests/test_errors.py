@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, run_in_process
-from tests.test_rooms import run_concurrently, seed_participant, seed_room
+from tests.helpers import API_KEY, run_concurrently, run_in_process, seed_participant, seed_room
 from vcctl.api import Api
 from vcctl.emulator.server import Emulator, Fault
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Runner, run_in_process
-from tests.test_rooms import assert_refused, assert_sent, pretty, seed_participant, seed_room
+from tests.helpers import (
+    Runner,
+    assert_refused,
+    assert_sent,
+    pretty,
+    run_in_process,
+    seed_participant,
+    seed_room,
+)
 from vcctl.emulator.server import Emulator, Fault
 
 EVENTS_PATH = "/fr/api/v1/events"

@@ -14,7 +14,7 @@ from vcctl import errors, gendocs
 
 ROOT = Path(__file__).resolve().parent.parent
 MAN = ROOT / "man"
-CONTRACT = ROOT.parent / "shared" / "CLI-CONTRACT.md"
+README = ROOT / "README.md"
 ROOM_PAGES = [f"vcctl-rooms-{verb}.1" for verb in ("create", "get", "update", "delete", "watch")]
 
 
@@ -126,10 +126,8 @@ def test_exit_status_lists_every_exit_code(rendered_main_page: dict[str, str]) -
     assert re.search(r"^\s+4\s+The API answered 401", rendered_main_page["EXIT STATUS"], re.M)
 
 
-def test_exit_status_follows_the_contract_table(rendered_main_page: dict[str, str]) -> None:
-    if not CONTRACT.exists():
-        pytest.skip(f"{CONTRACT} is not here")
-    section = CONTRACT.read_text(encoding="utf-8").split("## 5. Exit codes", 1)[1]
+def test_exit_status_follows_the_readme_table(rendered_main_page: dict[str, str]) -> None:
+    section = README.read_text(encoding="utf-8").split("### Exit codes", 1)[1]
     contract_codes = re.findall(r"^\| (\d+) \|", section.split("\n## ", 1)[0], re.M)
     listed = re.findall(r"^\s{7}(\d+)\s", rendered_main_page["EXIT STATUS"], re.M)
     assert contract_codes
@@ -151,9 +149,8 @@ def test_environment_lists_every_variable(rendered_main_page: dict[str, str]) ->
     read = _variables_the_code_reads()
     assert {"VCCTL_API_KEY", "VCCTL_CONFIG_DIR", "NO_COLOR"} <= read
     assert read <= listed, f"undocumented: {sorted(read - listed)}"
-    if CONTRACT.exists():
-        table = CONTRACT.read_text(encoding="utf-8").split("## 3.", 1)[1].split("\n## ", 1)[0]
-        assert set(re.findall(r"`(VCCTL_[A-Z_]+)", table)) <= listed
+    readme = README.read_text(encoding="utf-8")
+    assert set(re.findall(r"`(VCCTL_[A-Z_]+)", readme)) <= listed
 
 
 def test_files_section_names_the_config_file(rendered_main_page: dict[str, str]) -> None:

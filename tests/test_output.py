@@ -10,8 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import clean_environment, run_in_process, run_in_pty
-from tests.test_rooms import pretty, run_concurrently, seed_participant, seed_room
+from tests.helpers import (
+    clean_environment,
+    pretty,
+    run_concurrently,
+    run_in_process,
+    run_in_pty,
+    seed_participant,
+    seed_room,
+)
 from vcctl import __version__
 from vcctl.emulator.server import Emulator, Fault
 

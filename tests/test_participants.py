@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Runner, run_in_process
-from tests.test_rooms import (
+from tests.helpers import (
+    Runner,
     assert_refused,
     assert_sent,
     json_lines,
     pretty,
+    run_in_process,
     seed_participant,
     seed_room,
 )

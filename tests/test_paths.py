@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from tests.conftest import Runner, run_in_process
-from tests.test_rooms import assert_refused, seed_participant, seed_room
+from tests.helpers import Runner, assert_refused, run_in_process, seed_participant, seed_room
 from vcctl.emulator.server import Emulator
 
 # Ids that URL handling (ours, requests', a proxy's, the server's) could turn into another path.

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, Result, Runner, run_in_process, run_in_pty
-from tests.test_auth import unused_port
+from tests.helpers import API_KEY, Result, Runner, run_in_process, run_in_pty, unused_port
 from vcctl.emulator.server import Emulator, Fault
 
 ROOMS = r"/api/v1/rooms$"

@@ -1,97 +1,23 @@
-"""`vcctl rooms create|get|update|delete`, end to end against the emulator.
-
-The helpers at the top are shared by the other core-command test modules (participants, events,
-errors, output, paths): seeding the emulator directly over HTTP, checking what it received, and
-running several independent vcctl processes at once to keep the suite fast.
-"""
+"""`vcctl rooms create|get|update|delete`, end to end against the emulator."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from tests.conftest import API_KEY, API_TOKEN, Result, Runner, run_in_process, run_in_pty, run_vcctl
-from vcctl import __version__
-from vcctl.emulator.server import Emulator, RecordedRequest
-
-# -- helpers shared by the core command tests --------------------------------------------------
-
-
-def seed(emulator: Emulator, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Create a resource through the emulator's API, then forget that request was recorded."""
-    request = urllib.request.Request(
-        emulator.base_url + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"apiKey": API_KEY, "apiToken": API_TOKEN, "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        created: dict[str, Any] = json.loads(answer.read())
-    emulator.clear_recorded()
-    return created
-
-
-def seed_room(emulator: Emulator, name: str = "Room", **fields: Any) -> dict[str, Any]:
-    return seed(emulator, "/api/v1/rooms", {"name": name, **fields})
-
-
-def seed_participant(
-    emulator: Emulator, room_id: str, username: str = "Ada", **fields: Any
-) -> dict[str, Any]:
-    return seed(
-        emulator, "/api/v1/participants", {"room_id": room_id, "username": username, **fields}
-    )
-
-
-def run_concurrently(commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]) -> list[Result]:
-    """Run independent vcctl commands (args, environment) at once; results in the order given."""
-    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        return list(pool.map(lambda command: run_vcctl(*command), commands))
-
-
-def pretty(data: Any) -> str:
-    """What `--json` must print for one resource: the API's JSON, indented by 2 spaces."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def json_lines(*items: Any) -> str:
-    """What `--json` must print for several resources: one compact object per line."""
-    return "".join(json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items)
-
-
-def assert_sent(
-    request: RecordedRequest, method: str, path: str, body: dict[str, Any] | None = None
-) -> None:
-    """The request reached the emulator exactly so: method, raw path, headers and JSON body."""
-    assert (request.method, request.path) == (method, path)
-    assert request.headers["apiKey"] == API_KEY
-    assert request.headers["apiToken"] == API_TOKEN
-    assert request.headers["Accept"] == "application/json"
-    assert request.headers["User-Agent"] == f"vcctl/{__version__}"
-    if body is None:
-        assert request.body == ""
-        assert "Content-Type" not in request.headers
-    else:
-        assert request.headers["Content-Type"] == "application/json"
-        assert json.loads(request.body) == body
-
-
-def sent_to(emulator: Emulator, path: str) -> list[RecordedRequest]:
-    """The recorded requests for one path: concurrent commands interleave theirs."""
-    return [r for r in emulator.recorded() if r.path == path]
-
-
-def assert_refused(result: Result, message: str) -> None:
-    """A local refusal: exit 2, one error line naming the problem, nothing on stdout."""
-    assert result.code == 2, result
-    assert result.stdout == ""
-    assert result.stderr.startswith("vcctl: error: "), result
-    assert message in result.stderr, result
-    assert "Traceback" not in result.stderr
-
+from tests.helpers import (
+    Runner,
+    assert_refused,
+    assert_sent,
+    json_lines,
+    pretty,
+    run_in_process,
+    run_in_pty,
+    seed_participant,
+    seed_room,
+    sent_to,
+)
+from vcctl.emulator.server import Emulator
 
 # -- create -----------------------------------------------------------------------------------
 

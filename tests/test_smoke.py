@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import API_KEY, API_TOKEN, Runner
+from tests.helpers import API_KEY, API_TOKEN, Runner
 from vcctl.emulator.server import Emulator
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import clean_environment
+from tests.helpers import clean_environment
 
 PROBE = """
 import contextlib, io, json, sys

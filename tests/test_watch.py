@@ -24,7 +24,7 @@ from typing import IO, Any
 import pytest
 from rich.console import Console
 
-from tests.conftest import API_KEY, API_TOKEN, run_in_pty
+from tests.helpers import API_KEY, API_TOKEN, run_in_pty
 from vcctl.api import Api
 from vcctl.client import Client
 from vcctl.emulator.server import Emulator, Fault

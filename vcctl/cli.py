@@ -27,7 +27,6 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--debug": False,
     "--insecure-http": False,
 }
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
 
 
 def hoist_global_options(args: Sequence[str]) -> list[str]:
@@ -178,7 +177,7 @@ def _broken_pipe() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-    return EXIT_BROKEN_PIPE
+    return errors.EXIT_BROKEN_PIPE
 
 
 def _internal_error(exc: BaseException, reporter: Reporter) -> int:

@@ -19,6 +19,7 @@ EXIT_SERVER_ERROR = 8
 EXIT_NETWORK = 9
 EXIT_PARTIAL = 10
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
 
 CREDENTIALS_HINT = (
     "run 'vcctl auth login', or set VCCTL_API_KEY and VCCTL_API_TOKEN "

@@ -1154,6 +1154,10 @@ EXIT_STATUS_TEXT: tuple[tuple[str, str], ...] = (
         "EXIT_INTERRUPTED",
         "Interrupted (Ctrl-C). \\fBvcctl rooms watch\\fR, which Ctrl-C ends normally, exits 0.",
     ),
+    (
+        "EXIT_BROKEN_PIPE",
+        "Standard output was closed early (\\fBvcctl ... | head -c1\\fR); nothing is reported.",
+    ),
 )
 
 ENVIRONMENT_TEXT: tuple[tuple[str, str], ...] = (

@@ -1,0 +1,232 @@
+"""Helpers shared by the test modules: running the real `vcctl`, seeding and inspecting the
+emulator, and the assertions many modules make. Test modules import from here, never from each
+other."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vcctl import __version__
+from vcctl.emulator.server import Emulator, RecordedRequest
+
+API_KEY = "test-api-key-0123456789"
+API_TOKEN = "test-api-token-9876543210"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def __repr__(self) -> str:  # shown by pytest when an assertion fails
+        return f"Result(code={self.code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+def clean_environment(tmp_path: Path) -> dict[str, str]:
+    """The caller's environment without any VCCTL_* setting, with a private config folder."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("VCCTL_") and key not in ("NO_COLOR", "REQUESTS_CA_BUNDLE")
+    }
+    env["VCCTL_CONFIG_DIR"] = str(tmp_path / "config")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    env["HOME"] = str(tmp_path / "home")
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def run_vcctl(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    input: str | None = None,
+    timeout: float = 60,
+) -> Result:
+    """Run the real CLI in a child process, stdin not a terminal (empty unless `input`)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "vcctl", *args],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=dict(env),
+        timeout=timeout,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_in_process(args: Sequence[str], env: Mapping[str, str], *, input: str = "") -> Result:
+    """The CLI's real entry point (vcctl.cli.main) in this process, with exactly `env`: the same
+    code path as `python -m vcctl` minus the interpreter start-up, for tests that run many
+    commands. Standard input is not a terminal; the streams are captured as bytes, as vcctl
+    writes JSON to the buffer under sys.stdout."""
+    from vcctl import cli
+
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+    code: int | str | None = None
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.setattr(sys, "stdin", io.StringIO(input))
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        try:
+            cli.main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+    assert isinstance(code, int)
+    return Result(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
+
+
+def run_in_pty(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    answers: Sequence[tuple[str, str]] = (),
+    timeout: float = 30,
+    columns: int = 100,
+) -> Result:
+    """Run the CLI with stdin/stdout/stderr on a pseudo-terminal, like a person at a terminal.
+
+    `answers` pairs a text to wait for with the line to type once it appears. Output of both
+    streams is merged, as a terminal shows it.
+    """
+    env = dict(env)
+    env.setdefault("TERM", "xterm-256color")
+    env["COLUMNS"] = str(columns)
+    env["LINES"] = "40"
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execvpe(sys.executable, [sys.executable, "-m", "vcctl", *args], env)
+    output = b""
+    pending = list(answers)
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            os.kill(pid, 9)
+            break
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        while pending and pending[0][0].encode() in output:
+            os.write(fd, (pending.pop(0)[1] + "\n").encode())
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    code = os.waitstatus_to_exitcode(status)
+    return Result(code, output.decode("utf-8", errors="replace"), "")
+
+
+Runner = Callable[..., Result]
+
+
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def seed(emulator: Emulator, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a resource through the emulator's API, then forget that request was recorded."""
+    request = urllib.request.Request(
+        emulator.base_url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"apiKey": API_KEY, "apiToken": API_TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        created: dict[str, Any] = json.loads(answer.read())
+    emulator.clear_recorded()
+    return created
+
+
+def seed_room(emulator: Emulator, name: str = "Room", **fields: Any) -> dict[str, Any]:
+    return seed(emulator, "/api/v1/rooms", {"name": name, **fields})
+
+
+def seed_participant(
+    emulator: Emulator, room_id: str, username: str = "Ada", **fields: Any
+) -> dict[str, Any]:
+    return seed(
+        emulator, "/api/v1/participants", {"room_id": room_id, "username": username, **fields}
+    )
+
+
+def run_concurrently(commands: Sequence[tuple[Sequence[str], Mapping[str, str]]]) -> list[Result]:
+    """Run independent vcctl commands (args, environment) at once; results in the order given."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(lambda command: run_vcctl(*command), commands))
+
+
+def pretty(data: Any) -> str:
+    """What `--json` must print for one resource: the API's JSON, indented by 2 spaces."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_lines(*items: Any) -> str:
+    """What `--json` must print for several resources: one compact object per line."""
+    return "".join(json.dumps(i, ensure_ascii=False, separators=(",", ":")) + "\n" for i in items)
+
+
+def assert_sent(
+    request: RecordedRequest, method: str, path: str, body: dict[str, Any] | None = None
+) -> None:
+    """The request reached the emulator exactly so: method, raw path, headers and JSON body."""
+    assert (request.method, request.path) == (method, path)
+    assert request.headers["apiKey"] == API_KEY
+    assert request.headers["apiToken"] == API_TOKEN
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"] == f"vcctl/{__version__}"
+    if body is None:
+        assert request.body == ""
+        assert "Content-Type" not in request.headers
+    else:
+        assert request.headers["Content-Type"] == "application/json"
+        assert json.loads(request.body) == body
+
+
+def sent_to(emulator: Emulator, path: str) -> list[RecordedRequest]:
+    """The recorded requests for one path: concurrent commands interleave theirs."""
+    return [r for r in emulator.recorded() if r.path == path]
+
+
+def assert_refused(result: Result, message: str) -> None:
+    """A local refusal: exit 2, one error line naming the problem, nothing on stdout."""
+    assert result.code == 2, result
+    assert result.stdout == ""
+    assert result.stderr.startswith("vcctl: error: "), result
+    assert message in result.stderr, result
+    assert "Traceback" not in result.stderr
