@@ -110,7 +110,7 @@ def test_looser_modes_warn_on_stderr_of_any_command(
     directory = Path(env["VCCTL_CONFIG_DIR"])
     directory.mkdir(mode=0o755)
     (directory / "config.toml").write_text(GOOD_FILE, encoding="utf-8")
-    (directory / "config.toml").chmod(0o664)
+    (directory / "config.toml").chmod(0o644)  # readable by others; writable is refused (below)
     result = run_in_process(["rooms", "get", "nosuch"], env)
     assert result.code == 6, result
     assert f"vcctl: warning: {directory / 'config.toml'} was accessible to other users" in (

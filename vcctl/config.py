@@ -1,4 +1,5 @@
-"""The TOML profile file: where it lives, reading it strictly, writing it atomically.
+"""The TOML profile file: where it lives, reading it strictly, writing it atomically and under
+a lock, and refusing one that another user could have changed.
 
 A file vcctl cannot parse is reported and never rewritten: the user's other profiles matter more
 than finishing the command.
@@ -6,19 +7,22 @@ than finishing the command.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 import stat
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vcctl import files
 from vcctl.errors import ConfigError
 
 CONFIG_FILE_NAME = "config.toml"
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+DIR_MODE = files.DIR_MODE
+FILE_MODE = files.FILE_MODE
+LOCK_TIMEOUT = 10.0  # seconds; an edit holds the lock for milliseconds
 PROFILE_KEYS = ("api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
 
 
@@ -66,6 +70,8 @@ def load(path: Path) -> ConfigFile:
     import tomllib
 
     config = ConfigFile(path=path)
+    if path.exists() or path.is_symlink():
+        _refuse_unsafe(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -114,13 +120,30 @@ def _check_shape(config: ConfigFile) -> None:
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a number")
 
 
+def _refuse_unsafe(path: Path) -> None:
+    """Someone who can change the file can send the next login's secrets anywhere (its
+    base_url): a file or folder another user owns or may write is refused, never used."""
+    checks = [(path, "config file"), (path.parent, "config folder")]
+    if path.is_symlink():
+        target = files.write_target(path)
+        checks += [(target, "config file"), (target.parent, "config folder")]
+    for candidate, what in checks:
+        problem = files.unsafe_reason(candidate, what=what)
+        if problem is not None:
+            message, fix = problem
+            raise ConfigError(f"{message}; vcctl will not use it", hint=fix)
+
+
 def _tighten_permissions(path: Path) -> list[str]:
     """Secrets live here: a file readable by others is tightened, and the user told."""
     warnings: list[str] = []
     for target, wanted in ((path.parent, DIR_MODE), (path, FILE_MODE)):
         try:
-            mode = stat.S_IMODE(target.stat().st_mode)
-            if mode & ~wanted and not _is_shared_folder(target):
+            info = target.stat()
+            mode = stat.S_IMODE(info.st_mode)
+            # A shared sticky folder (VCCTL_CONFIG_DIR=/tmp) is not ours to close; the file in
+            # it is still 0600.
+            if mode & ~wanted and not files.is_shared_sticky_folder(info):
                 os.chmod(target, wanted)
                 warnings.append(
                     f"{target} was accessible to other users (mode {mode:04o}); "
@@ -131,60 +154,68 @@ def _tighten_permissions(path: Path) -> list[str]:
     return warnings
 
 
-def _is_shared_folder(path: Path) -> bool:
-    """A sticky folder (/tmp) or someone else's: VCCTL_CONFIG_DIR may point there, and closing
-    it would break it for everyone; the file itself is still 0600."""
+def lock_path(path: Path) -> Path:
+    """The lock file every writer of `path` holds: in the same folder, removed after use."""
+    return path.parent / f".{path.name}.lock"
+
+
+@contextlib.contextmanager
+def editing(path: Path) -> Iterator[ConfigFile]:
+    """Load, let the caller change, and save the file, all under its lock: parallel edits (20
+    `auth login` at once) each see the others' changes and none is lost. Saved only if changed;
+    an exception inside the block saves nothing."""
+    in_block = False
     try:
-        info = path.stat()
-    except OSError:
-        return True
-    if not stat.S_ISDIR(info.st_mode):
-        return False
-    return bool(info.st_mode & stat.S_ISVTX) or info.st_uid != os.getuid()
+        files.make_private_dir(path.parent)
+        with files.locked(lock_path(path), timeout=LOCK_TIMEOUT):
+            loaded = load(path)
+            before = copy.deepcopy(loaded.data)
+            in_block = True
+            yield loaded
+            in_block = False
+            if loaded.data != before:
+                save(loaded)
+    except files.LockTimeout:
+        raise _locked_error(path) from None
+    except OSError as exc:
+        if in_block:
+            raise
+        raise ConfigError(
+            f"cannot write config file {path}: {exc.strerror or exc}; the old file is unchanged"
+        ) from None
+
+
+def _locked_error(path: Path) -> ConfigError:
+    return ConfigError(
+        f"config file {path} is locked by another vcctl process "
+        f"(waited {LOCK_TIMEOUT:g} s for {lock_path(path)})",
+        hint="try again once the other vcctl command has finished",
+    )
 
 
 def save(config: ConfigFile) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over the old.
+    """Write atomically under the file's lock (see `files.atomic_write`), through a symlink.
 
-    A crash or a full disk leaves either the old file or the new one, never half of either.
+    Temporary files a killed save left behind hold every secret: they are removed first.
     """
     import tomli_w
 
     path = config.path
     directory = path.parent
+    payload = tomli_w.dumps(config.data).encode("utf-8")
     try:
-        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        if stat.S_IMODE(directory.stat().st_mode) & ~DIR_MODE and not _is_shared_folder(directory):
-            os.chmod(directory, DIR_MODE)
-        payload = tomli_w.dumps(config.data).encode("utf-8")
-        fd, temp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml.tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), FILE_MODE)
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        _fsync_directory(directory)
+        files.make_private_dir(directory)
+        with files.locked(lock_path(path), timeout=LOCK_TIMEOUT):
+            _refuse_unsafe(path)
+            info = directory.stat()
+            if stat.S_IMODE(info.st_mode) & ~DIR_MODE and not files.is_shared_sticky_folder(info):
+                os.chmod(directory, DIR_MODE)
+            files.remove_stale_temps(files.write_target(path))
+            files.atomic_write(path, payload, mode=FILE_MODE)
+    except files.LockTimeout:
+        raise _locked_error(path) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot write config file {path}: {exc.strerror or exc}; the old file is unchanged"
         ) from None
     config.exists = True
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

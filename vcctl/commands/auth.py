@@ -147,13 +147,12 @@ def login(
     name = settings.profile.value
     api_key, api_token = _read_secrets()
 
-    profile: dict[str, Any] = dict(loaded.profiles.get(name, {}))
-    profile.update(api_key=api_key, api_token=api_token)
     # Only what the user asked for on the command line is stored; the environment is not.
+    changes: dict[str, Any] = {"api_key": api_key, "api_token": api_token}
     if settings.base_url.source == "flag":
-        profile["base_url"] = settings.base_url.value
+        changes["base_url"] = settings.base_url.value
     if settings.locale.source == "flag":
-        profile["locale"] = settings.locale.value
+        changes["locale"] = settings.locale.value
 
     verdict: bool | None = None
     detail = ""
@@ -165,12 +164,13 @@ def login(
             check.error.hint = None
             raise check.error
 
-    profiles = loaded.data.setdefault("profiles", {})
-    first = not profiles
-    profiles[name] = profile
-    if first or not loaded.active_profile:
-        loaded.data["active_profile"] = name
-    config.save(loaded)
+    # Read again under the lock: another login may have saved a profile since.
+    with config.editing(loaded.path) as loaded:
+        profiles = loaded.data.setdefault("profiles", {})
+        first = not profiles
+        profiles[name] = {**profiles.get(name, {}), **changes}
+        if first or not loaded.active_profile:
+            loaded.data["active_profile"] = name
     active = " (active)" if loaded.data.get("active_profile") == name else ""
     _message(f"vcctl: saved profile {name!r}{active} to {loaded.path}")
     if detail:
@@ -326,15 +326,14 @@ def logout(ctx: typer.Context) -> None:
     from vcctl import config
     from vcctl.app import state
 
-    loaded = _load_config()
-    name = _profile_name(state(ctx), loaded)
-    _require_profile(loaded, name)
-    profile = loaded.profiles[name]
-    removed = [key for key in ("api_key", "api_token") if profile.pop(key, None) is not None]
+    with config.editing(_load_config().path) as loaded:
+        name = _profile_name(state(ctx), loaded)
+        _require_profile(loaded, name)
+        profile = loaded.profiles[name]
+        removed = [key for key in ("api_key", "api_token") if profile.pop(key, None) is not None]
     if not removed:
         _message(f"vcctl: profile {name!r} holds no credentials; nothing to remove")
         return
-    config.save(loaded)
     _message(f"vcctl: removed the API key and token of profile {name!r} from {loaded.path}")
 
 
@@ -343,8 +342,7 @@ def switch(name: Annotated[str, typer.Argument(help="The profile to make active.
     """Make another profile of the config file the active one."""
     from vcctl import config
 
-    loaded = _load_config()
-    _require_profile(loaded, name)
-    loaded.data["active_profile"] = name
-    config.save(loaded)
+    with config.editing(_load_config().path) as loaded:
+        _require_profile(loaded, name)
+        loaded.data["active_profile"] = name
     _message(f"vcctl: active profile is now {name!r}")
