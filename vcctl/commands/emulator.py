@@ -18,8 +18,8 @@ app = typer.Typer(
 DEFAULT_PORT = 8790
 # What a shell, env(1) or timeout(1) answer when the command cannot be run: `exec` passes
 # through the command's exit code, so a command that never ran gets the shell's codes too.
-EXIT_NOT_FOUND = 127
-EXIT_NOT_EXECUTABLE = 126
+EXIT_COMMAND_NOT_FOUND = 127
+EXIT_COMMAND_NOT_EXECUTABLE = 126
 
 Host = Annotated[
     str, typer.Option("--host", help="Address to bind; anything but loopback exposes it.")
@@ -210,10 +210,10 @@ def _run(command: list[str], env: dict[str, str]) -> int:
         try:
             child = subprocess.Popen(command, env=env)
         except FileNotFoundError:
-            raise _cannot_run(f"command not found: {command[0]}", EXIT_NOT_FOUND) from None
+            raise _cannot_run(f"command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND) from None
         except PermissionError:
             raise _cannot_run(
-                f"command not executable: {command[0]}", EXIT_NOT_EXECUTABLE
+                f"command not executable: {command[0]}", EXIT_COMMAND_NOT_EXECUTABLE
             ) from None
         started.append(child)
         if terminated:  # the SIGTERM came while CMD was starting

@@ -1,1 +1,1 @@
-"""Local emulator of the Video Connect API (see `vcctl.emulator.server`)."""
+"""Local emulator of the Video Connect API; `vcctl.emulator.server` is the entry point."""
