@@ -1,0 +1,359 @@
+"""Compare a stack file with the recorded keys and the API's answers: the actions that converge.
+
+Order: create rooms, update rooms, create participants, update participants, then (with prune)
+delete participants, then rooms. Only fields the file gives are compared, and an update sends only
+the ones that differ. A room that is recorded but answered 404 is created again with all its
+participants. Deleting a room deletes its participants with it, so a pruned room's participants get
+no actions of their own; a participant the file dropped from a room that stays is deleted by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, Literal
+
+from vcctl.apply.model import RESOURCE_OF, DesiredStack, Kind, Record, qualified_key
+from vcctl.errors import UsageError
+
+ActionName = Literal["create", "update", "delete", "unchanged"]
+
+# The order a plan lists its actions in, which is the order they run in.
+_ORDER = (
+    "room create",
+    "room update",
+    "room unchanged",
+    "participant create",
+    "participant update",
+    "participant unchanged",
+    "participant delete",
+    "room delete",
+)
+
+
+class Gone:
+    """The API answered 404 for this id."""
+
+    def __repr__(self) -> str:
+        return "GONE"
+
+
+GONE: Final = Gone()
+Live = dict[str, Any] | Gone
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan; `replace()` it with the outcome (id, resource) to report it."""
+
+    action: ActionName
+    kind: Kind
+    key: str
+    room_key: str | None = None  # a participant's room key
+    id: str | None = None  # None for a create until it is done
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [old, new]
+    body: dict[str, Any] = field(default_factory=dict)  # the fields to send; see request_body
+    resource: dict[str, Any] | None = None  # the API's object as fetched (or as answered)
+    room_id: str | None = None  # a participant's room id, when the room already exists
+
+    @property
+    def qualified_key(self) -> str:
+        return qualified_key(self.key, self.room_key)
+
+    def request_body(self, room_id: str | None = None) -> dict[str, Any]:
+        """What to send. A participant create needs its room's id: the one known at planning
+        time, or `room_id` once the room's own create has answered."""
+        if self.kind == "participant" and self.action == "create":
+            room = room_id or self.room_id
+            if room is None:
+                raise ValueError(f"participant {self.qualified_key}: its room has no id yet")
+            return {"room_id": room, **self.body}
+        return dict(self.body)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON Lines object: action, kind, key (`room/participant` for participants), id,
+        changes and resource."""
+        return {
+            "action": self.action,
+            "kind": self.kind,
+            "key": self.qualified_key,
+            "id": self.id,
+            "changes": {name: list(pair) for name, pair in self.changes.items()},
+            "resource": self.resource,
+        }
+
+
+@dataclass(frozen=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str | None
+    actions: tuple[Action, ...]  # in the order they must run; unchanged ones included
+    # Records whose resource is gone (404, or their room is) and that nothing here re-creates
+    # under the same record: drop them before running the actions. No request is needed.
+    forget: tuple[Record, ...] = ()
+
+    @property
+    def changes(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.action != "unchanged")
+
+    @property
+    def deletes(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.action == "delete")
+
+    def counts(self) -> Counts:
+        names = [action.action for action in self.actions]
+        return Counts(
+            created=names.count("create"),
+            updated=names.count("update"),
+            deleted=names.count("delete"),
+            unchanged=names.count("unchanged"),
+        )
+
+    def phases(self) -> list[list[Action]]:
+        """The changes in groups that may each run concurrently, one group after the other:
+        rooms created or updated, participants created or updated, participants deleted, rooms
+        deleted. (A participant create only waits for its own room's create.)"""
+        groups: list[list[Action]] = [[], [], [], []]
+        for action in self.changes:
+            if action.action == "delete":
+                groups[2 if action.kind == "participant" else 3].append(action)
+            else:
+                groups[0 if action.kind == "room" else 1].append(action)
+        return [group for group in groups if group]
+
+
+class UnknownOutcomeError(UsageError):
+    """A declared key's last create has an unknown outcome: refuse rather than risk a duplicate."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = tuple(records)
+        named = ", ".join(
+            f"{record.kind} {record.qualified_key} (sent {record.unknown_since})"
+            for record in records
+        )
+        super().__init__(
+            f"the outcome of an earlier create is unknown for {named}",
+            hint="check whether it exists, then forget the key, or apply with --retry-unknown",
+        )
+
+
+def rooms_to_fetch(
+    desired: DesiredStack, records: Iterable[Record], *, prune: bool
+) -> list[Record]:
+    """The room records to GET before planning: a room's answer lists its participants too.
+    Without prune only the declared rooms matter."""
+    return [
+        record
+        for record in records
+        if record.kind == "room" and record.id and (prune or record.key in desired.rooms)
+    ]
+
+
+def live_from_rooms(
+    answers: Mapping[str, Live], records: Iterable[Record]
+) -> tuple[dict[str, Live], list[Record]]:
+    """Spread room GET answers (room id -> JSON or GONE) over their participants.
+
+    Returns id -> answer for the rooms and their recorded participants (a recorded participant
+    missing from its live room's list is gone), and the participant records still to GET one by
+    one because their room's answer had no participants list.
+    """
+    live: dict[str, Live] = dict(answers)
+    room_ids = {r.key: r.id for r in records if r.kind == "room" and r.id}
+    to_fetch: list[Record] = []
+    for record in records:
+        if record.kind != "participant" or not record.id or record.room_key not in room_ids:
+            continue
+        room = answers.get(room_ids[record.room_key] or "")
+        if room is None:
+            continue
+        if isinstance(room, Gone):
+            live[record.id] = GONE
+            continue
+        listed = room.get("participants")
+        if not isinstance(listed, list):
+            to_fetch.append(record)
+            continue
+        found = [p for p in listed if isinstance(p, dict) and p.get("id") == record.id]
+        live[record.id] = found[0] if found else GONE
+    return live, to_fetch
+
+
+def make_plan(
+    desired: DesiredStack,
+    records: Iterable[Record],
+    live: Mapping[str, Live],
+    *,
+    prune: bool = False,
+    retry_unknown: bool = False,
+) -> Plan:
+    """The actions that make the API match `desired`.
+
+    `records` are the stack's key -> id records; `live` maps each recorded id that matters to
+    the API's answer (see `rooms_to_fetch` and `live_from_rooms`). Raises UsageError when prune
+    is asked for a file without a stack name, or a declared key's create has an unknown outcome.
+    """
+    if prune and desired.stack is None:
+        raise UsageError(
+            f"--prune needs a stack name: {desired.source} has no top-level 'stack'",
+            hint='add a line such as stack = "weekly-board" at the top of the file',
+        )
+    return _Planner(desired, list(records), live, prune, retry_unknown).plan()
+
+
+class _Planner:
+    def __init__(
+        self,
+        desired: DesiredStack,
+        records: list[Record],
+        live: Mapping[str, Live],
+        prune: bool,
+        retry_unknown: bool,
+    ) -> None:
+        self.desired = desired
+        self.live = live
+        self.prune = prune
+        self.retry_unknown = retry_unknown
+        self.rooms = {r.key: r for r in records if r.kind == "room"}
+        self.participants = {
+            (r.room_key, r.key): r for r in records if r.kind == "participant" and r.room_key
+        }
+        self.orphans = [
+            r for r in records if r.kind == "participant" and r.room_key not in self.rooms
+        ]
+        self.groups: dict[str, list[Action]] = {name: [] for name in _ORDER}
+        self.forget: list[Record] = []
+
+    def plan(self) -> Plan:
+        self.refuse_unknown()
+        for room_key in self.desired.rooms:
+            self.declared_room(room_key)
+        for record in self.rooms.values():
+            if record.key not in self.desired.rooms:
+                self.undeclared_room(record)
+        if self.prune:
+            self.forget.extend(self.orphans)
+        actions = tuple(action for group in self.groups.values() for action in group)
+        return Plan(self.desired.stack, actions, tuple(self.forget))
+
+    def refuse_unknown(self) -> None:
+        if self.retry_unknown:
+            return
+        blocked = [r for r in self.rooms.values() if r.id is None and r.key in self.desired.rooms]
+        for (room_key, key), record in self.participants.items():
+            room = self.desired.rooms.get(room_key or "")
+            if record.id is None and room is not None and key in room.participants:
+                blocked.append(record)
+        blocked = [record for record in blocked if record.unknown_since]
+        if blocked:
+            raise UnknownOutcomeError(blocked)
+
+    def answer(self, record: Record | None) -> dict[str, Any] | None:
+        """The live object of a record, or None when there is none (no id, or gone)."""
+        if record is None or record.id is None:
+            return None
+        if record.id not in self.live:
+            raise ValueError(f"no API answer given for {record.kind} {record.qualified_key}")
+        found = self.live[record.id]
+        return None if isinstance(found, Gone) else found
+
+    def add(self, action: Action) -> None:
+        self.groups[f"{action.kind} {action.action}"].append(action)
+
+    def declared_room(self, room_key: str) -> None:
+        room = self.desired.rooms[room_key]
+        record = self.rooms.get(room_key)
+        current = self.answer(record)
+        recorded_participants = [r for (rk, _), r in self.participants.items() if rk == room_key]
+        if current is None:
+            if record is not None:
+                self.forget.append(record)
+                self.forget.extend(recorded_participants)
+            self.add(_create("room", room_key, room.fields))
+            for key, participant in room.participants.items():
+                self.add(_create("participant", key, participant.fields, room_key=room_key))
+            return
+        self.add(_compare("room", room_key, room.fields, current, record))
+        room_id = record.id if record else None
+        for key, participant in room.participants.items():
+            precord = self.participants.get((room_key, key))
+            pcurrent = self.answer(precord)
+            if pcurrent is None:
+                if precord is not None:
+                    self.forget.append(precord)
+                self.add(_create("participant", key, participant.fields, room_key, room_id=room_id))
+            else:
+                self.add(_compare("participant", key, participant.fields, pcurrent, precord))
+        for precord in recorded_participants:
+            if precord.key not in room.participants and self.prune:
+                self.undeclared_participant(precord)
+
+    def undeclared_participant(self, record: Record) -> None:
+        current = self.answer(record)
+        if current is None:
+            self.forget.append(record)
+            return
+        action = Action("delete", "participant", record.key, record.room_key, record.id)
+        self.add(replace(action, resource=current))
+
+    def undeclared_room(self, record: Record) -> None:
+        if not self.prune or record.id is None:
+            return
+        current = self.answer(record)
+        if current is None:
+            self.forget.append(record)
+            self.forget.extend(r for (rk, _), r in self.participants.items() if rk == record.key)
+            return
+        self.add(Action("delete", "room", record.key, None, record.id, resource=current))
+
+
+def _create(
+    kind: Kind,
+    key: str,
+    fields: dict[str, Any],
+    room_key: str | None = None,
+    room_id: str | None = None,
+) -> Action:
+    changes = {name: [None, value] for name, value in fields.items()}
+    return Action("create", kind, key, room_key, None, changes, dict(fields), room_id=room_id)
+
+
+def _compare(
+    kind: Kind,
+    key: str,
+    fields: dict[str, Any],
+    current: dict[str, Any],
+    record: Record | None,
+) -> Action:
+    room_key = record.room_key if record else None
+    record_id = record.id if record else None
+    changes = {
+        name: [current.get(name), value]
+        for name, value in fields.items()
+        if not same_value(kind, name, current.get(name), value)
+    }
+    if not changes:
+        return Action("unchanged", kind, key, room_key, record_id, resource=current)
+    body = {name: pair[1] for name, pair in changes.items()}
+    return Action("update", kind, key, room_key, record_id, changes, body, current)
+
+
+def same_value(kind: Kind, name: str, old: Any, new: Any) -> bool:
+    """Whether the API's `old` already is the file's `new` (true is not 1; colours ignore case)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    if RESOURCE_OF[kind].field(name).kind == "color" and isinstance(old, str):
+        return isinstance(new, str) and old.lower() == new.lower()
+    return bool(old == new)

@@ -1,0 +1,275 @@
+"""Where a stack's key -> id records live: the `StackState` protocol, and the `--state` JSON file.
+
+The state file travels (committed beside the stack file, or kept in a CI cache), so fresh machines
+converge on one set of resources. It is small and diff-friendly: sorted keys, indent 2, a trailing
+newline, ids only. It is held under an advisory lock (`FILE.lock`, fcntl) for as long as it is
+open, so two applies sharing it run one after the other and neither loses the other's records, and
+every change is written through at once (temporary file, fsync, rename), so whatever succeeded is
+recorded even if the process dies next.
+
+Forgetting a room forgets its participants: the API deletes them with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from vcctl.apply.model import Kind, Record
+from vcctl.errors import UsageError
+
+STATE_VERSION = 1
+
+
+class StackState(Protocol):
+    """The key -> id records of one stack, wherever they are kept (state file or inventory)."""
+
+    @property
+    def stack(self) -> str | None: ...
+
+    def entries(self) -> list[Record]:
+        """Every record: rooms, then participants, each sorted by key."""
+        ...
+
+    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> Record | None: ...
+
+    def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
+        """Record a live resource under its key (a participant's room must be recorded)."""
+        ...
+
+    def mark_unknown(
+        self, kind: Kind, key: str, room_key: str | None = None, *, since: str
+    ) -> None:
+        """Record that a create for this key was sent and its outcome is unknown."""
+        ...
+
+    def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
+        """Drop a record (and a room's participants' records); no-op when there is none."""
+        ...
+
+
+class StateFileError(UsageError):
+    """The state file cannot be used: reported with its path; it is left as it was."""
+
+
+class StateFile:
+    """A `StackState` kept in a JSON file; get one with `open_state`."""
+
+    def __init__(self, path: Path, stack: str | None, rooms: dict[str, Any]) -> None:
+        self.path = path
+        self._stack = stack
+        self._rooms = rooms
+
+    @property
+    def stack(self) -> str | None:
+        return self._stack
+
+    def entries(self) -> list[Record]:
+        rooms: list[Record] = []
+        participants: list[Record] = []
+        for room_key in sorted(self._rooms):
+            room = self._rooms[room_key]
+            rooms.append(_record("room", room_key, room, None))
+            for key in sorted(room.get("participants", {})):
+                participants.append(
+                    _record("participant", key, room["participants"][key], room_key)
+                )
+        return rooms + participants
+
+    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> Record | None:
+        table = self._table(kind, room_key)
+        if table is None or key not in table:
+            return None
+        return _record(kind, key, table[key], room_key)
+
+    def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
+        self._set(kind, key, room_key, {"id": id})
+
+    def mark_unknown(
+        self, kind: Kind, key: str, room_key: str | None = None, *, since: str
+    ) -> None:
+        self._set(kind, key, room_key, {"id": None, "unknown_since": since})
+
+    def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
+        table = self._table(kind, room_key)
+        if table is not None and key in table:
+            del table[key]
+            self.save()
+
+    def to_text(self) -> str:
+        data = {"version": STATE_VERSION, "stack": self._stack, "rooms": self._rooms}
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self) -> None:
+        """Write the file atomically: a temporary file beside it, fsync, rename."""
+        folder = self.path.parent
+        try:
+            mode = self.path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        try:
+            handle, temporary = tempfile.mkstemp(
+                dir=folder, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(self.to_text())
+                stream.flush()
+                os.fchmod(stream.fileno(), mode)
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
+        _fsync_folder(folder)
+
+    def _table(self, kind: Kind, room_key: str | None) -> dict[str, Any] | None:
+        if kind == "room":
+            return self._rooms
+        if room_key is None:
+            raise ValueError("a participant record needs its room key")
+        room = self._rooms.get(room_key)
+        if room is None:
+            return None
+        participants: dict[str, Any] = room.setdefault("participants", {})
+        return participants
+
+    def _set(self, kind: Kind, key: str, room_key: str | None, entry: dict[str, Any]) -> None:
+        table = self._table(kind, room_key)
+        if table is None:
+            raise ValueError(f"participant {room_key}/{key}: its room {room_key} is not recorded")
+        if kind == "room":
+            # A room whose id changes was created anew: the old one's participants went with it.
+            previous = table.get(key, {})
+            kept = previous.get("participants", {}) if previous.get("id") == entry["id"] else {}
+            entry = {**entry, "participants": kept}
+        table[key] = entry
+        self.save()
+
+
+@contextlib.contextmanager
+def open_state(
+    path: str | Path, stack: str | None, *, timeout: float | None = None
+) -> Iterator[StateFile]:
+    """The state file at `path` for `stack`, locked until the block ends.
+
+    A missing or empty file is a new state. `timeout`: seconds to wait for another apply's lock
+    (None: as long as it takes). Raises StateFileError for an unreadable file, one of another
+    stack, or a lock not had in time.
+    """
+    path = Path(path)
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StateFileError(f"cannot lock state file {path}: {exc.strerror}") from None
+    try:
+        _acquire(lock, path, timeout)
+        yield _read(path, stack)
+    finally:
+        os.close(lock)  # closing the descriptor releases the lock
+
+
+def _acquire(lock: int, path: Path, timeout: float | None) -> None:
+    if timeout is None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StateFileError(
+                    f"state file {path} is locked by another apply",
+                    hint="wait for it to finish, then run again",
+                ) from None
+            time.sleep(0.05)
+
+
+def _read(path: Path, stack: str | None) -> StateFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return StateFile(path, stack, {})
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc}") from None
+    if not text.strip():
+        return StateFile(path, stack, {})
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StateFileError(
+            f"state file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}); it was left as it is"
+        ) from None
+    problem = _shape_problem(data)
+    if problem:
+        raise StateFileError(f"state file {path} is not a vcctl state file: {problem}")
+    if data["rooms"] and data.get("stack") != stack:
+        raise StateFileError(
+            f"state file {path} holds stack {data.get('stack')!r}, not {stack!r}",
+            hint="give each stack its own state file",
+        )
+    return StateFile(path, stack, data["rooms"])
+
+
+def _shape_problem(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return "expected a JSON object"
+    if data.get("version") != STATE_VERSION:
+        return f"version {data.get('version')!r} (this vcctl reads version {STATE_VERSION})"
+    if not isinstance(data.get("stack"), str | None):
+        return "'stack' is not a string"
+    rooms = data.get("rooms")
+    if not isinstance(rooms, dict):
+        return "'rooms' is not an object"
+    for key, room in rooms.items():
+        if not _entry_ok(room):
+            return f"rooms.{key} is not a record"
+        participants = room.setdefault("participants", {})
+        if not isinstance(participants, dict):
+            return f"rooms.{key}.participants is not an object"
+        for participant_key, participant in participants.items():
+            if not _entry_ok(participant):
+                return f"rooms.{key}.participants.{participant_key} is not a record"
+    return None
+
+
+def _entry_ok(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("id"), str | None)
+        and isinstance(entry.get("unknown_since"), str | None)
+    )
+
+
+def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> Record:
+    return Record(kind, key, entry.get("id"), room_key, entry.get("unknown_since"))
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable; some file systems refuse to open a folder: harmless.
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
