@@ -159,6 +159,16 @@ class StateFile:
         self.save()
 
 
+class MemoryState(StateFile):
+    """The same records, kept in memory only: for tests, and plans that store nothing."""
+
+    def __init__(self, stack: str | None, rooms: dict[str, Any] | None = None) -> None:
+        super().__init__(Path(os.devnull), stack, rooms if rooms is not None else {})
+
+    def save(self) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def open_state(
     path: str | Path, stack: str | None, *, timeout: float | None = None
