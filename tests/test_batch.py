@@ -14,7 +14,8 @@ import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, Runner, run_in_pty
 from vcctl.api import Api
-from vcctl.batch import RowSource, Tally
+from vcctl.batch.reporting import Tally
+from vcctl.batch.rows import RowSource
 from vcctl.client import Client
 from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UsageError
@@ -27,9 +28,9 @@ def api_for(emulator: Emulator) -> Api:
 
 def make_rooms(emulator: Emulator, *names: str) -> list[str]:
     """Rooms created straight through the API; the emulator's record is then wiped."""
-    api = api_for(emulator)
-    ids = [api.create_room({"name": name})["id"] for name in names]
-    api.client.close()
+    client = Client(base_url=emulator.base_url, api_key=API_KEY, api_token=API_TOKEN, timeout=5)
+    ids = [Api(client, "fr").create_room({"name": name})["id"] for name in names]
+    client.close()
     emulator.clear_recorded()
     return ids
 
@@ -201,6 +202,26 @@ def test_when_every_row_fails_the_exit_code_is_the_failures_own(
     assert not_found.stderr.splitlines()[-1] == "created 0, failed 2"
     assert invalid.code == 2, invalid
     assert invalid.stderr == "vcctl: error: line 1: missing name\ncreated 0, failed 1\n"
+    assert len(emulator.recorded()) == 2
+
+
+def test_when_every_row_fails_with_different_codes_the_first_rows_code_wins(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    # Line 1 is invalid (exit 2); lines 2 and 3 name a room that does not exist (exit 6 each):
+    # the most frequent code would be 6, but the rule takes the first failure in input order.
+    stdin = (
+        '{"room_id": "gone"}\n'
+        '{"username": "A", "room_id": "gone"}\n'
+        '{"username": "B", "room_id": "gone"}\n'
+    )
+
+    result = vcctl("participants", "create", "--from-file", "-", "--concurrency", "1", input=stdin)
+
+    assert result.code == 2, result
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == "vcctl: error: line 1: missing username"
+    assert result.stderr.splitlines()[-1] == "created 0, failed 3"
     assert len(emulator.recorded()) == 2
 
 
@@ -443,7 +464,7 @@ def test_csv_header_problems(
 
 @pytest.mark.parametrize(
     ("succeeded", "codes", "expected"),
-    [(3, [], 0), (2, [6], 10), (0, [6, 6], 6), (0, [2, 6, 6], 6), (0, [2], 2)],
+    [(3, [], 0), (2, [6], 10), (0, [6, 6], 6), (0, [2, 6, 6], 2), (0, [6, 2, 2], 6), (0, [2], 2)],
 )
 def test_exit_code(succeeded: int, codes: list[int], expected: int) -> None:
     tally = Tally(succeeded=succeeded)

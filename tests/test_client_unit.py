@@ -23,15 +23,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from vcctl.client import (
-    BACKOFF_BASE,
-    BACKOFF_CAP,
-    RETRY_AFTER_CAP,
-    CallKind,
-    Client,
-    api_message,
-    parse_retry_after,
-)
+from vcctl.client import Client
 from vcctl.errors import (
     BadRequestError,
     InvalidResponseError,
@@ -43,6 +35,8 @@ from vcctl.errors import (
     UnauthorizedError,
     VcctlError,
 )
+from vcctl.hints import api_message
+from vcctl.retry import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, CallKind, parse_retry_after
 
 BASE = "https://api.example"
 KEY = "unit-key-abcdefgh1234"
@@ -157,7 +151,7 @@ def connection_dropped() -> requests.exceptions.ConnectionError:
 # -- which answers are retried, per kind ----------------------------------------------------------
 
 RETRIED: dict[int, set[str]] = {
-    # status -> kinds retried (contract §6)
+    # status -> kinds retried (docs/design.md, "Retries")
     429: set(KINDS),
     503: set(KINDS),
     502: {"read", "update", "delete", "event"},

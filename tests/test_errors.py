@@ -1,4 +1,4 @@
-"""Failures as the user sees them: exit codes of contract §5, error lines, JSON error lines,
+"""Failures as the user sees them: exit codes (README "Exit codes"), error lines, JSON error lines,
 Ctrl-C, a closed pipe and the internal-error path. Never a traceback."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
             attempts=1,
         ),
         Case(
-            # 500 is never retried, not even for a GET (contract §6).
+            # 500 is never retried, not even for a GET (docs/design.md, "Retries").
             ["rooms", "get", faulty["e500"]],
             8,
             "vcctl: error: HTTP 500 Internal Server Error: database on fire\n",

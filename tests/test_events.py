@@ -86,7 +86,7 @@ def test_every_event_body(emulator: Emulator, env: dict[str, str]) -> None:
     )
     assert _video_and_audio(emulator) == {"Ada": False, "Bob": False}
 
-    # An event answered 204 with no body succeeded (contract §5); --json then prints nothing.
+    # An event answered 204 with no body succeeded; --json then prints nothing.
     emulator.add_fault(Fault("empty", status=204))
     assert send("mute-all", "--room", room["id"], "--json") == ""
     emulator.add_fault(Fault("empty", status=200))

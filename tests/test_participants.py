@@ -79,6 +79,22 @@ def test_list_shows_the_rooms_participants_from_the_rooms_get(
     assert as_json.stdout == pretty([ada, bob])
 
 
+def test_list_aligns_wide_characters_by_display_width(vcctl: Runner, emulator: Emulator) -> None:
+    room = seed_room(emulator)
+    yamada = seed_participant(emulator, room["id"], "山田太郎さん", language="ja")
+    ada = seed_participant(emulator, room["id"], "Ada", language="en")
+
+    plain = vcctl("participants", "list", "--room", room["id"])
+
+    # 山田太郎さん is 6 characters but 12 terminal cells: the column is 12 cells wide.
+    assert (plain.code, plain.stderr) == (0, "")
+    assert plain.stdout == (
+        "ID      USERNAME      LANGUAGE  VIDEO/AUDIO  CREATED\n"
+        f"{yamada['id']}  山田太郎さん  ja        on           {yamada['created_at']}\n"
+        f"{ada['id']}  Ada           en        on           {ada['created_at']}\n"
+    )
+
+
 def test_get_one_or_several(emulator: Emulator, env: dict[str, str]) -> None:
     room = seed_room(emulator)
     ada = seed_participant(emulator, room["id"], "Ada")

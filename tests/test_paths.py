@@ -1,4 +1,4 @@
-"""Where requests go (contract §2): locales, base URLs with a path, and ids as one segment."""
+"""Where requests go: locales, base URLs with a path, and ids as one segment."""
 
 from __future__ import annotations
 

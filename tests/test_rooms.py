@@ -17,7 +17,7 @@ from tests.helpers import (
     seed_room,
     sent_to,
 )
-from vcctl.emulator.server import Emulator
+from vcctl.emulator.server import Emulator, Fault
 
 # -- create -----------------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ def test_delete_several_goes_on_after_a_failure_and_prints_json_lines(
 
     result = vcctl("rooms", "delete", second["id"], "missing", first["id"], "--yes", "--json")
 
-    # Some deleted, one failed: exit 10 (contract §5), each failure reported on its own line.
+    # Some deleted, one failed: exit 10, each failure reported on its own line.
     assert result.code == 10, result
     assert result.stdout == json_lines(second, first)
     error = json.loads(result.stderr)
@@ -180,6 +180,30 @@ def test_delete_several_goes_on_after_a_failure_and_prints_json_lines(
     ):
         assert_sent(request, "DELETE", f"/fr/api/v1/rooms/{room_id}")
     assert emulator.state() == {"rooms": [], "participants": []}
+
+
+def test_when_every_id_fails_the_exit_code_is_the_first_failures_in_input_order(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    # missing1 answers 404 (exit 6), missing2 401 (exit 4): all failed, with different codes.
+    emulator.add_fault(
+        Fault("status", status=401, method="GET", path_regex="/rooms/missing2$", times=2)
+    )
+
+    first_404 = vcctl("rooms", "get", "missing1", "missing2")
+    first_401 = vcctl("rooms", "get", "missing2", "missing1")
+
+    assert first_404.code == 6, first_404
+    assert first_401.code == 4, first_401
+    assert first_404.stdout == first_401.stdout == ""
+    assert first_404.stderr.splitlines()[0].startswith("vcctl: error: missing1: HTTP 404")
+    assert first_404.stderr.splitlines()[2].startswith("vcctl: error: missing2: HTTP 401")
+    assert [r.path for r in emulator.recorded()] == [
+        "/fr/api/v1/rooms/missing1",
+        "/fr/api/v1/rooms/missing2",
+        "/fr/api/v1/rooms/missing2",
+        "/fr/api/v1/rooms/missing1",
+    ]
 
 
 def test_delete_on_a_terminal_asks_first(env: dict[str, str], emulator: Emulator) -> None:

@@ -1,4 +1,4 @@
-"""The precedence table of contract §3, in process: flag > environment > active profile > default.
+"""The settings precedence, in process: flag > environment > active profile > default.
 
 Every setting is checked with each layer set together with all the layers below it, so each test
 shows one layer beating every lower one. The end-to-end proof (what the emulator receives) is in
@@ -22,7 +22,7 @@ LAYERS = ("flag", "env", "file", "default")
 
 @dataclass(frozen=True)
 class Row:
-    """One row of the contract's table, with a distinct value for each layer."""
+    """One row of the precedence table, with a distinct value for each layer."""
 
     setting: str
     flag: dict[str, Any] | None  # Flags(**flag); None when the setting has no flag

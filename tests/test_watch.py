@@ -27,19 +27,13 @@ from rich.console import Console
 from tests.helpers import API_KEY, API_TOKEN, run_in_pty
 from vcctl.api import Api
 from vcctl.client import Client
+from vcctl.context import CommandContext
 from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UnauthorizedError
 from vcctl.settings import Flags, resolve
-from vcctl.watch import (
-    Change,
-    Failure,
-    Pace,
-    WatchState,
-    backoff,
-    diff_rooms,
-    render_view,
-    watch_room,
-)
+from vcctl.watch import Pace, backoff, watch_room
+from vcctl.watch.changes import Change, Failure, WatchState, diff_rooms
+from vcctl.watch.view import render_view
 
 INTERVAL = 0.2  # the smallest --interval allowed
 LINE_DEADLINE = 15.0  # only a guard against a hang: lines normally come within a second
@@ -148,6 +142,11 @@ def scripted_pace(*steps: Callable[[], None]) -> tuple[Pace, list[float]]:
         pending.pop(0)()
 
     return Pace(sleep=sleep, rng=random.Random(7)), waits
+
+
+def context_for(emulator: Emulator, tmp_path: Path) -> CommandContext:
+    """The command context `rooms watch` would get with these settings."""
+    return CommandContext.for_settings(settings_for(emulator, tmp_path))
 
 
 def settings_for(emulator: Emulator, tmp_path: Path) -> Any:
@@ -283,7 +282,7 @@ def test_a_429_while_watching_backs_off_as_retry_after_asks_then_recovers(
 
     pace, waits = scripted_pace(rate_limited_then_bob_joins, nothing, nothing)
     watch_room(
-        settings_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+        context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
     )
 
     # One attempt per refresh: the loop, not the client, waited 1 s twice as Retry-After asked.
@@ -313,7 +312,7 @@ def test_server_and_network_failures_back_off_and_keep_stdout_clean(
 
     pace, waits = scripted_pace(fail_twice, nothing, nothing)
     watch_room(
-        settings_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+        context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
     )
 
     assert room_gets(emulator, room_id) == [200, 500, "drop", 200]
@@ -345,7 +344,7 @@ def test_unauthorized_while_watching_ends_the_watch_with_its_error(
     pace, _ = scripted_pace(revoke)
     with pytest.raises(UnauthorizedError) as raised:
         watch_room(
-            settings_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+            context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
         )
     assert raised.value.exit_code == 4
     assert room_gets(emulator, room_id) == [200, 401]

@@ -7,20 +7,14 @@ A run builds only the subcommand it invokes (see `build_app`); `app` is the whol
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from vcctl import __version__
+from vcctl.context import CommandContext
 from vcctl.settings import Flags
-
-if TYPE_CHECKING:
-    from vcctl.api import Api
-    from vcctl.client import Client
-    from vcctl.settings import Settings
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -68,46 +62,6 @@ def __getattr__(name: str) -> Any:
         globals()["app"] = tree
         return tree
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@dataclass
-class AppState:
-    """What every command needs, built on first use so that --help and emulator need no config."""
-
-    flags: Flags
-    _settings: Settings | None = None
-    _client: Client | None = field(default=None, repr=False)
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from vcctl.settings import resolve
-
-            self._settings = resolve(self.flags, os.environ)
-            if self._settings.config.warnings:
-                from vcctl.output import warn
-
-                for warning in self._settings.config.warnings:
-                    warn(warning)
-        return self._settings
-
-    def client(self, *, pool_size: int = 10) -> Client:
-        if self._client is None:
-            from vcctl.client import client_for
-
-            self._client = client_for(self.settings(), pool_size=pool_size)
-        return self._client
-
-    def api(self, *, pool_size: int = 10) -> Api:
-        from vcctl.api import Api
-
-        return Api(self.client(pool_size=pool_size), self.settings().locale.value)
-
-
-def state(ctx: typer.Context) -> AppState:
-    root = ctx.find_root()
-    if not isinstance(root.obj, AppState):
-        root.obj = AppState(Flags())
-    return root.obj
 
 
 def _print_version(value: bool) -> None:
@@ -161,7 +115,7 @@ def root(
     Flags win over VCCTL_* environment variables, which win over the
     active profile of the config file (see 'vcctl auth'), then defaults.
     """
-    ctx.obj = AppState(
+    ctx.obj = CommandContext(
         Flags(
             profile=profile,
             base_url=base_url,

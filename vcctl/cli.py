@@ -1,6 +1,6 @@
 """Entry point: run the command tree, and map every failure to a message and an exit code.
 
-This is the only place that turns exceptions into exit codes (contract section 5).
+This is the only place that turns exceptions into exit codes (see docs/design.md).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _before_dashdash(args: Sequence[str]) -> Sequence[str]:
     return args[: args.index("--")] if "--" in args else args
 
 
-class Reporter:
+class ErrorReporter:
     """Writes errors to stderr: one `vcctl: error:` line (and a hint), or one JSON line."""
 
     def __init__(self, *, json_errors: bool, debug: bool) -> None:
@@ -84,13 +84,13 @@ class Reporter:
         self.debug = debug
 
     def error(self, exc: errors.VcctlError) -> int:
-        from vcctl.output import print_error
+        from vcctl.streams import print_error
 
         print_error(exc, json_mode=self.json_errors)
         return exc.exit_code
 
 
-def run(args: list[str], reporter: Reporter) -> int:
+def run(args: list[str], reporter: ErrorReporter) -> int:
     """Parse and invoke the command; every failure becomes a reported error and an exit code.
 
     The command is invoked directly rather than through typer's `main()`, which would turn
@@ -106,6 +106,8 @@ def run(args: list[str], reporter: Reporter) -> int:
         with command.make_context("vcctl", list(args)) as ctx:
             result = command.invoke(ctx)
         sys.stdout.flush()
+    except errors.MultiItemFailure as exc:
+        return exc.exit_code  # each item's failure is reported already
     except errors.VcctlError as exc:
         return reporter.error(exc)
     except typer.Exit as exc:
@@ -122,7 +124,7 @@ def run(args: list[str], reporter: Reporter) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _usage_error(exc: typer.TyperException, reporter: Reporter) -> int:
+def _usage_error(exc: typer.TyperException, reporter: ErrorReporter) -> int:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
         # `vcctl` or `vcctl rooms` alone: the help is what was asked for. With rich installed,
@@ -135,16 +137,14 @@ def _usage_error(exc: typer.TyperException, reporter: Reporter) -> int:
     if ctx is not None:
         hint = f"see '{ctx.command_path} --help'"
     code = exc.exit_code if exc.exit_code else errors.EXIT_USAGE
-    error = errors.UsageError(exc.format_message(), hint=hint)
-    error.exit_code = code
-    return reporter.error(error)
+    return reporter.error(errors.CommandLineError(exc.format_message(), hint=hint, exit_code=code))
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     visible = _before_dashdash(args)
     debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
-    reporter = Reporter(json_errors="--json" in visible, debug=debug)
+    reporter = ErrorReporter(json_errors="--json" in visible, debug=debug)
     if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
         reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))
         sys.exit(errors.EXIT_INTERNAL)
@@ -180,7 +180,7 @@ def _broken_pipe() -> int:
     return errors.EXIT_BROKEN_PIPE
 
 
-def _internal_error(exc: BaseException, reporter: Reporter) -> int:
+def _internal_error(exc: BaseException, reporter: ErrorReporter) -> int:
     if reporter.debug:
         import traceback
 

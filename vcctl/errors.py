@@ -1,10 +1,12 @@
-"""Typed failures and the exit codes they map to (contract section 5).
+"""Typed failures, the exit codes they map to, and the rule for operations on several items.
 
-The core raises these; only `vcctl.cli` turns them into a message and an exit code.
+The core raises these; only `vcctl.cli` turns them into a message and an exit code. The codes
+and the multi-item rule are described in README.md ("Exit codes") and docs/design.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 EXIT_OK = 0
@@ -120,10 +122,44 @@ class InvalidResponseError(NetworkError):
     """The server answered, but not with the JSON the call expects."""
 
 
-class PartialFailure(VcctlError):
-    """A batch where some items succeeded and others failed (each reported already)."""
+class CommandLineError(UsageError):
+    """The command line could not be parsed (typer's own refusal), with the code typer chose."""
 
-    exit_code = EXIT_PARTIAL
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = EXIT_USAGE):
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+
+
+class MultiItemFailure(VcctlError):
+    """Some or all items of a multi-item operation (several ids, a batch file) failed.
+
+    Each failure was reported already, item by item: `vcctl.cli` prints nothing more and exits
+    with the code `multi_item_exit_code` chose.
+    """
+
+    def __init__(self, message: str, *, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def multi_item_exit_code(failure_codes: Sequence[int], *, succeeded: int) -> int:
+    """The exit code of an operation on several items, from its failures in input order.
+
+    All succeeded: 0. Some failed: 10. All failed: the code they share, else the first failure's.
+    """
+    if not failure_codes:
+        return EXIT_OK
+    if succeeded:
+        return EXIT_PARTIAL
+    return failure_codes[0]
+
+
+def raise_for_items(failure_codes: Sequence[int], *, succeeded: int, what: str = "items") -> None:
+    """Raise `MultiItemFailure` with the multi-item exit code, unless every item succeeded."""
+    code = multi_item_exit_code(failure_codes, succeeded=succeeded)
+    if code != EXIT_OK:
+        failed = len(failure_codes)
+        raise MultiItemFailure(f"{failed} of {failed + succeeded} {what} failed", exit_code=code)
 
 
 class Interrupted(VcctlError):

@@ -60,6 +60,15 @@ class Resource:
     def boolean_fields(self) -> frozenset[str]:
         return frozenset(field.name for field in self.fields if field.is_boolean)
 
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(column.header for column in self.columns)
+
+    @property
+    def label_headers(self) -> tuple[str, ...]:
+        """The header of the column showing the label field (the one a table lets wrap)."""
+        return tuple(column.header for column in self.columns if column.field == self.label_field)
+
     def field(self, name: str) -> Field:
         for candidate in self.fields:
             if candidate.name == name:

@@ -1,4 +1,4 @@
-"""Settings: which value wins, and where it came from (contract section 3).
+"""Settings: which value wins, and where it came from (flag, environment, profile, default).
 
 `resolve()` is the one place precedence is decided.
 """

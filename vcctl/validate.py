@@ -1,14 +1,17 @@
 """Local checks of user input, shared by single commands and batch rows.
 
-Each raises `UsageError` (exit 2) before anything is sent.
+Each check raises `UsageError` (exit 2) before anything is sent. Which check applies to a field
+comes from its kind in `vcctl.resources`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from vcctl.errors import UsageError
+from vcctl.resources import PARTICIPANT, RESOURCES, ROOM, Resource
 
 # Matched with fullmatch: "$" would accept a trailing newline ("fr\n"), which the API refuses.
 COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -19,11 +22,10 @@ UNDECODABLE = re.compile(r"[\ud800-\udfff]")
 
 # How the user named each field: options on the command line, the API's names in batch files.
 OPTION_LABELS = {
-    "name": "--name",
-    "color": "--color",
-    "room_id": "--room",
-    "username": "--username",
-    "language": "--language",
+    field.name: field.option
+    for resource in RESOURCES.values()
+    for field in resource.fields
+    if not field.is_boolean
 }
 FIELD_LABELS = {field: field for field in OPTION_LABELS}
 
@@ -58,19 +60,33 @@ def language(value: str, what: str = "--language") -> str:
     return value
 
 
+CHECKS = {"name": name, "identifier": identifier, "color": color, "language": language}
+
+
+def body(
+    resource: Resource, values: Mapping[str, Any], labels: Mapping[str, str] = OPTION_LABELS
+) -> dict[str, Any]:
+    """The body of a create or update of `resource`: the fields given (not None), each checked
+    by its kind, in the order the resource sends them. Booleans pass as they are."""
+    fields: dict[str, Any] = {}
+    for field in resource.fields:
+        value = values.get(field.name)
+        if value is None:
+            continue
+        fields[field.name] = (
+            value if field.is_boolean else CHECKS[field.kind](value, labels[field.name])
+        )
+    return fields
+
+
 def room_fields(
     *,
     name_value: str | None,
     color_value: str | None,
-    labels: dict[str, str] = OPTION_LABELS,
+    labels: Mapping[str, str] = OPTION_LABELS,
 ) -> dict[str, Any]:
     """The body of a room create or update, with only the fields given."""
-    fields: dict[str, Any] = {}
-    if name_value is not None:
-        fields["name"] = name(name_value, labels["name"])
-    if color_value is not None:
-        fields["color"] = color(color_value, labels["color"])
-    return fields
+    return body(ROOM, {"name": name_value, "color": color_value}, labels)
 
 
 def participant_fields(
@@ -79,16 +95,13 @@ def participant_fields(
     username: str | None,
     language_value: str | None,
     video_and_audio_on: bool | None,
-    labels: dict[str, str] = OPTION_LABELS,
+    labels: Mapping[str, str] = OPTION_LABELS,
 ) -> dict[str, Any]:
     """The body of a participant create or update, with only the fields given."""
-    fields: dict[str, Any] = {}
-    if room_id is not None:
-        fields["room_id"] = identifier(room_id, labels["room_id"])
-    if username is not None:
-        fields["username"] = name(username, labels["username"])
-    if language_value is not None:
-        fields["language"] = language(language_value, labels["language"])
-    if video_and_audio_on is not None:
-        fields["video_and_audio_on"] = video_and_audio_on
-    return fields
+    values = {
+        "room_id": room_id,
+        "username": username,
+        "language": language_value,
+        "video_and_audio_on": video_and_audio_on,
+    }
+    return body(PARTICIPANT, values, labels)

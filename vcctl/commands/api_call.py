@@ -13,10 +13,10 @@ from vcctl.commands.common import JsonOption
 from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from vcctl.client import CallKind
+    from vcctl.retry import CallKind
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# Retry rules of contract §6 by method: a raw POST/PUT/PATCH may create something, so it is
+# The retry rules by method (docs/design.md): a raw POST/PUT/PATCH may create something, so it is
 # treated as a create (never repeated once it may have reached the server).
 KINDS: dict[str, CallKind] = {
     "GET": "read",
@@ -71,8 +71,8 @@ def api(
     Settings, retries, errors and exit codes are those of every other command. A JSON answer is
     printed indented (it is JSON with or without --json); any other answer is printed as received.
     """
-    from vcctl import output
-    from vcctl.app import state
+    from vcctl import views
+    from vcctl.context import context_of
 
     verb = method.upper()
     if verb not in METHODS:
@@ -84,15 +84,15 @@ def api(
         raise UsageError("use either --field/--raw-field or --input, not both")
     body: Any = _read_json_input(input_file) if input_file is not None else None
 
-    app_state = state(ctx)
-    target = _target(path, app_state.settings().locale.value)
+    context = context_of(ctx)
+    target = _target(path, context.settings().locale.value)
     if fields and verb in ("GET", "DELETE"):
         target = _with_query(target, fields)
     elif fields:
         body = fields
-    response = app_state.client().request_raw(verb, target, body=body, kind=KINDS[verb])
+    response = context.client().request_raw(verb, target, body=body, kind=KINDS[verb])
     if response.body.strip():
-        output.show_raw(response.body)
+        views.show_raw(response.body)
 
 
 def _check_path(path: str) -> None:

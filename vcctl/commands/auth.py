@@ -16,9 +16,8 @@ from vcctl.commands.common import JsonOption
 from vcctl.errors import VcctlError
 
 if TYPE_CHECKING:
-    from vcctl.app import AppState
     from vcctl.config import ConfigFile
-    from vcctl.settings import Settings
+    from vcctl.context import CommandContext
 
 app = typer.Typer(
     help="Log in, inspect and switch profiles (credentials in the config file).",
@@ -31,7 +30,7 @@ PROBE_ROOM_ID = "vcctl-credentials-check"
 
 
 def _message(text: str) -> None:
-    from vcctl.output import stderr_line
+    from vcctl.streams import stderr_line
 
     stderr_line(text)
 
@@ -41,17 +40,17 @@ def _load_config() -> ConfigFile:
 
     loaded = config.load(config.config_path(os.environ))
     if loaded.warnings:
-        from vcctl.output import warn
+        from vcctl.streams import warn
 
         for warning in loaded.warnings:
             warn(warning)
     return loaded
 
 
-def _profile_name(app_state: AppState, loaded: ConfigFile) -> str:
+def _profile_name(context: CommandContext, loaded: ConfigFile) -> str:
     from vcctl.settings import resolve_profile
 
-    return resolve_profile(app_state.flags, os.environ, loaded).value
+    return resolve_profile(context.flags, os.environ, loaded).value
 
 
 def _read_secrets() -> tuple[str, str]:
@@ -90,20 +89,18 @@ class CredentialCheck:
     error: VcctlError | None = None  # why they were not accepted, with its exit code
 
 
-def _check_credentials(settings: Settings, credentials: tuple[str, str]) -> CredentialCheck:
-    from vcctl.api import Api
-    from vcctl.client import client_for
+def _check_credentials(context: CommandContext, credentials: tuple[str, str]) -> CredentialCheck:
     from vcctl.errors import NotFoundError, UnauthorizedError
 
+    settings = context.settings()
     # A quick check: it must not hold up a login for long when the API is slow or down.
-    client = client_for(
-        settings,
+    client = context.client(
         credentials=credentials,
         timeout=min(settings.timeout.value, 10.0),
-        max_attempts=min(settings.max_attempts.value, 2),
+        attempts=min(settings.max_attempts.value, 2),
     )
     try:
-        Api(client, settings.locale.value).get_room(PROBE_ROOM_ID)
+        context.api_over(client).get_room(PROBE_ROOM_ID)
     except NotFoundError:
         return CredentialCheck(True, "the API accepts these credentials")
     except UnauthorizedError as exc:
@@ -134,15 +131,15 @@ def login(
     store its base URL and locale. The first profile saved becomes the active one.
     """
     from vcctl import config
-    from vcctl.app import state
+    from vcctl.context import context_of
     from vcctl.errors import UsageError
 
     if verify and no_check:
         raise UsageError("--verify and --no-check contradict each other")
-    app_state = state(ctx)
+    context = context_of(ctx)
     # Resolved before any prompt: a broken config file or setting stops here, file untouched.
     # The check below uses exactly the base URL and locale later commands will use.
-    settings = app_state.settings()
+    settings = context.settings()
     loaded = settings.config
     name = settings.profile.value
     api_key, api_token = _read_secrets()
@@ -157,7 +154,7 @@ def login(
     verdict: bool | None = None
     detail = ""
     if not no_check:
-        check = _check_credentials(settings, (api_key, api_token))
+        check = _check_credentials(context, (api_key, api_token))
         verdict, detail = check.accepted, check.detail
         if verify and check.error is not None:
             check.error.message += f"; profile {name!r} not saved"
@@ -188,11 +185,12 @@ def status(
     json_out: JsonOption = False,
 ) -> None:
     """Show the settings in use, where each came from, and whether the API accepts them."""
-    from vcctl import output
-    from vcctl.app import state
+    from vcctl import streams
+    from vcctl.context import context_of
     from vcctl.errors import CredentialsError
 
-    settings = state(ctx).settings()
+    context = context_of(ctx)
+    settings = context.settings()
     report = settings.as_public_dict()
     report["profile"]["in_config_file"] = settings.profile_in_file
     problem: VcctlError | None = None
@@ -205,12 +203,12 @@ def status(
         if no_check:
             report["api"] = {"accepted": None, "detail": "not checked (--no-check)"}
         else:
-            check = _check_credentials(settings, (api_key, api_token))
+            check = _check_credentials(context, (api_key, api_token))
             problem = check.error
             report["api"] = {"accepted": check.accepted, "detail": check.detail}
 
     if json_out:
-        output.print_json(report)
+        streams.print_json(report)
     else:
         _show_status(report)
     # The report is the result (stdout); what went wrong is also an error, with its exit code.
@@ -219,8 +217,9 @@ def status(
 
 
 def _show_status(report: dict[str, Any]) -> None:
-    from vcctl import output
+    from vcctl import streams
     from vcctl.settings import describe_source
+    from vcctl.table import plain_table, rich_table
 
     rows = [["SETTING", "VALUE", "FROM"]]
     for key in ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts"):
@@ -235,33 +234,23 @@ def _show_status(report: dict[str, Any]) -> None:
     api = report["api"]
     state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
     lines.append(f"credentials: {state_word} ({api['detail']})")
-    if output.use_rich():
-        from rich.table import Table
-
-        table = Table(header_style="bold")
-        for title in rows[0]:
-            table.add_column(title)
-        for row in rows[1:]:
-            table.add_row(*row)
-        console = output.rich_console()
+    if streams.use_rich():
+        # Every column may wrap: the values (paths, URLs) can be long.
+        table = rich_table(rows[0], rows[1:], wrap=rows[0])
+        console = streams.rich_console()
         console.print(table)
         for line in lines:
             console.print(line, markup=False)
         return
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    text = "".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        + "\n"
-        for row in rows
-    )
-    output.write_stdout(text + "".join(line + "\n" for line in lines))
+    streams.write_stdout(plain_table(rows) + "".join(line + "\n" for line in lines))
 
 
 @app.command("list")
 def list_profiles(json_out: JsonOption = False) -> None:
     """List the profiles of the config file (secrets masked)."""
-    from vcctl import output
+    from vcctl import streams
     from vcctl.settings import mask
+    from vcctl.table import plain_table
 
     loaded = _load_config()
     active = loaded.active_profile
@@ -277,7 +266,7 @@ def list_profiles(json_out: JsonOption = False) -> None:
         for name, profile in loaded.profiles.items()
     ]
     if json_out:
-        output.print_json(entries)
+        streams.print_json(entries)
         return
     if not entries:
         _message(f"vcctl: no profiles in {loaded.path}; run 'vcctl auth login'")
@@ -293,14 +282,7 @@ def list_profiles(json_out: JsonOption = False) -> None:
                 str(entry["api_key"] or "(none)"),
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    output.write_stdout(
-        "".join(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            + "\n"
-            for row in rows
-        )
-    )
+    streams.write_stdout(plain_table(rows))
 
 
 def _locale_cell(locale: Any) -> str:
@@ -324,10 +306,10 @@ def _require_profile(loaded: ConfigFile, name: str) -> None:
 def logout(ctx: typer.Context) -> None:
     """Remove the API key and token of the active profile (or of --profile NAME)."""
     from vcctl import config
-    from vcctl.app import state
+    from vcctl.context import context_of
 
     with config.editing(_load_config().path) as loaded:
-        name = _profile_name(state(ctx), loaded)
+        name = _profile_name(context_of(ctx), loaded)
         _require_profile(loaded, name)
         profile = loaded.profiles[name]
         removed = [key for key in ("api_key", "api_token") if profile.pop(key, None) is not None]

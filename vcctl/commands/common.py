@@ -75,39 +75,36 @@ def run_many(
     """Apply `action` to each id in order; one id behaves like a single command.
 
     Several ids print JSON Lines with --json; each failure is reported on its own line and the
-    others go on. Exit 10 when some failed, the failure's own code when all did (contract §5).
+    others go on; the exit code follows the multi-item rule (`errors.multi_item_exit_code`).
     """
-    from vcctl import output
-    from vcctl.errors import PartialFailure, VcctlError
+    from vcctl import streams
+    from vcctl.errors import MultiItemFailure, VcctlError, raise_for_items
 
     if len(items) == 1:
         result = action(items[0])
         if json_mode:
             if result is not None:
-                output.print_json(result)
+                streams.print_json(result)
         else:
             render(items[0], result)
         return
-    failures: list[VcctlError] = []
+    failure_codes: list[int] = []
     rendered = False
     for item in items:
         try:
             result = action(item)
-        except (UsageError, PartialFailure):
+        except (UsageError, MultiItemFailure):
             raise
         except VcctlError as exc:
-            output.print_error(exc, json_mode=json_mode, subject=item)
-            failures.append(exc)
+            streams.print_error(exc, json_mode=json_mode, subject=item)
+            failure_codes.append(exc.exit_code)
             continue
         if json_mode:
             if result is not None:
-                output.print_json_line(result)
+                streams.print_json_line(result)
         else:
             if separate and rendered:
-                output.write_stdout("\n")  # one record after another, as `kubectl describe`
+                streams.write_stdout("\n")  # one record after another, as `kubectl describe`
             render(item, result)
             rendered = True
-    if failures:
-        if len(failures) == len(items):
-            raise typer.Exit(failures[-1].exit_code)
-        raise typer.Exit(PartialFailure.exit_code)
+    raise_for_items(failure_codes, succeeded=len(items) - len(failure_codes), what="ids")

@@ -27,6 +27,6 @@ def completion(
     # Generated from the command tree on the spot, so it always matches this vcctl; it needs no
     # credentials and no config file.
     from vcctl.gendocs import completion_script
-    from vcctl.output import write_stdout
+    from vcctl.streams import write_stdout
 
     write_stdout(completion_script(shell.value))

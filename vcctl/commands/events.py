@@ -14,22 +14,22 @@ RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.")]
 ParticipantOption = Annotated[str, typer.Option("--participant", help="Id of the participant.")]
 
 
-def _send(
+def _send_event(
     ctx: typer.Context, event: str, room: str, participant: str | None, json_out: bool
 ) -> None:
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import streams, validate, views
+    from vcctl.context import context_of
 
     validate.identifier(room, "--room")
     if participant is not None:  # required by the per-participant events' options
         validate.identifier(participant, "--participant")
-    answer = state(ctx).api().send_event(event, room, participant)
+    answer = context_of(ctx).api().send_event(event, room, participant)
     if json_out:
         if answer is not None:
-            output.print_json(answer)
+            streams.print_json(answer)
         return
     target = f"participant {participant} in room {room}" if participant else f"room {room}"
-    output.show_message(f"sent {event} to {target}")
+    views.show_message(f"sent {event} to {target}")
 
 
 @app.command("activate-video-and-audio")
@@ -40,7 +40,7 @@ def activate(
     json_out: JsonOption = False,
 ) -> None:
     """Turn a participant's video and audio on."""
-    _send(ctx, "activate-video-and-audio", room, participant, json_out)
+    _send_event(ctx, "activate-video-and-audio", room, participant, json_out)
 
 
 @app.command("deactivate-video-and-audio")
@@ -51,7 +51,7 @@ def deactivate(
     json_out: JsonOption = False,
 ) -> None:
     """Turn a participant's video and audio off (sent as the API's desactivate-video-and-audio)."""
-    _send(ctx, "desactivate-video-and-audio", room, participant, json_out)
+    _send_event(ctx, "desactivate-video-and-audio", room, participant, json_out)
 
 
 app.command("desactivate-video-and-audio", hidden=True)(deactivate)
@@ -60,4 +60,4 @@ app.command("desactivate-video-and-audio", hidden=True)(deactivate)
 @app.command("mute-all")
 def mute_all(ctx: typer.Context, room: RoomOption, json_out: JsonOption = False) -> None:
     """Mute every participant of a room."""
-    _send(ctx, "mute-all", room, None, json_out)
+    _send_event(ctx, "mute-all", room, None, json_out)

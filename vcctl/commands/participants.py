@@ -46,8 +46,8 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Add a participant to a room (or one per row with --from-file)."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     if from_file is not None:
         if username is not None:
@@ -61,7 +61,7 @@ def create(
         from vcctl.batch import create_from_file
 
         create_from_file(
-            state(ctx),
+            context_of(ctx),
             "participants",
             from_file,
             defaults=defaults,
@@ -83,22 +83,22 @@ def create(
         language_value=language,
         video_and_audio_on=video_and_audio,
     )
-    participant = state(ctx).api().create_participant(fields)
-    output.emit(participant, json_mode=json_out, quiet=quiet, view=output.show_participant)
+    participant = context_of(ctx).api().create_participant(fields)
+    views.emit(participant, json_mode=json_out, quiet=quiet, view=views.show_participant)
 
 
 @app.command("get")
 def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOption = False) -> None:
     """Show participants."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
-    api = state(ctx).api()
+    api = context_of(ctx).api()
 
     def render(_: str, participant: Any) -> None:
-        output.show_participant(participant)
+        views.show_participant(participant)
 
     run_many(participant_ids, api.get_participant, json_mode=json_out, render=render, separate=True)
 
@@ -110,12 +110,12 @@ def list_(
     json_out: JsonOption = False,
 ) -> None:
     """List a room's participants (from the room's GET: the API has no list call)."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import streams, validate, views
+    from vcctl.context import context_of
     from vcctl.errors import InvalidResponseError
 
     validate.identifier(room, "--room")
-    data = state(ctx).api().get_room(room)
+    data = context_of(ctx).api().get_room(room)
     if not isinstance(data, dict):
         raise InvalidResponseError("the API's answer for the room is not a JSON object")
     # An API may leave the key out of an empty room's answer.
@@ -123,9 +123,9 @@ def list_(
     if not isinstance(participants, list):
         raise InvalidResponseError("the room's participants are not a list")
     if json_out:
-        output.print_json(participants)
+        streams.print_json(participants)
     else:
-        output.show_participants(participants)
+        views.show_participants(participants)
 
 
 @app.command("update")
@@ -139,8 +139,8 @@ def update(
     json_out: JsonOption = False,
 ) -> None:
     """Change a participant (only the fields given are sent)."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     validate.identifier(participant_id, "PARTICIPANT_ID")
     fields = validate.participant_fields(
@@ -153,8 +153,8 @@ def update(
         raise UsageError(
             "nothing to update: give --room, --username, --language or --[no-]video-and-audio"
         )
-    participant = state(ctx).api().update_participant(participant_id, fields)
-    output.emit(participant, json_mode=json_out, view=output.show_participant)
+    participant = context_of(ctx).api().update_participant(participant_id, fields)
+    views.emit(participant, json_mode=json_out, view=views.show_participant)
 
 
 @app.command("delete")
@@ -165,18 +165,16 @@ def delete(
     json_out: JsonOption = False,
 ) -> None:
     """Delete participants. Asks first unless --yes."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
     confirm(f"Delete {describe_ids(participant_ids, 'participant')}?", yes=yes)
-    api = state(ctx).api()
+    api = context_of(ctx).api()
 
     def render(participant_id: str, participant: Any) -> None:
         name = participant.get("username") if isinstance(participant, dict) else None
-        output.show_message(
-            f"deleted participant {participant_id}" + (f" ({name})" if name else "")
-        )
+        views.show_message(f"deleted participant {participant_id}" + (f" ({name})" if name else ""))
 
     run_many(participant_ids, api.delete_participant, json_mode=json_out, render=render)

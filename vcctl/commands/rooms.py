@@ -37,8 +37,8 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Create a room (or one per row with --from-file)."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     if from_file is not None:
         if name is not None or color is not None:
@@ -46,7 +46,7 @@ def create(
         from vcctl.batch import create_from_file
 
         create_from_file(
-            state(ctx),
+            context_of(ctx),
             "rooms",
             from_file,
             defaults={},
@@ -61,22 +61,22 @@ def create(
     if name is None:
         raise UsageError("missing option --name (or --from-file)")
     fields = validate.room_fields(name_value=name, color_value=color)
-    room = state(ctx).api().create_room(fields)
-    output.emit(room, json_mode=json_out, quiet=quiet, view=output.show_room)
+    room = context_of(ctx).api().create_room(fields)
+    views.emit(room, json_mode=json_out, quiet=quiet, view=views.show_room)
 
 
 @app.command("get")
 def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> None:
     """Show rooms and their participants."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
-    api = state(ctx).api()
+    api = context_of(ctx).api()
 
     def render(_: str, room: Any) -> None:
-        output.show_room(room)
+        views.show_room(room)
 
     run_many(room_ids, api.get_room, json_mode=json_out, render=render, separate=True)
 
@@ -90,15 +90,15 @@ def update(
     json_out: JsonOption = False,
 ) -> None:
     """Change a room's name or colour (only the fields given are sent)."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     validate.identifier(room_id, "ROOM_ID")
     fields = validate.room_fields(name_value=name, color_value=color)
     if not fields:
         raise UsageError("nothing to update: give --name and/or --color")
-    room = state(ctx).api().update_room(room_id, fields)
-    output.emit(room, json_mode=json_out, view=output.show_room)
+    room = context_of(ctx).api().update_room(room_id, fields)
+    views.emit(room, json_mode=json_out, view=views.show_room)
 
 
 @app.command("delete")
@@ -106,18 +106,18 @@ def delete(
     ctx: typer.Context, room_ids: RoomIds, yes: YesOption = False, json_out: JsonOption = False
 ) -> None:
     """Delete rooms (and their participants). Asks first unless --yes."""
-    from vcctl import output, validate
-    from vcctl.app import state
+    from vcctl import validate, views
+    from vcctl.context import context_of
 
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     # Asked before anything else can fail: off a terminal the refusal is always exit 2.
     confirm(f"Delete {describe_ids(room_ids, 'room')} and their participants?", yes=yes)
-    api = state(ctx).api()
+    api = context_of(ctx).api()
 
     def render(room_id: str, room: Any) -> None:
         name = room.get("name") if isinstance(room, dict) else None
-        output.show_message(f"deleted room {room_id}" + (f" ({name})" if name else ""))
+        views.show_message(f"deleted room {room_id}" + (f" ({name})" if name else ""))
 
     run_many(room_ids, api.delete_room, json_mode=json_out, render=render)
 
@@ -157,8 +157,8 @@ def watch(
     start: the command ends with that error's exit code.
     """
     from vcctl import validate
-    from vcctl.app import state
+    from vcctl.context import context_of
     from vcctl.watch import watch_room
 
     validate.identifier(room_id, "ROOM_ID")
-    watch_room(state(ctx).settings(), room_id, interval=interval, json_mode=json_out)
+    watch_room(context_of(ctx), room_id, interval=interval, json_mode=json_out)

@@ -1,0 +1,77 @@
+"""Batch creation from a file: `rooms create --from-file` and `participants create --from-file`.
+
+Rows are read by `rows`, sent by `sending` and reported by `reporting`. A bad row is reported
+with its line number and does not stop the others; the exit code follows the multi-item rule
+(`vcctl.errors.multi_item_exit_code`), except that --dry-run exits 2 when any row is invalid.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from vcctl.batch.reporting import RowReporter
+from vcctl.batch.rows import RowSource
+from vcctl.batch.sending import PlanningTransport, plan_rows, send_rows
+from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
+from vcctl.resources import Noun
+from vcctl.streams import warn
+
+if TYPE_CHECKING:
+    from vcctl.context import CommandContext
+
+
+def create_from_file(
+    context: CommandContext,
+    noun: Noun,
+    source: str,
+    *,
+    defaults: dict[str, Any],
+    concurrency: int,
+    dry_run: bool,
+    json_mode: bool,
+    quiet: bool,
+) -> None:
+    """Create one resource per row of `source` (see the module docstring).
+
+    Raises MultiItemFailure when rows failed (its code from the multi-item rule; 2 in --dry-run
+    when any row is invalid), and Interrupted (130) on Ctrl-C.
+    """
+    rows = RowSource(noun, source, defaults)  # a bad file or header: exit 2, nothing sent
+    try:
+        if source == "-" and sys.stdin.isatty():
+            warn("reading JSON Lines from the terminal; end with Ctrl-D")
+        reporter = RowReporter(noun, json_mode=json_mode, quiet=quiet, dry_run=dry_run, source=rows)
+        if dry_run:
+            _dry_run(context, noun, rows, reporter)
+        else:
+            _create(context, noun, rows, reporter, concurrency)
+    finally:
+        rows.close()
+
+
+def _dry_run(context: CommandContext, noun: Noun, rows: RowSource, reporter: RowReporter) -> None:
+    planner = context.api_over(PlanningTransport())
+    with reporter:
+        plan_rows(rows, lambda body: planner.create(noun, body), reporter)
+    reporter.summary()
+    if reporter.tally.failed:
+        # Nothing would be sent for the invalid rows: a usage error, whatever the others.
+        raise MultiItemFailure(f"{reporter.tally.failed} invalid rows", exit_code=EXIT_USAGE)
+
+
+def _create(
+    context: CommandContext, noun: Noun, rows: RowSource, reporter: RowReporter, concurrency: int
+) -> None:
+    # One Client, so one requests.Session whose connection pool (sized to the workers) they
+    # share; workers only send through it and never change its state. No credentials: exit 4.
+    api = context.api(pool_size=concurrency)
+    with reporter:
+        interrupted = send_rows(rows, lambda body: api.create(noun, body), reporter, concurrency)
+    reporter.summary(interrupted=interrupted)
+    if interrupted:
+        raise Interrupted(
+            f"interrupted before the end of {rows.label}: the rows not reported were not sent"
+        )
+    tally = reporter.tally
+    raise_for_items(tally.failure_codes, succeeded=tally.succeeded, what="rows")

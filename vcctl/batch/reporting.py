@@ -1,0 +1,183 @@
+"""Batch reporting: each row's outcome in input order, the progress bar, the summary, the tally.
+
+Results go to stdout (ids with -q, JSON Lines with --json, a line per row otherwise); failures
+and the summary go to stderr. The progress bar is drawn only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from vcctl import streams
+from vcctl.batch.rows import Row, RowSource
+from vcctl.errors import VcctlError, multi_item_exit_code
+from vcctl.resources import RESOURCES, Noun
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+
+@dataclass
+class Tally:
+    """How the rows went, failures' exit codes in input order (rows are reported in order)."""
+
+    succeeded: int = 0
+    not_sent: int = 0
+    failure_codes: list[int] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failure_codes)
+
+    def fail(self, code: int) -> None:
+        self.failure_codes.append(code)
+
+    def exit_code(self) -> int:
+        """The multi-item rule (`errors.multi_item_exit_code`) applied to the rows."""
+        return multi_item_exit_code(self.failure_codes, succeeded=self.succeeded)
+
+
+class RowReporter:
+    """Prints each row's outcome in input order, the progress bar and the summary."""
+
+    def __init__(
+        self, noun: Noun, *, json_mode: bool, quiet: bool, dry_run: bool, source: RowSource
+    ) -> None:
+        self.noun = noun
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.dry_run = dry_run
+        self.source = source
+        self.tally = Tally()
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        # While the bar is drawn on a terminal, rich owns sys.stdout if it is that terminal too.
+        self._stdout_through_rich = False
+        self._hints_shown: set[str | None] = set()
+
+    # -- progress bar
+
+    def __enter__(self) -> RowReporter:
+        if streams.use_rich(sys.stderr):
+            self._start_progress()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._stdout_through_rich = False
+
+    def _start_progress(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        stdout_is_terminal = streams.use_rich(sys.stdout)
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=streams.rich_console(stderr=True),
+            transient=True,
+            redirect_stdout=stdout_is_terminal,
+            redirect_stderr=True,
+        )
+        self._task = self._progress.add_task(self._description(), total=self.source.size)
+        self._progress.start()
+        self._stdout_through_rich = stdout_is_terminal
+
+    def _description(self) -> str:
+        tally = self.tally
+        if self.dry_run:
+            return f"{self.noun}: {tally.succeeded} valid, {tally.failed} invalid"
+        return f"{self.noun}: {tally.succeeded} created, {tally.failed} failed"
+
+    def _advance(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(
+                self._task, completed=self.source.position() or 0, description=self._description()
+            )
+
+    # -- one row
+
+    def created(self, row: Row, resource: Any) -> None:
+        self.tally.succeeded += 1
+        if self.quiet:
+            resource_id = resource.get("id", "") if isinstance(resource, dict) else ""
+            self._out(f"{resource_id}\n")
+        elif self.json_mode:
+            self._out(streams.json_line(resource) + "\n")
+        else:
+            self._out(f"line {row.line}: created {self._describe(resource)}\n")
+        self._advance()
+
+    def planned(self, row: Row, request: dict[str, Any]) -> None:
+        self.tally.succeeded += 1
+        if self.quiet:
+            pass  # validation only: the exit code tells
+        elif self.json_mode:
+            self._out(streams.json_line({"line": row.line, **request}) + "\n")
+        else:
+            body = streams.json_line(request["body"])
+            self._out(f"line {row.line}: {request['method']} {request['path']} {body}\n")
+        self._advance()
+
+    def failed(self, row: Row, error: VcctlError) -> None:
+        self.tally.fail(error.exit_code)
+        if self.json_mode:
+            payload = error.to_json()
+            payload["error"]["line"] = row.line
+            streams.stderr_line(streams.json_line(payload))
+        else:
+            if error.hint in self._hints_shown:
+                error = VcctlError(error.message)  # the same hint on every row is noise
+            else:
+                self._hints_shown.add(error.hint)
+            streams.print_error(error, json_mode=False, subject=f"line {row.line}")
+        self._advance()
+
+    def summary(self, *, interrupted: bool = False) -> None:
+        tally = self.tally
+        if self.dry_run:
+            counts = {"valid": tally.succeeded, "invalid": tally.failed}
+        else:
+            counts = {"created": tally.succeeded, "failed": tally.failed}
+        if interrupted:
+            counts["not sent"] = tally.not_sent
+        if self.json_mode:
+            # With --json everything on stderr is a JSON line, so that a script can parse it.
+            streams.stderr_line(
+                streams.json_line({"summary": {k.replace(" ", "_"): v for k, v in counts.items()}})
+            )
+        else:
+            streams.stderr_line(", ".join(f"{key} {value}" for key, value in counts.items()))
+
+    def _describe(self, resource: Any) -> str:
+        kind = RESOURCES[self.noun]
+        if not isinstance(resource, dict):
+            return f"{kind.singular} {streams.json_line(resource)}"
+        label = resource.get(kind.label_field)
+        return f"{kind.singular} {resource.get('id', '?')}" + (f" ({label})" if label else "")
+
+    def _out(self, text: str) -> None:
+        if self._stdout_through_rich:
+            sys.stdout.write(text)  # rich's proxy prints it above the bar
+            sys.stdout.flush()
+        else:
+            streams.write_stdout(text)

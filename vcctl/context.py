@@ -1,0 +1,104 @@
+"""What every command is given: its settings, a client factory and the Api, built on first use.
+
+One `CommandContext` per run, created by the root callback (`vcctl.app.root`) and found by each
+command with `context_of(ctx)`. Nothing is resolved until asked for, so that --help, completion
+and the emulator need no configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vcctl.settings import Flags
+
+if TYPE_CHECKING:
+    import typer
+
+    from vcctl.api import Api, Transport
+    from vcctl.client import Client
+    from vcctl.settings import Settings
+
+
+@dataclass
+class CommandContext:
+    flags: Flags
+    _settings: Settings | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> CommandContext:
+        """A context over settings resolved already (tests, embedding)."""
+        return cls(Flags(), settings)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from vcctl.settings import resolve
+
+            self._settings = resolve(self.flags, os.environ)
+            if self._settings.config.warnings:
+                from vcctl.streams import warn
+
+                for warning in self._settings.config.warnings:
+                    warn(warning)
+        return self._settings
+
+    def client(
+        self,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
+        pool_size: int = 10,
+        credentials: tuple[str, str] | None = None,
+    ) -> Client:
+        """A new HTTP client from the settings; every command builds its clients here.
+
+        attempts: per call, retries included (default: the max_attempts setting);
+        timeout: seconds per answer (default: the timeout setting);
+        pool_size: keep-alive connections kept, one per concurrent worker;
+        credentials: (key, token) to use instead of the configured ones (no credentials: exit 4).
+        """
+        from vcctl.client import Client
+        from vcctl.streams import debug_line, notice_on_terminal
+
+        settings = self.settings()
+        api_key, api_token = credentials or settings.credentials()
+        return Client(
+            base_url=settings.base_url.value,
+            api_key=api_key,
+            api_token=api_token,
+            timeout=timeout or settings.timeout.value,
+            max_attempts=attempts or settings.max_attempts.value,
+            ca_bundle=settings.ca_bundle,
+            pool_size=pool_size,
+            debug=debug_line if settings.debug.value else None,
+            notice=notice_on_terminal,
+        )
+
+    def api(
+        self,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
+        pool_size: int = 10,
+        credentials: tuple[str, str] | None = None,
+    ) -> Api:
+        """The Api over a new client (see `client` for the parameters)."""
+        client = self.client(
+            attempts=attempts, timeout=timeout, pool_size=pool_size, credentials=credentials
+        )
+        return self.api_over(client)
+
+    def api_over(self, transport: Transport) -> Api:
+        """The Api with the configured locale over any transport (a recorder for --dry-run)."""
+        from vcctl.api import Api
+
+        return Api(transport, self.settings().locale.value)
+
+
+def context_of(ctx: typer.Context) -> CommandContext:
+    """The run's context, from any command's typer context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CommandContext):
+        root.obj = CommandContext(Flags())
+    return root.obj

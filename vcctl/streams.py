@@ -1,0 +1,134 @@
+"""Where text goes: stdout for results, stderr for messages, and whether a terminal gets colour.
+
+stdout is written as UTF-8 bytes whatever the locale says (--json must be byte-clean); stderr is
+looked up on every line and never raises. rich is imported only when a console is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from vcctl.errors import VcctlError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# C0 and C1 control characters and DEL: shown escaped, so that a name sent by someone else
+# cannot move the cursor, recolour the terminal or break a table row.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+# -- stdout ---------------------------------------------------------------------------------------
+
+
+def write_stdout(text: str) -> None:
+    """Bytes, UTF-8, whatever the locale says: --json output must be byte-clean."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+    else:
+        stream.flush()
+        buffer.write(text.encode("utf-8"))
+    stream.flush()
+
+
+def write_stdout_bytes(body: bytes) -> None:
+    """Bytes exactly as received (a raw answer that is not JSON)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(body)
+        buffer.flush()
+    else:
+        sys.stdout.write(body.decode("utf-8", errors="replace"))
+
+
+def print_json(data: Any) -> None:
+    """The API's JSON as received, indented by 2 spaces."""
+    write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_json_line(data: Any) -> None:
+    write_stdout(json_line(data) + "\n")
+
+
+def json_line(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- terminal and colour --------------------------------------------------------------------------
+
+
+def use_rich(stream: Any = None) -> bool:
+    """Rich output only for a person at a terminal that accepts colour."""
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def rich_console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (\\x1b, \\n...): safe to show on a terminal."""
+    return CONTROL_CHARACTERS.sub(
+        lambda match: CONTROL_ESCAPES.get(match.group(), f"\\x{ord(match.group()):02x}"), text
+    )
+
+
+# -- stderr ---------------------------------------------------------------------------------------
+
+
+def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None) -> None:
+    """One `vcctl: error:` line (plus a hint line), or one JSON line, on stderr."""
+    if json_mode:
+        # The documented shape; several items add which one failed.
+        payload = exc.to_json()
+        if subject is not None:
+            payload["error"]["item"] = subject
+        stderr_line(json.dumps(payload, ensure_ascii=False))
+        return
+    prefix = f"{subject}: " if subject else ""
+    stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))
+    if exc.hint:
+        stderr_line(printable(f"hint: {exc.hint}"))
+
+
+def warn(message: str) -> None:
+    stderr_line(printable(f"vcctl: warning: {message}"))
+
+
+def stderr_line(line: str) -> None:
+    """One line on stderr, looked up now (a progress bar may have replaced it), never failing."""
+    if sys.stderr is None:  # started with stderr closed: errors have nowhere to go
+        return
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def debug_line(line: str) -> None:
+    """--debug: one line of the HTTP log on stderr."""
+    sys.stderr.write(f"[debug] {line}\n")
+    sys.stderr.flush()
+
+
+def notice_on_terminal(message: str) -> None:
+    """A `vcctl:` notice for a person at a terminal (a long retry wait); nothing in scripts."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        sys.stderr.write(f"vcctl: {message}\n")
+        sys.stderr.flush()

@@ -1,0 +1,75 @@
+"""The one table renderer: plain text aligned by display width, or a rich table; the on/off cell.
+
+Widths are measured in terminal cells, not characters, so that wide characters (山田太郎 takes
+eight cells) and combining marks keep columns aligned. rich is imported only when rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+COLUMN_GAP = "  "
+
+
+def display_width(text: str) -> int:
+    """Terminal cells `text` takes (East Asian wide characters count two)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def plain_table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows (the header first) as lines of left-aligned columns two spaces apart; no trailing
+    blanks. Every row has as many cells as the first."""
+    if not rows:
+        return ""
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell + " " * (width - display_width(cell))
+            for cell, width in zip(row, widths, strict=True)
+        ]
+        lines.append(COLUMN_GAP.join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def rich_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    wrap: Sequence[str] = (),
+) -> Table:
+    """A rich table; only the columns named in `wrap` may wrap. Plain strings are shown as
+    text, never read as rich markup (an id may hold "[...]")."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name in header:
+        table.add_column(name, no_wrap=name not in wrap)
+    for row in rows:
+        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
+    if caption:
+        table.caption = caption
+    return table
+
+
+def on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def on_off_text(value: bool) -> Text:
+    """The on/off cell of a rich view: green on, red off."""
+    from rich.text import Text
+
+    return Text(on_off(value), style="green" if value else "red")
