@@ -17,7 +17,7 @@ import tomli_w
 
 from vcctl.apply.model import RESOURCE_OF, Kind, Record, managed_fields
 from vcctl.apply.stackfile import value_problem
-from vcctl.output import printable
+from vcctl.streams import printable
 
 _SLUG_LENGTH = 48
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl.apply.model import RESOURCE_OF
 from vcctl.apply.plan import Action, Counts, Plan
-from vcctl.output import printable
+from vcctl.streams import printable
 
 if TYPE_CHECKING:
     from rich.text import Text
