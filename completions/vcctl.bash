@@ -132,17 +132,21 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'emulator')
-        __vcctl_commands="start exec"
+        __vcctl_commands="start stop exec"
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'emulator start')
-        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --seed --export --verbose -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --seed --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --serve-detached --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'emulator stop')
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'emulator exec')
-        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --seed --verbose -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --seed --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=1
         ;;
     esac

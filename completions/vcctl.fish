@@ -80,12 +80,14 @@ function __vcctl_node
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
         case 'emulator'
-            set -g __vcctl_all_commands start exec
+            set -g __vcctl_all_commands start stop exec
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'emulator start'
-            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --seed --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --serve-detached --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'emulator stop'
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'emulator exec'
-            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --seed --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
             set -g __vcctl_passthrough 1
     end
@@ -310,7 +312,8 @@ complete -c vcctl -n "__vcctl_at 'auth list'" -s h -l help -d 'Show this message
 complete -c vcctl -n "__vcctl_at 'auth logout'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth switch'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth switch' 1" -xa '(__vcctl_profiles)'
-complete -c vcctl -n "__vcctl_at 'emulator'" -a start -d 'Serve the emulator in the foreground until Ctrl-C or SIGTERM'
+complete -c vcctl -n "__vcctl_at 'emulator'" -a start -d 'Serve the emulator in the foreground until Ctrl-C or SIGTERM, or in the background'
+complete -c vcctl -n "__vcctl_at 'emulator'" -a stop -d 'Stop the emulator \'start --detach\' started (VCCTL_EMULATOR_PID, else its pid file)'
 complete -c vcctl -n "__vcctl_at 'emulator'" -a exec -d 'Start a fresh emulator on a free port, run CMD against it, stop; exit with CMD\'s code'
 complete -c vcctl -n "__vcctl_at 'emulator'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l host -x -d 'Address to bind; anything but loopback exposes it'
@@ -320,18 +323,27 @@ complete -c vcctl -n "__vcctl_at 'emulator start'" -l api-token -x -d 'API token
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l latency -x -d 'Milliseconds added before every answer'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l error-rate -x -d 'Probability of a random 500/502/503/504'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l rate-limit -x -d 'Requests per second before answering 429 (0: off)'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l rate-limit-burst -x -d 'Requests allowed at once per API key before --rate-limit applies (0: the rate)'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l seed -x -d 'Seed making --error-rate repeatable'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l export -d 'Print the settings as shell export lines'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l detach -d 'Run in the background; print export lines (with VCCTL_EMULATOR_PID) once it listens. End it with \'vcctl emulator stop\''
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l log-file -x -d 'With --detach: append the emulator\'s messages here'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l verbose -d 'Log every request to stderr'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l max-recorded -x -d 'Requests kept in the log /_emulator/requests shows (the oldest go first)'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l allow-remote-control -d 'Serve /_emulator/ endpoints on a --host that is not loopback (off otherwise)'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'emulator stop'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l host -x -d 'Address to bind; anything but loopback exposes it'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l api-key -x -d 'API key the emulator accepts'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l api-token -x -d 'API token the emulator accepts'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l latency -x -d 'Milliseconds added before every answer'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l error-rate -x -d 'Probability of a random 500/502/503/504'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l rate-limit -x -d 'Requests per second before answering 429 (0: off)'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l rate-limit-burst -x -d 'Requests allowed at once per API key before --rate-limit applies (0: the rate)'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l seed -x -d 'Seed making --error-rate repeatable'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l verbose -d 'Log every request to stderr'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l max-recorded -x -d 'Requests kept in the log /_emulator/requests shows (the oldest go first)'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l allow-remote-control -d 'Serve /_emulator/ endpoints on a --host that is not loopback (off otherwise)'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n __vcctl_at_any -l profile -xa '(__vcctl_profiles)' -d 'Profile of the config file to use'
 complete -c vcctl -n __vcctl_at_any -l base-url -x -d 'API base URL (default: https://videoconnect.app)'

@@ -730,7 +730,9 @@ def test_control_requests_endpoints(emu: Emulator) -> None:
     assert [(r["method"], r["path"], r["answered"]) for r in listed.json] == [
         ("GET", "/api/v1/rooms/x", 401)
     ]
-    assert set(listed.json[0]) == {"method", "path", "headers", "body", "answered"}
+    assert set(listed.json[0]) == {
+        "method", "path", "headers", "body", "answered", "received_at", "answered_at", "retry_after"
+    }  # fmt: skip
     assert call(emu, "DELETE", "/_emulator/requests", auth=False).status == 200
     assert call(emu, "GET", "/_emulator/requests", auth=False).json == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -169,3 +170,59 @@ def test_start_on_a_port_in_use_and_exec(tmp_path: Path) -> None:
     assert "Missing argument" in no_command.stderr
     for result in (busy, code_7, nested, missing, no_command):
         assert "Traceback" not in result.stderr
+
+
+def test_start_detach_evals_in_a_shell_outlives_it_and_stop_ends_it(tmp_path: Path) -> None:
+    environment = {**clean_environment(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    vcctl = f"{sys.executable} -m vcctl"
+    # $(...) returns only when every writer of its pipe is gone: a detached emulator holding
+    # the pipe would hang this shell (the timeout fails the test).
+    script = (
+        f'eval "$({vcctl} emulator start --detach --port 0)" || exit 90\n'
+        f"{vcctl} rooms create --name detached -q || exit 91\n"
+        'printf "%s\\n%s\\n" "$VCCTL_EMULATOR_PID" "$VCCTL_BASE_URL"\n'
+    )
+    shell = subprocess.run(
+        ["sh", "-c", script], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert shell.returncode == 0, shell
+    room_id, pid_text, base_url = shell.stdout.splitlines()
+    pid = int(pid_text)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base_url)
+    assert "stop it with 'vcctl emulator stop'" in shell.stderr
+    pid_file = tmp_path / "state" / "vcctl" / "emulator.pid"
+    assert pid_file.read_text().splitlines() == [pid_text, base_url]
+    exited = os.pidfd_open(pid)  # readable once the process has exited
+    try:
+        # The shell is gone; the emulator still serves, with the room created from the shell.
+        state = json.loads(urllib.request.urlopen(f"{base_url}/_emulator/state").read())
+        assert [room["id"] for room in state["rooms"]] == [room_id]
+        assert select.select([exited], [], [], 0)[0] == []
+
+        # No VCCTL_EMULATOR_PID: `stop` finds it through the pid file, and waits for its end.
+        stop = subprocess.run(
+            [sys.executable, "-m", "vcctl", "emulator", "stop"],
+            env=environment, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert (stop.returncode, stop.stdout) == (0, ""), stop
+        assert stop.stderr == f"vcctl: emulator {pid} stopped (pid from {pid_file})\n"
+        assert select.select([exited], [], [], 0)[0] == [exited]
+    finally:
+        os.close(exited)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not pid_file.exists()
+
+    again = subprocess.run(
+        [sys.executable, "-m", "vcctl", "emulator", "stop"],
+        env={**environment, "VCCTL_EMULATOR_PID": pid_text},
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert again.stderr.startswith(f"vcctl: error: no emulator is running with pid {pid}\n")
+    none = subprocess.run(
+        [sys.executable, "-m", "vcctl", "emulator", "stop"],
+        env=environment, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert none.returncode == 2
+    assert none.stderr.startswith("vcctl: error: no detached emulator is running")

@@ -10,6 +10,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 RANDOM_ERROR_STATUSES = (500, 502, 503, 504)
@@ -42,35 +43,40 @@ class RandomErrors:
 
 
 class RateLimiter:
-    """A token bucket: bursts of up to `rate` requests, refilled at `rate` per second."""
+    """A sliding window per API key, as real APIs count: at most `rate` requests a second.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    A request is allowed when fewer than `capacity` requests with the same key were allowed
+    within the last `window` seconds; `capacity` is `rate` rounded down (at least 1) and the
+    window is one second (longer when `rate` is below 1: one request per 1/rate seconds).
+    Refused requests do not count. `burst` lets that many requests through at once before the
+    rate applies: the window then holds `burst` requests over `burst / rate` seconds.
+    """
+
+    def __init__(
+        self, rate: float, burst: int = 0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
+        self.capacity = max(1, burst, math.floor(rate)) if rate > 0 else 0
+        self.window = self.capacity / rate if rate > 0 else 0.0
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens = 0.0
-        self._bucket_time: float | None = None
+        self._allowed: dict[str, deque[float]] = {}
 
     def reset(self) -> None:
         with self._lock:
-            self._tokens = 0.0
-            self._bucket_time = None
+            self._allowed.clear()
 
     def admit(self, key: str) -> int | None:
-        """None when the request is within the rate limit, else the seconds to wait."""
-        rate = self.rate
-        if rate <= 0:
+        """None when a request with this API key may go on, else the seconds to wait (>= 1)."""
+        if self.rate <= 0:
             return None
-        capacity = max(1.0, rate)
         now = self._clock()
         with self._lock:
-            if self._bucket_time is None:
-                tokens = capacity
-            else:
-                tokens = min(capacity, self._tokens + (now - self._bucket_time) * rate)
-            self._bucket_time = now
-            if tokens >= 1.0:
-                self._tokens = tokens - 1.0
+            times = self._allowed.setdefault(key, deque())
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) < self.capacity:
+                times.append(now)
                 return None
-            self._tokens = tokens
-            return max(1, math.ceil((1.0 - tokens) / rate))
+            # Retry-After is whole seconds: round up, so that a client honouring it gets in.
+            return max(1, math.ceil(times[0] + self.window - now))

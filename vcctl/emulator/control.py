@@ -1,8 +1,10 @@
 """The emulator's own endpoints under /_emulator/, for scripts and tests in another process.
 
-They need no credentials and are never recorded, delayed or faulted::
+They need no credentials and are never recorded, delayed or faulted. They are served only when
+the emulator listens on loopback, or when `allow_remote_control` is set (403 otherwise)::
 
-    GET    /_emulator/requests   recorded API requests, oldest first (JSON list)
+    GET    /_emulator/requests   the last recorded API requests, oldest first (JSON list), their
+                                 apiKey / apiToken headers masked (last 4 characters at most)
     DELETE /_emulator/requests   forget the recorded requests
     POST   /_emulator/faults     add faults: a JSON object, or a list of them, with Fault's fields
     GET    /_emulator/faults     the faults still pending
@@ -32,7 +34,7 @@ def handle_control(
         return error_answer(400, body_error, close=True)
     path = "/" + "/".join(split_target(raw_path)).rstrip("/")
     if path == "/_emulator/requests" and method == "GET":
-        return json_answer(200, [r.to_dict() for r in emulator.recorded()])
+        return json_answer(200, [r.to_dict(mask_secrets=True) for r in emulator.recorded()])
     if path == "/_emulator/requests" and method == "DELETE":
         emulator.clear_recorded()
         return json_answer(200, {"cleared": True})

@@ -39,16 +39,17 @@ import socket
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from vcctl.emulator.answers import Answer, error_answer, json_answer, phrase
 from vcctl.emulator.chaos import RandomErrors, RateLimiter
 from vcctl.emulator.control import handle_control
 from vcctl.emulator.faults import Fault, FaultQueue, fault_answer
-from vcctl.emulator.recording import RecordedRequest, RequestLog
+from vcctl.emulator.recording import DEFAULT_MAX_RECORDED, RecordedRequest, RequestLog
 from vcctl.emulator.routes import is_control
 from vcctl.emulator.store import ApiStore
 from vcctl.emulator.transport import Server
+from vcctl.settings import is_loopback
 
 __all__ = ["Emulator", "EmulatorConfig", "Fault", "RecordedRequest"]
 
@@ -63,9 +64,14 @@ class EmulatorConfig:
     api_token: str = "emulator-api-token"
     latency_ms: float = 0.0  # added before every API answer
     error_rate: float = 0.0  # probability of a random 500/502/503/504
-    rate_limit: float = 0.0  # requests per second allowed, beyond -> 429; 0 = unlimited
+    rate_limit: float = 0.0  # requests per second per API key, beyond -> 429; 0 = unlimited
+    rate_limit_burst: int = 0  # requests allowed at once before the rate applies; 0 = rate
     seed: int | None = None  # makes random errors and ids reproducible
     verbose: bool = False  # log every request to stderr, like http.server does
+    max_recorded: int = DEFAULT_MAX_RECORDED  # the request log keeps the last N requests
+    # The control endpoints can reset state and read the request log: served on loopback only,
+    # unless asked for explicitly.
+    allow_remote_control: bool = False
 
 
 class Emulator:
@@ -76,9 +82,9 @@ class Emulator:
         self.verbose = self.config.verbose
         self.store = ApiStore(self.config.api_key, self.config.api_token, self.config.seed)
         self.faults = FaultQueue()
-        self.log = RequestLog()
+        self.log = RequestLog(self.config.max_recorded)
         self.random_errors = RandomErrors(self.config.error_rate, self.config.seed)
-        self.rate_limiter = RateLimiter(self.config.rate_limit)
+        self.rate_limiter = RateLimiter(self.config.rate_limit, self.config.rate_limit_burst)
         self._connections_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         # Life cycle, under its own lock so that shutdown() never waits for a request.
@@ -100,6 +106,24 @@ class Emulator:
             raise RuntimeError("the emulator is not bound yet: call start() or bind() first")
         host, port = str(server.server_address[0]), int(server.server_address[1])
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
+    def local_url(self) -> str:
+        """The URL to reach the emulator from this machine: loopback when bound to every address.
+
+        vcctl sends credentials over plain http to loopback only, so `0.0.0.0` and `::` are
+        given as 127.0.0.1 and ::1.
+        """
+        url = self.base_url
+        for wildcard, loopback in (("//0.0.0.0:", "//127.0.0.1:"), ("//[::]:", "//[::1]:")):
+            if wildcard in url:
+                return url.replace(wildcard, loopback, 1)
+        return url
+
+    @property
+    def control_enabled(self) -> bool:
+        """Whether /_emulator/ answers: on a loopback host, or when allowed explicitly."""
+        return self.config.allow_remote_control or is_loopback(self.config.host)
 
     def bind(self) -> Emulator:
         """Bind the socket (so that base_url is known) without serving yet; returns self."""
@@ -271,6 +295,10 @@ class Emulator:
     ) -> Answer:
         """The answer to one request as received (the transport calls this)."""
         if is_control(target):
+            if not self.control_enabled:
+                return error_answer(
+                    403, "control endpoints are off on a non-loopback host (--allow-remote-control)"
+                )
             return handle_control(self, method, target, body, body_error)
         record = RecordedRequest(
             method=method,
@@ -281,7 +309,8 @@ class Emulator:
         self.log.add(record)
         answer = self._pipeline(method, target, headers, body, body_error)
         # Set before the answer is written, so a client that got its answer sees it recorded.
-        self.log.answered(record, "drop" if answer.drop else answer.status)
+        status: int | Literal["drop"] = "drop" if answer.drop else answer.status
+        self.log.answered(record, status, answer.header("Retry-After"))
         return answer
 
     def _pipeline(
