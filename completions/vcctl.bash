@@ -138,7 +138,7 @@ __vcctl_node() {
         ;;
     'emulator start')
         __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --serve-detached --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'emulator stop')
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"

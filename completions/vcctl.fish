@@ -83,7 +83,7 @@ function __vcctl_node
             set -g __vcctl_all_commands start stop exec
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'emulator start'
-            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --serve-detached --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'emulator stop'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'emulator exec'

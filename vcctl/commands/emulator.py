@@ -163,12 +163,13 @@ def start(
     verbose: Verbose = False,
     max_recorded: MaxRecorded = DEFAULT_MAX_RECORDED,
     allow_remote_control: AllowRemoteControl = False,
-    serve_detached: Annotated[int | None, typer.Option("--serve-detached", hidden=True)] = None,
 ) -> None:
     """Serve the emulator in the foreground until Ctrl-C or SIGTERM, or in the background.
 
     With --detach: eval "$(vcctl emulator start --detach --port 0)", then vcctl emulator stop.
     """
+    import os
+
     config = _config(
         host, port, api_key, api_token, latency, error_rate, rate_limit, rate_limit_burst, seed,
         verbose, max_recorded, allow_remote_control,
@@ -176,8 +177,9 @@ def start(
     if detach:
         _start_detached(sys.argv[1:], config, log_file)
         return
-    if serve_detached is not None:
-        _serve_detached(config, serve_detached)
+    ready_fd = os.environ.pop("VCCTL_EMULATOR_READY_FD", "")
+    if ready_fd.isdigit():  # the child of a `start --detach`
+        _serve_detached(config, int(ready_fd))
         return
     _serve_in_foreground(config, export)
 

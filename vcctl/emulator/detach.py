@@ -1,6 +1,6 @@
 """A detached emulator: started in its own session, found again by pid file, stopped by signal.
 
-`vcctl emulator start --detach` runs `vcctl emulator start ... --serve-detached FD` as a child in a
+`vcctl emulator start --detach` runs `vcctl emulator start ...` (VCCTL_EMULATOR_READY_FD set) in a
 new session (no terminal, so closing the shell does not end it), with stdin and stdout on
 /dev/null once it is ready and stderr in a log file or nowhere. The child reports readiness, or
 why it could not listen, as one JSON line on a pipe, then writes its pid file and removes it
@@ -24,6 +24,8 @@ from vcctl.files import make_private_dir
 
 PID_FILE_NAME = "emulator.pid"
 PID_VARIABLE = "VCCTL_EMULATOR_PID"
+# Set only for the child: where it reports readiness (an internal detail, not an option).
+READY_FD_VARIABLE = "VCCTL_EMULATOR_READY_FD"
 READY_TIMEOUT = 30.0  # seconds for a child to bind; Python starts in well under one
 STOP_TIMEOUT = 10.0  # seconds for a stopped emulator to exit (it closes sockets and returns)
 
@@ -60,7 +62,8 @@ def spawn(child_args: Sequence[str], log_file: Path | None) -> Detached:
     log = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "vcctl", *child_args, "--serve-detached", str(ready_write)],
+            [sys.executable, "-m", "vcctl", *child_args],
+            env={**os.environ, READY_FD_VARIABLE: str(ready_write)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -178,4 +181,4 @@ def _is_emulator(pid: int) -> bool:
         words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True
-    return b"emulator" in words and b"--serve-detached" in words
+    return b"emulator" in words and b"start" in words
