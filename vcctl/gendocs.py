@@ -1173,6 +1173,10 @@ ENVIRONMENT_TEXT: tuple[tuple[str, str], ...] = (
     ("VCCTL_DEBUG", "Set to 1 to log HTTP traffic to standard error (secrets masked)."),
     ("VCCTL_CONFIG_DIR", "The folder of \\fIconfig.toml\\fR, instead of the default (see FILES)."),
     (
+        "VCCTL_EMULATOR_PID",
+        "The emulator \\fBvcctl emulator stop\\fR ends (set by \\fBstart --detach\\fR's output).",
+    ),
+    (
         "NO_COLOR",
         "When set, human output is plain text with no colour or escape codes, even on a terminal.",
     ),

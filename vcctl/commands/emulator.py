@@ -177,7 +177,7 @@ def start(
     if detach:
         _start_detached(sys.argv[1:], config, log_file)
         return
-    ready_fd = os.environ.pop("VCCTL_EMULATOR_READY_FD", "")
+    ready_fd = os.environ.pop("vcctl_emulator_ready_fd", "")
     if ready_fd.isdigit():  # the child of a `start --detach`
         _serve_detached(config, int(ready_fd))
         return

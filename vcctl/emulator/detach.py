@@ -1,6 +1,6 @@
 """A detached emulator: started in its own session, found again by pid file, stopped by signal.
 
-`vcctl emulator start --detach` runs `vcctl emulator start ...` (VCCTL_EMULATOR_READY_FD set) in a
+`vcctl emulator start --detach` runs `vcctl emulator start ...` (vcctl_emulator_ready_fd set) in a
 new session (no terminal, so closing the shell does not end it), with stdin and stdout on
 /dev/null once it is ready and stderr in a log file or nowhere. The child reports readiness, or
 why it could not listen, as one JSON line on a pipe, then writes its pid file and removes it
@@ -25,7 +25,7 @@ from vcctl.files import make_private_dir
 PID_FILE_NAME = "emulator.pid"
 PID_VARIABLE = "VCCTL_EMULATOR_PID"
 # Set only for the child: where it reports readiness (an internal detail, not an option).
-READY_FD_VARIABLE = "VCCTL_EMULATOR_READY_FD"
+READY_FD_VARIABLE = "vcctl_emulator_ready_fd"
 READY_TIMEOUT = 30.0  # seconds for a child to bind; Python starts in well under one
 STOP_TIMEOUT = 10.0  # seconds for a stopped emulator to exit (it closes sockets and returns)
 
