@@ -27,7 +27,8 @@ from typing import Protocol
 import pytest
 
 from tests.helpers import clean_environment, run_vcctl
-from vcctl import gendocs
+from vcctl import docs
+from vcctl.docs import files, model
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"
@@ -272,7 +273,7 @@ def test_a_prefix_narrows_the_top_level(shell: Completer) -> None:
 
 
 def test_after_a_group_offers_its_commands(shell: Completer) -> None:
-    tree = gendocs.load_tree()
+    tree = model.load_tree()
     rooms = tree.find(("rooms",))
     assert rooms is not None
     words = set(offered(shell, "vcctl rooms "))
@@ -431,7 +432,7 @@ def test_completion_command_needs_no_config_and_prints_the_committed_script(
     assert result.stdout.encode("utf-8") == (COMPLETIONS / "vcctl.bash").read_bytes()
 
 
-@pytest.mark.parametrize("shell_name", gendocs.SHELLS)
+@pytest.mark.parametrize("shell_name", docs.SHELLS)
 def test_completion_command_prints_the_script_byte_for_byte(
     shell_name: str, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
@@ -442,29 +443,29 @@ def test_completion_command_prints_the_script_byte_for_byte(
         main(["completion", shell_name])
     captured = capfdbinary.readouterr()
     assert (exited.value.code, captured.err) == (0, b"")
-    assert captured.out == (COMPLETIONS / gendocs.COMPLETION_FILES[shell_name]).read_bytes()
+    assert captured.out == (COMPLETIONS / docs.COMPLETION_FILES[shell_name]).read_bytes()
 
 
 def test_committed_completions_are_current(tmp_path: Path) -> None:
-    gendocs.write(tmp_path, gendocs.generated_files())
+    files.write(tmp_path, files.generated_files())
     stale = [
         name
-        for name in gendocs.COMPLETION_FILES.values()
+        for name in docs.COMPLETION_FILES.values()
         if (tmp_path / "completions" / name).read_bytes() != (COMPLETIONS / name).read_bytes()
     ]
     assert not stale, (
         f"out of date with the command tree: completions/{', completions/'.join(stale)}; "
-        f"run `{gendocs.REGENERATE_COMMAND}` and commit the result"
+        f"run `{docs.REGENERATE_COMMAND}` and commit the result"
     )
 
 
 def test_a_value_hint_that_matches_no_parameter_stops_the_generator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hints = dict(gendocs.VALUE_HINTS)
-    hints[(("rooms", "create"), "no_such_parameter")] = lambda: gendocs.FILE_VALUES
-    monkeypatch.setattr(gendocs, "VALUE_HINTS", hints)
+    hints = dict(model.VALUE_HINTS)
+    hints[(("rooms", "create"), "no_such_parameter")] = lambda: model.FILE_VALUES
+    monkeypatch.setattr(model, "VALUE_HINTS", hints)
     with pytest.raises(ValueError, match="no_such_parameter"):
-        gendocs.generated_files()
+        files.generated_files()
     # `vcctl completion` still works: a stale hint must not break users' shells.
-    assert "complete -F _vcctl vcctl" in gendocs.completion_script("bash")
+    assert "complete -F _vcctl vcctl" in docs.completion_script("bash")

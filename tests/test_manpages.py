@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from vcctl import errors, gendocs
+from vcctl import docs, errors
+from vcctl.commands.examples import Example
+from vcctl.docs import files, model
+from vcctl.docs.__main__ import main as generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MAN = ROOT / "man"
@@ -34,8 +37,8 @@ def committed_pages() -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def tree() -> gendocs.Tree:
-    return gendocs.load_tree()
+def tree() -> model.Tree:
+    return model.load_tree()
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,7 @@ def rendered_main_page() -> dict[str, str]:
 
 
 def test_committed_man_pages_are_current(tmp_path: Path) -> None:
-    gendocs.write(tmp_path, gendocs.generated_files())
+    files.write(tmp_path, files.generated_files())
     expected = {path.name: path.read_bytes() for path in (tmp_path / "man").glob("*.1")}
     committed = {path.name: path.read_bytes() for path in committed_pages()}
     stale = sorted(
@@ -80,7 +83,7 @@ def test_committed_man_pages_are_current(tmp_path: Path) -> None:
     )
     assert not stale, (
         f"out of date with the command tree: man/{', man/'.join(stale)}; "
-        f"run `{gendocs.REGENERATE_COMMAND}` and commit the result"
+        f"run `{docs.REGENERATE_COMMAND}` and commit the result"
     )
 
 
@@ -137,7 +140,7 @@ def test_exit_status_follows_the_readme_table(rendered_main_page: dict[str, str]
 def _variables_the_code_reads() -> set[str]:
     names: set[str] = set()
     for source in (ROOT / "vcctl").rglob("*.py"):
-        if source.name != "gendocs.py":
+        if source.name != "environment.py":  # the list itself
             names |= set(
                 re.findall(r"\b(VCCTL_[A-Z_]+[A-Z]|NO_COLOR)\b", source.read_text(encoding="utf-8"))
             )
@@ -159,7 +162,7 @@ def test_files_section_names_the_config_file(rendered_main_page: dict[str, str])
     assert "${XDG_CONFIG_HOME:-~/.config}/vcctl/config.toml" in files
 
 
-def test_every_visible_command_has_a_page(tree: gendocs.Tree) -> None:
+def test_every_visible_command_has_a_page(tree: model.Tree) -> None:
     names = {path.name for path in committed_pages()}
     assert {"vcctl.1", "vcctl-rooms.1", *ROOM_PAGES, "vcctl-completion.1", "vcctl-api.1"} <= names
     for command in tree.root.walk():
@@ -168,7 +171,7 @@ def test_every_visible_command_has_a_page(tree: gendocs.Tree) -> None:
     assert "vcctl-events-desactivate-video-and-audio.1" not in names  # a hidden alias
 
 
-def test_command_pages_document_every_option_and_argument(tree: gendocs.Tree) -> None:
+def test_command_pages_document_every_option_and_argument(tree: model.Tree) -> None:
     for command in tree.root.walk():
         if not command.path or command.hidden:
             continue
@@ -192,30 +195,36 @@ def test_stable_facts_of_the_pages() -> None:
     assert "vcctl events mute\\-all" in events
 
 
-def test_examples_run_commands_and_options_that_exist(tree: gendocs.Tree) -> None:
-    paths = {gendocs.example_command(tree, example).path for example in gendocs.EXAMPLES}
+def test_examples_run_commands_and_options_that_exist(tree: model.Tree) -> None:
+    paths = {
+        found.path
+        for command in tree.root.walk()
+        for example in command.examples
+        for found in model.example_commands(tree, example)
+    }
     assert ("rooms", "create") in paths
+    files.check_examples(tree)  # and each command's examples run that command
 
 
-def test_an_example_with_an_unknown_option_is_refused(tree: gendocs.Tree) -> None:
+def test_an_example_with_an_unknown_option_is_refused(tree: model.Tree) -> None:
     with pytest.raises(ValueError, match="unknown option --colour"):
-        gendocs.example_command(tree, gendocs.Example("", "vcctl rooms create --colour red"))
+        model.example_commands(tree, Example("Red:", ("vcctl rooms create --colour red",)))
 
 
 def test_check_mode_fails_on_a_stale_file_and_says_how_to_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = gendocs.generated_files()
-    gendocs.write(tmp_path, files)
-    assert gendocs.differences(tmp_path, files) == []
+    generated = files.generated_files()
+    files.write(tmp_path, generated)
+    assert files.differences(tmp_path, generated) == []
     (tmp_path / "man" / "vcctl-rooms-get.1").write_text("stale\n", encoding="utf-8")
     (tmp_path / "man" / "vcctl-rooms-gone.1").write_text("old\n", encoding="utf-8")
     capsys.readouterr()
-    assert gendocs.main(["--check", str(tmp_path)]) == 1
+    assert generate(["--check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "out of date: man/vcctl-rooms-get.1" in err
     assert "no longer generated: man/vcctl-rooms-gone.1" in err
-    assert f"run `{gendocs.REGENERATE_COMMAND}`" in err
-    assert gendocs.main([str(tmp_path)]) == 0  # regenerating fixes both
+    assert f"run `{docs.REGENERATE_COMMAND}`" in err
+    assert generate([str(tmp_path)]) == 0  # regenerating fixes both
     assert not (tmp_path / "man" / "vcctl-rooms-gone.1").exists()
-    assert gendocs.differences(tmp_path, files) == []
+    assert files.differences(tmp_path, generated) == []

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from vcctl import __version__
+from vcctl.commands.examples import examples
 from vcctl.context import CommandContext
 from vcctl.settings import Flags
 
@@ -29,6 +30,44 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("vcctl.commands.completion", "completion"),
 }
 
+# The examples of `vcctl --help` and of the vcctl(1) man page: a session from login to cleanup.
+TOUR = examples(
+    (
+        "Save an API key and token in the default profile (asks for both, hidden):",
+        "vcctl auth login",
+    ),
+    (
+        "Create a room and keep its id:",
+        'ROOM=$(vcctl rooms create --name "Board meeting" --color "#1e90ff" -q)',
+    ),
+    (
+        "Create participants from a CSV file, checking it first:",
+        'vcctl participants create --from-file attendees.csv --room "$ROOM" --dry-run',
+    ),
+    (
+        "Add a participant and keep its id:",
+        'PARTICIPANT=$(vcctl participants create --room "$ROOM" --username "Grace Hopper" -q)',
+    ),
+    (
+        "Show the room and its participants; count them with jq:",
+        "vcctl rooms get \"$ROOM\" --json | jq '.participants | length'",
+    ),
+    (
+        "Mute everyone, then let one participant speak:",
+        'vcctl events mute-all --room "$ROOM"',
+        'vcctl events activate-video-and-audio --room "$ROOM" --participant "$PARTICIPANT"',
+    ),
+    ("Watch the meeting live (Ctrl-C to leave):", 'vcctl rooms watch "$ROOM"'),
+    ("Delete the room from a script, without the question:", 'vcctl rooms delete "$ROOM" --yes'),
+    ("Send a raw request:", "vcctl api GET '/{locale}/api/v1/rooms/'\"$ROOM\""),
+    ("Use another profile for one command:", 'vcctl --profile staging rooms get "$ROOM"'),
+    (
+        "Rehearse against the local emulator, without an account:",
+        "vcctl emulator exec -- sh -c 'vcctl rooms create --name Test'",
+    ),
+    ("Turn on completion in bash:", "source <(vcctl completion bash)"),
+)
+
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The root app with every subcommand, or with just `only`.
@@ -42,16 +81,18 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
         context_settings=CONTEXT_SETTINGS,
+        epilog=TOUR,
     )
     tree.callback()(root)
     for name, (module_name, attribute) in SUBCOMMANDS.items():
         if only is not None and name != only:
             continue
-        target = getattr(importlib.import_module(module_name), attribute)
+        module = importlib.import_module(module_name)
+        target = getattr(module, attribute)
         if isinstance(target, typer.Typer):
             tree.add_typer(target, name=name)
-        else:
-            tree.command(name)(target)
+        else:  # a single command: its examples are its module's EXAMPLES
+            tree.command(name, epilog=getattr(module, "EXAMPLES", None))(target)
     return tree
 
 

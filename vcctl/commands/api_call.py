@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vcctl.commands.common import JsonOption
+from vcctl.commands.examples import examples
 from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -29,6 +30,17 @@ LOCALE_PLACEHOLDER = "{locale}"
 JSON_LITERAL = re.compile(r"true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 # What may stay as it is in PATH: the path and query syntax, and %XX escapes already made.
 PATH_SAFE = "/?=&%:@!$'()*+,;~-._"
+
+EXAMPLES = examples(
+    (
+        "Get a room (the configured locale fills in {locale}):",
+        "vcctl api GET '/{locale}/api/v1/rooms/abc123'",
+    ),
+    (
+        "Rename a participant, typing the body as fields:",
+        "vcctl api POST '/{locale}/api/v1/participants/xyz789' --field username=Ada",
+    ),
+)
 
 
 def api(

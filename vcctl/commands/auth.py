@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vcctl.commands.common import JsonOption
+from vcctl.commands.examples import examples
 from vcctl.errors import VcctlError
 
 if TYPE_CHECKING:
@@ -114,7 +115,20 @@ def _check_credentials(context: CommandContext, credentials: tuple[str, str]) ->
     return CredentialCheck(True, "the API accepts these credentials")
 
 
-@app.command("login")
+@app.command(
+    "login",
+    epilog=examples(
+        (
+            "Save an API key and token in the default profile (asks for both, hidden):",
+            "vcctl auth login",
+        ),
+        (
+            "Save a staging profile from a password manager (key, then token, one per line):",
+            'printf \'%s\\n%s\\n\' "$(pass vc/key)" "$(pass vc/token)"'
+            " | vcctl auth login --profile staging",
+        ),
+    ),
+)
 def login(
     ctx: typer.Context,
     verify: Annotated[
@@ -176,7 +190,19 @@ def login(
         _message(f"vcctl: run 'vcctl auth switch {name}' to make it the active profile")
 
 
-@app.command("status")
+@app.command(
+    "status",
+    epilog=examples(
+        (
+            "Show each setting, where it came from, and whether the API accepts the credentials:",
+            "vcctl auth status",
+        ),
+        (
+            "The same for another profile, as JSON, without asking the API:",
+            "vcctl auth status --profile staging --no-check --json",
+        ),
+    ),
+)
 def status(
     ctx: typer.Context,
     no_check: Annotated[
@@ -245,7 +271,12 @@ def _show_status(report: dict[str, Any]) -> None:
     streams.write_stdout(plain_table(rows) + "".join(line + "\n" for line in lines))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        ("List the profiles (* marks the active one; keys masked):", "vcctl auth list"),
+    ),
+)
 def list_profiles(json_out: JsonOption = False) -> None:
     """List the profiles of the config file (secrets masked)."""
     from vcctl import streams
@@ -302,7 +333,12 @@ def _require_profile(loaded: ConfigFile, name: str) -> None:
         )
 
 
-@app.command("logout")
+@app.command(
+    "logout",
+    epilog=examples(
+        ("Remove the staging profile's key and token:", "vcctl auth logout --profile staging"),
+    ),
+)
 def logout(ctx: typer.Context) -> None:
     """Remove the API key and token of the active profile (or of --profile NAME)."""
     from vcctl import config
@@ -319,7 +355,12 @@ def logout(ctx: typer.Context) -> None:
     _message(f"vcctl: removed the API key and token of profile {name!r} from {loaded.path}")
 
 
-@app.command("switch")
+@app.command(
+    "switch",
+    epilog=examples(
+        ("Make staging the active profile:", "vcctl auth switch staging"),
+    ),
+)
 def switch(name: Annotated[str, typer.Argument(help="The profile to make active.")]) -> None:
     """Make another profile of the config file the active one."""
     from vcctl import config

@@ -7,6 +7,13 @@ from typing import Annotated
 
 import typer
 
+from vcctl.commands.examples import examples
+
+EXAMPLES = examples(
+    ("Turn on completion in bash, in ~/.bashrc:", "source <(vcctl completion bash)"),
+    ("Install it for zsh:", 'vcctl completion zsh > "${fpath[1]}/_vcctl"'),
+)
+
 
 class Shell(StrEnum):
     bash = "bash"
@@ -25,8 +32,8 @@ def completion(
     The script is static (as in completions/ of the source): TAB never starts vcctl.
     """
     # Generated from the command tree on the spot, so it always matches this vcctl; it needs no
-    # credentials and no config file.
-    from vcctl.gendocs import completion_script
+    # credentials and no config file. Only this shell's renderer and template are loaded.
+    from vcctl.docs import completion_script
     from vcctl.streams import write_stdout
 
     write_stdout(completion_script(shell.value))

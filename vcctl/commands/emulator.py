@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vcctl.commands.examples import examples
+
 if TYPE_CHECKING:
     from vcctl.emulator.server import Emulator, EmulatorConfig
 
@@ -132,7 +134,16 @@ def _bind_error(host: str, port: int, exc: OSError) -> Exception:
     )
 
 
-@app.command("start")
+@app.command(
+    "start",
+    epilog=examples(
+        ("Run an emulator in the foreground on port 8790:", "vcctl emulator start --port 8790"),
+        (
+            "In the background, on a free port, with 100 ms added to every answer:",
+            'eval "$(vcctl emulator start --detach --port 0 --latency 100)"',
+        ),
+    ),
+)
 def start(
     host: Host = "127.0.0.1",
     port: Annotated[
@@ -279,7 +290,16 @@ def _serve_in_foreground(config: EmulatorConfig, export: bool) -> None:
     sys.stderr.write("vcctl: emulator stopped\n")
 
 
-@app.command("stop")
+@app.command(
+    "stop",
+    epilog=examples(
+        (
+            "Start an emulator in the background for a script, then stop it:",
+            'eval "$(vcctl emulator start --detach --port 0)"',
+            "vcctl emulator stop",
+        ),
+    ),
+)
 def stop() -> None:
     """Stop the emulator 'start --detach' started (VCCTL_EMULATOR_PID, else its pid file)."""
     import os
@@ -300,6 +320,17 @@ def stop() -> None:
 @app.command(
     "exec",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    epilog=examples(
+        (
+            "Run a script against a fresh emulator, without an account:",
+            "vcctl emulator exec -- ./my-script.sh",
+        ),
+        (
+            "Rehearse failures: one answer in five is a random 5xx, the same ones on every run:",
+            "vcctl emulator exec --error-rate 0.2 --seed 1 --"
+            " sh -c 'vcctl rooms create --name Test'",
+        ),
+    ),
 )
 def exec_(
     command: Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from vcctl.commands.common import JsonOption
+from vcctl.commands.examples import examples
 
 app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
 
@@ -32,7 +33,16 @@ def _send_event(
     views.show_message(f"sent {event} to {target}")
 
 
-@app.command("activate-video-and-audio")
+@app.command(
+    "activate-video-and-audio",
+    epilog=examples(
+        (
+            "Mute everyone, then let one participant speak:",
+            "vcctl events mute-all --room abc123",
+            "vcctl events activate-video-and-audio --room abc123 --participant xyz789",
+        ),
+    ),
+)
 def activate(
     ctx: typer.Context,
     room: RoomOption,
@@ -43,7 +53,15 @@ def activate(
     _send_event(ctx, "activate-video-and-audio", room, participant, json_out)
 
 
-@app.command("deactivate-video-and-audio")
+DEACTIVATE_EXAMPLES = examples(
+    (
+        "Turn one participant's video and audio off:",
+        "vcctl events deactivate-video-and-audio --room abc123 --participant xyz789",
+    ),
+)
+
+
+@app.command("deactivate-video-and-audio", epilog=DEACTIVATE_EXAMPLES)
 def deactivate(
     ctx: typer.Context,
     room: RoomOption,
@@ -54,10 +72,15 @@ def deactivate(
     _send_event(ctx, "desactivate-video-and-audio", room, participant, json_out)
 
 
-app.command("desactivate-video-and-audio", hidden=True)(deactivate)
+app.command("desactivate-video-and-audio", hidden=True, epilog=DEACTIVATE_EXAMPLES)(deactivate)
 
 
-@app.command("mute-all")
+@app.command(
+    "mute-all",
+    epilog=examples(
+        ("Mute everyone in a room:", "vcctl events mute-all --room abc123"),
+    ),
+)
 def mute_all(ctx: typer.Context, room: RoomOption, json_out: JsonOption = False) -> None:
     """Mute every participant of a room."""
     _send_event(ctx, "mute-all", room, None, json_out)

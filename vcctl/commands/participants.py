@@ -19,6 +19,7 @@ from vcctl.commands.common import (
     describe_ids,
     run_many,
 )
+from vcctl.commands.examples import examples
 from vcctl.errors import UsageError
 
 app = typer.Typer(help="Create, inspect, change and delete participants.", no_args_is_help=True)
@@ -32,7 +33,20 @@ UsernameOption = Annotated[
 ]
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog=examples(
+        (
+            "Add a participant to a room and keep its id:",
+            "PARTICIPANT=$(vcctl participants create --room abc123"
+            ' --username "Grace Hopper" --language en -q)',
+        ),
+        (
+            "Create participants from a CSV file, checking it first:",
+            "vcctl participants create --from-file attendees.csv --room abc123 --dry-run",
+        ),
+    ),
+)
 def create(
     ctx: typer.Context,
     room: RoomOption = None,
@@ -87,7 +101,12 @@ def create(
     views.emit(participant, json_mode=json_out, quiet=quiet, view=views.show_participant)
 
 
-@app.command("get")
+@app.command(
+    "get",
+    epilog=examples(
+        ("Show two participants:", "vcctl participants get xyz789 uvw456"),
+    ),
+)
 def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOption = False) -> None:
     """Show participants."""
     from vcctl import validate, views
@@ -103,7 +122,17 @@ def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOptio
     run_many(participant_ids, api.get_participant, json_mode=json_out, render=render, separate=True)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        ("List the participants of a room:", "vcctl participants list --room abc123"),
+        (
+            "Print the ids of those whose video and audio are on:",
+            "vcctl participants list --room abc123 --json"
+            " | jq -r '.[] | select(.video_and_audio_on) | .id'",
+        ),
+    ),
+)
 def list_(
     ctx: typer.Context,
     room: Annotated[str, typer.Option("--room", help="Id of the room.")],
@@ -128,7 +157,15 @@ def list_(
         views.show_participants(participants)
 
 
-@app.command("update")
+@app.command(
+    "update",
+    epilog=examples(
+        (
+            "Rename a participant and turn their video and audio off:",
+            'vcctl participants update xyz789 --username "Ada Lovelace" --no-video-and-audio',
+        ),
+    ),
+)
 def update(
     ctx: typer.Context,
     participant_id: Annotated[str, typer.Argument(help="The participant to change.")],
@@ -157,7 +194,15 @@ def update(
     views.emit(participant, json_mode=json_out, view=views.show_participant)
 
 
-@app.command("delete")
+@app.command(
+    "delete",
+    epilog=examples(
+        (
+            "Delete a participant from a script, without the question:",
+            "vcctl participants delete xyz789 --yes",
+        ),
+    ),
+)
 def delete(
     ctx: typer.Context,
     participant_ids: ParticipantIds,

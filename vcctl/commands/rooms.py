@@ -18,6 +18,7 @@ from vcctl.commands.common import (
     describe_ids,
     run_many,
 )
+from vcctl.commands.examples import examples
 from vcctl.errors import UsageError
 
 app = typer.Typer(help="Create, inspect, change and delete rooms.", no_args_is_help=True)
@@ -25,7 +26,19 @@ app = typer.Typer(help="Create, inspect, change and delete rooms.", no_args_is_h
 RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", metavar="ROOM_ID...")]
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog=examples(
+        (
+            "Create a room and keep its id:",
+            'ROOM=$(vcctl rooms create --name "Board meeting" --color "#1e90ff" -q)',
+        ),
+        (
+            "Create one room per row of a CSV file (name, color), checking the file first:",
+            "vcctl rooms create --from-file rooms.csv --dry-run",
+        ),
+    ),
+)
 def create(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name", help="Name of the room.")] = None,
@@ -65,7 +78,16 @@ def create(
     views.emit(room, json_mode=json_out, quiet=quiet, view=views.show_room)
 
 
-@app.command("get")
+@app.command(
+    "get",
+    epilog=examples(
+        ("Show a room and its participants:", "vcctl rooms get abc123"),
+        (
+            "Count its participants with jq:",
+            "vcctl rooms get abc123 --json | jq '.participants | length'",
+        ),
+    ),
+)
 def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> None:
     """Show rooms and their participants."""
     from vcctl import validate, views
@@ -81,7 +103,15 @@ def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> 
     run_many(room_ids, api.get_room, json_mode=json_out, render=render, separate=True)
 
 
-@app.command("update")
+@app.command(
+    "update",
+    epilog=examples(
+        (
+            "Rename a room and change its color:",
+            'vcctl rooms update abc123 --name "Weekly sync" --color "#ff8c00"',
+        ),
+    ),
+)
 def update(
     ctx: typer.Context,
     room_id: Annotated[str, typer.Argument(help="The room to change.")],
@@ -101,7 +131,15 @@ def update(
     views.emit(room, json_mode=json_out, view=views.show_room)
 
 
-@app.command("delete")
+@app.command(
+    "delete",
+    epilog=examples(
+        (
+            "Delete two rooms from a script, without the question:",
+            "vcctl rooms delete abc123 def456 --yes",
+        ),
+    ),
+)
 def delete(
     ctx: typer.Context, room_ids: RoomIds, yes: YesOption = False, json_out: JsonOption = False
 ) -> None:
@@ -122,7 +160,15 @@ def delete(
     run_many(room_ids, api.delete_room, json_mode=json_out, render=render)
 
 
-@app.command("watch")
+@app.command(
+    "watch",
+    epilog=examples(
+        (
+            "Watch a meeting live, refreshed every 2 seconds (Ctrl-C to leave):",
+            "vcctl rooms watch abc123 --interval 2",
+        ),
+    ),
+)
 def watch(
     ctx: typer.Context,
     room_id: Annotated[str, typer.Argument(help="The room to watch.")],
