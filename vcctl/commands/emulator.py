@@ -101,8 +101,8 @@ def _config(
 
 
 def _warn_if_exposed(emulator: Emulator) -> None:
-    from vcctl.output import warn
     from vcctl.settings import is_loopback
+    from vcctl.streams import warn
 
     host = emulator.config.host
     if is_loopback(host):
