@@ -230,3 +230,28 @@ def assert_refused(result: Result, message: str) -> None:
     assert result.stderr.startswith("vcctl: error: "), result
     assert message in result.stderr, result
     assert "Traceback" not in result.stderr
+
+
+def run_python(script: str, *args: str, timeout: float = 60) -> str:
+    """Run `script` in a fresh interpreter (a real, separate process) and return its stdout;
+    a failure fails the test with its stderr."""
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def start_python(script: str, *args: str) -> subprocess.Popen[str]:
+    """Start `script` in a fresh interpreter with pipes for its stdin, stdout and stderr."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

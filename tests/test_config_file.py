@@ -232,6 +232,7 @@ def test_a_file_that_does_not_parse_names_path_and_line(
         ("[profiles.prod]\napi_key = 12\n", "profiles.prod.api_key must be a string"),
         ('[profiles.prod]\ntimeout = "10"\n', "profiles.prod.timeout must be a number"),
         ("[profiles.prod]\ntimeout = true\n", "profiles.prod.timeout must be a number"),
+        ('[profiles.prod]\ninventory = "off"\n', "profiles.prod.inventory must be true or false"),
     ],
 )
 def test_a_file_of_the_wrong_shape_is_refused(tmp_path: Path, text: str, needle: str) -> None:

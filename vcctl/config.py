@@ -112,6 +112,8 @@ def _check_shape(config: ConfigFile) -> None:
         for key in ("api_key", "api_token", "base_url", "locale"):
             if key in profile and not isinstance(profile[key], str):
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a string")
+        if "inventory" in profile and not isinstance(profile["inventory"], bool):
+            raise ConfigError(f"{where}: profiles.{name}.inventory must be true or false")
         for key in ("timeout", "max_attempts"):
             value = profile.get(key)
             if value is not None and (

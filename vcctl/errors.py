@@ -166,6 +166,46 @@ class Interrupted(VcctlError):
     exit_code = EXIT_INTERRUPTED
 
 
+class InventoryError(VcctlError):
+    """The local inventory cannot be used: unreadable, newer than this vcctl, or not writable.
+
+    A plain API call goes on with a warning; a command that needs the inventory stops before
+    sending anything."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
+FORGET_KEY_HINT = (
+    "check whether it was created, then run 'vcctl inventory forget --key {key}' "
+    "(or use --retry-unknown to create it anyway)"
+)
+
+
+class KeyBlockedError(InventoryError):
+    """A create with this key was sent but its outcome is unknown (a timeout, a 5xx, a crash):
+    creating again could make a duplicate, so the key is refused until the user decides."""
+
+    def __init__(self, message: str, *, path: str, key: str, since: float):
+        super().__init__(message, path=path, hint=FORGET_KEY_HINT.format(key=key))
+        self.key = key
+        self.since = since  # unix time of the create whose outcome is unknown
+
+
+class KeyPendingError(InventoryError):
+    """Another live process holds the key for its own create and did not finish in time."""
+
+    def __init__(self, message: str, *, path: str, key: str, since: float):
+        super().__init__(
+            message, path=path, hint="try again once the other vcctl command has finished"
+        )
+        self.key = key
+        self.since = since
+
+
 def api_error_class(status: int) -> type[ApiError]:
     """The exception class for an HTTP error status."""
     if status == 400:

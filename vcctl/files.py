@@ -15,7 +15,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -208,6 +207,8 @@ def atomic_write(path: Path, payload: bytes, *, mode: int = FILE_MODE) -> Path:
     A temporary file in the target's folder, fsynced, renamed over the target, then the folder
     fsynced: a crash or a full disk leaves the old file or the new one, never half of either.
     """
+    import tempfile
+
     target = write_target(path)
     prefix, suffix = temp_pattern(target)
     fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)

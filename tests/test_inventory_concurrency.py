@@ -1,0 +1,103 @@
+"""Many real processes on one inventory at once: no record lost, one create per key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import start_python
+from vcctl.inventory import Inventory, account_for
+
+BASE_URL = "http://127.0.0.1:8000"
+API_KEY = "key-of-me-0000000001"
+
+# Each process opens the inventory, says it is ready, waits for "go" on stdin (so that all
+# start at once), then works.
+RECORDER = """
+import sys
+from pathlib import Path
+from vcctl.inventory import Inventory, account_for
+worker, count = sys.argv[2], int(sys.argv[3])
+account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
+with Inventory.open(Path(sys.argv[1])) as inv:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for i in range(count):
+        inv.record(account, "room", {"id": f"{worker}-{i:03d}", "name": worker})
+    inv.record_many(
+        account, "room", [{"id": f"{worker}-b{i:03d}", "name": worker} for i in range(count)]
+    )
+print("done", flush=True)
+"""
+
+CLAIMER = """
+import os, sys
+from pathlib import Path
+from vcctl.inventory import Claim, Inventory, account_for
+account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
+with Inventory.open(Path(sys.argv[1])) as inv:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    outcome = inv.claim_key(account, "room", "", "standup", wait=60)
+    if isinstance(outcome, Claim):
+        # The create in flight: the others must wait for it, not create their own.
+        record = outcome.created({"id": f"room{os.getpid()}", "name": "standup"})
+        print("created", record.id, flush=True)
+    else:
+        print("existing", outcome.id, flush=True)
+"""
+
+
+def start_together(script: str, argument_lists: list[list[str]]) -> list[str]:
+    processes = [start_python(script, *arguments) for arguments in argument_lists]
+    outputs: list[str] = []
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline() == "ready\n"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=60)
+            assert process.returncode == 0, stderr
+            outputs.append(stdout)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return outputs
+
+
+def test_eight_processes_recording_at_once_lose_no_record(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "inventory.sqlite3"
+    workers = [f"w{n}" for n in range(8)]
+    outputs = start_together(RECORDER, [[str(path), worker, "40"] for worker in workers])
+    assert outputs == ["done\n"] * 8
+    with Inventory.open(path) as inv:
+        records = inv.list_records(account_for(BASE_URL, API_KEY), "room")
+    assert len(records) == 8 * 80
+    assert {r.id for r in records} == {
+        f"{worker}-{prefix}{i:03d}" for worker in workers for prefix in ("", "b") for i in range(40)
+    }
+
+
+def test_six_processes_claiming_one_key_create_once(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    Inventory.open(path).close()  # created first, so that all six race on the key alone
+    outputs = start_together(CLAIMER, [[str(path)] for _ in range(6)])
+    verdicts = [line.split() for output in outputs for line in output.splitlines()]
+    created = [v for v in verdicts if v[0] == "created"]
+    assert len(created) == 1, verdicts
+    assert len(verdicts) == 6
+    assert {v[1] for v in verdicts} == {created[0][1]}  # every process names the same room
+    with Inventory.open(path) as inv:
+        [record] = inv.list_records(account_for(BASE_URL, API_KEY), "room")
+    assert (record.id, record.key) == (created[0][1], "standup")
+
+
+def test_processes_creating_the_inventory_at_once_all_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "inventory.sqlite3"  # each process opens (creates) it at once
+    outputs = start_together(RECORDER, [[str(path), f"w{n}", "1"] for n in range(4)])
+    assert outputs == ["done\n"] * 4

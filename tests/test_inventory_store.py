@@ -1,0 +1,385 @@
+"""The inventory store: records, listings, keys and claims, the file's safety and schema."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import run_python
+from vcctl.errors import InventoryError, KeyBlockedError, KeyPendingError, UsageError
+from vcctl.inventory import (
+    SCHEMA_VERSION,
+    Account,
+    Claim,
+    Inventory,
+    Record,
+    account_for,
+    inventory_enabled,
+    inventory_path,
+    parse_when,
+)
+
+ME = account_for("http://127.0.0.1:8000/", "key-of-me-0000000001")
+OTHER = account_for("http://127.0.0.1:8000", "key-of-other-000000002")
+
+
+def room(id: str, name: str, day: int, **extra: Any) -> dict[str, Any]:
+    return {"id": id, "name": name, "created_at": f"2024-05-{day:02d}T10:00:00+00:00", **extra}
+
+
+def participant(id: str, room_id: str, username: str = "Ann") -> dict[str, Any]:
+    return {"id": id, "room_id": room_id, "username": username, "created_at": "2024-05-02T10:00Z"}
+
+
+@pytest.fixture
+def inv(tmp_path: Path) -> Any:
+    with Inventory.open(tmp_path / "data" / "inventory.sqlite3") as opened:
+        yield opened
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [record.id for record in records]
+
+
+# -- where it lives, who it belongs to ----------------------------------------------------------
+
+
+def test_the_file_lives_in_the_data_folder_and_is_private(tmp_path: Path) -> None:
+    import platformdirs
+
+    assert inventory_path({"VCCTL_DATA_DIR": str(tmp_path)}) == tmp_path / "inventory.sqlite3"
+    assert inventory_path({}) == (
+        Path(platformdirs.user_data_dir("vcctl", appauthor=False)) / "inventory.sqlite3"
+    )
+    path = tmp_path / "a" / "b" / "inventory.sqlite3"
+    Inventory.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_accounts_are_the_base_url_and_a_fingerprint_never_the_key() -> None:
+    assert Account("http://127.0.0.1:8000", ME.key_fingerprint) == ME
+    assert "key-of-me" not in ME.key_fingerprint
+    assert len(ME.key_fingerprint) == 16
+    assert account_for("http://127.0.0.1:8000", "key-of-me-0000000001") == ME
+    assert OTHER.key_fingerprint != ME.key_fingerprint
+
+
+@pytest.mark.parametrize(
+    ("env", "profile", "enabled"),
+    [
+        ({}, None, True),
+        ({"VCCTL_INVENTORY": "off"}, None, False),
+        ({"VCCTL_INVENTORY": "OFF"}, {"inventory": True}, False),
+        ({}, {"inventory": False}, False),
+        ({"VCCTL_INVENTORY": "on"}, {"inventory": False}, True),
+    ],
+)
+def test_the_off_switch(env: dict[str, str], profile: dict[str, Any] | None, enabled: bool) -> None:
+    assert inventory_enabled(env, profile) is enabled
+
+
+# -- records and listings -----------------------------------------------------------------------
+
+
+def test_records_are_listed_newest_first_per_account(inv: Inventory) -> None:
+    inv.record(ME, "room", room("aaaaaa", "standup", 1))
+    inv.record_many(ME, "room", [room("cccccc", "retro", 3), room("bbbbbb", "standup 2", 2)])
+    inv.record(OTHER, "room", room("dddddd", "theirs", 4))
+    assert ids(inv.list_records(ME, "room")) == ["cccccc", "bbbbbb", "aaaaaa"]
+    assert ids(inv.list_records(None, "room")) == ["dddddd", "cccccc", "bbbbbb", "aaaaaa"]
+    assert ids(inv.list_records(ME, "room", name_glob="standup*")) == ["bbbbbb", "aaaaaa"]
+    assert ids(inv.list_records(ME, "room", name_glob="Standup*")) == []  # case-sensitive
+    may_2 = datetime(2024, 5, 2, 10, tzinfo=UTC)
+    assert ids(inv.list_records(ME, "room", created_before=may_2)) == ["aaaaaa"]
+    assert ids(inv.list_records(ME, "room", created_after=may_2)) == ["cccccc"]
+    first = inv.list_records(ME, "room")[-1]
+    assert (first.kind, first.data["name"], first.base_url, first.key) == (
+        "room",
+        "standup",
+        "http://127.0.0.1:8000",
+        None,
+    )
+    assert first.created == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert first.local_facts()["gone"] is False
+
+
+def test_seeing_again_updates_the_data_and_last_seen_but_not_first_seen(inv: Inventory) -> None:
+    before = inv.record(ME, "room", room("aaaaaa", "old", 1))
+    after = inv.record(ME, "room", room("aaaaaa", "new", 1, color="#000000"))
+    assert after.data == room("aaaaaa", "new", 1, color="#000000")
+    assert after.first_seen_ts == before.first_seen_ts
+    assert after.last_seen_ts >= before.last_seen_ts
+
+
+def test_gone_records_are_hidden_unless_asked_and_come_back_when_seen(inv: Inventory) -> None:
+    inv.record(ME, "room", room("aaaaaa", "r", 1, participants=[participant("pppppp", "aaaaaa")]))
+    assert ids(inv.list_records(ME, "participant")) == ["pppppp"]
+    assert inv.mark_gone(ME, "room", "aaaaaa") is True
+    assert inv.mark_gone(ME, "room", "aaaaaa") is False  # already gone
+    assert inv.list_records(ME, "room") == []
+    assert inv.list_records(ME, "participant") == []  # a room's participants go with it
+    gone = inv.list_records(ME, "room", include_gone=True)
+    assert [(r.id, r.gone) for r in gone] == [("aaaaaa", True)]
+    inv.record(ME, "room", room("aaaaaa", "r", 1))
+    assert ids(inv.list_records(ME, "room")) == ["aaaaaa"]
+
+
+def test_rooms_carry_their_participants_as_last_seen(inv: Inventory) -> None:
+    inv.record(ME, "room", room("aaaaaa", "r", 1))
+    inv.record(ME, "room", room("bbbbbb", "s", 2))
+    inv.record_many(
+        ME, "participant", [participant("p1p1p1", "aaaaaa"), participant("p2p2p2", "aaaaaa", "Bo")]
+    )
+    inv.record(OTHER, "participant", participant("p3p3p3", "aaaaaa"))
+    rooms = {r.id: r for r in inv.list_records(ME, "room", with_participants=True)}
+    assert [p.data["username"] for p in rooms["aaaaaa"].participants or []] == ["Ann", "Bo"]
+    assert rooms["bbbbbb"].participants == []
+    assert inv.list_records(ME, "room")[0].participants is None  # only when asked
+    assert ids(inv.list_records(ME, "participant", room_id="aaaaaa")) == ["p1p1p1", "p2p2p2"]
+
+
+def test_a_batch_records_in_one_transaction(inv: Inventory) -> None:
+    statements: list[str] = []
+    inv._db.set_trace_callback(statements.append)
+    inv.record_many(ME, "room", [room(f"r{i:05d}", f"n{i}", 1) for i in range(300)])
+    assert statements.count("COMMIT") == 1
+    assert len(inv.list_records(ME, "room")) == 300
+
+
+def test_forgetting_ids_and_keys(inv: Inventory) -> None:
+    inv.record(ME, "room", room("aaaaaa", "r", 1), key="standup")
+    inv.record(ME, "room", room("bbbbbb", "s", 2))
+    assert inv.list_records(ME, "room")[-1].key == "standup"
+    assert inv.forget_key(ME, "standup") == 1
+    assert inv.list_records(ME, "room")[-1].key is None
+    assert inv.forget_ids(ME, ["bbbbbb", "zzzzzz"]) == ["bbbbbb"]
+    assert ids(inv.list_records(ME, "room", include_gone=True)) == ["aaaaaa"]
+    assert inv.forget_ids(OTHER, ["aaaaaa"]) == []  # another account's forget touches nothing
+
+
+# -- keys and claims ----------------------------------------------------------------------------
+
+
+def test_a_claimed_key_once_created_names_the_live_record(inv: Inventory) -> None:
+    claim = inv.claim_key(ME, "room", "", "standup")
+    assert isinstance(claim, Claim)
+    made = claim.created(room("aaaaaa", "standup", 1))
+    assert (made.id, made.key) == ("aaaaaa", "standup")
+    again = inv.claim_key(ME, "room", "", "standup")
+    assert isinstance(again, Record)
+    assert again.id == "aaaaaa"
+    assert isinstance(inv.claim_key(OTHER, "room", "", "standup"), Claim)  # accounts apart
+    assert isinstance(inv.claim_key(ME, "participant", "aaaaaa", "standup"), Claim)
+
+
+def test_a_key_whose_record_is_gone_is_created_anew(inv: Inventory) -> None:
+    claim = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(claim, Claim)
+    claim.created(room("aaaaaa", "r", 1))
+    inv.mark_gone(ME, "room", "aaaaaa")
+    fresh = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(fresh, Claim)
+    fresh.created(room("bbbbbb", "r", 2))
+    found = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(found, Record)
+    assert found.id == "bbbbbb"
+
+
+def test_a_failed_create_frees_the_key(inv: Inventory) -> None:
+    claim = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(claim, Claim)
+    claim.failed()
+    assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
+
+
+def test_an_unknown_outcome_blocks_the_key_until_forgotten_or_retried(inv: Inventory) -> None:
+    claim = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(claim, Claim)
+
+    def send_and_time_out() -> None:
+        with claim:
+            raise TimeoutError  # an exception mid-create: outcome unknown
+
+    with pytest.raises(TimeoutError):
+        send_and_time_out()
+    with pytest.raises(KeyBlockedError) as caught:
+        inv.claim_key(ME, "room", "", "k")
+    error = caught.value
+    assert error.exit_code == 2
+    assert error.key == "k"
+    assert "key 'k': a create sent " in error.message
+    assert "has an unknown outcome" in error.message
+    assert error.hint == (
+        "check whether it was created, then run 'vcctl inventory forget --key k' "
+        "(or use --retry-unknown to create it anyway)"
+    )
+    assert isinstance(inv.claim_key(ME, "room", "", "k", retry_unknown=True), Claim)
+    assert inv.forget_key(ME, "k", "") == 1
+    assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
+
+
+def test_a_key_held_by_a_live_process_is_waited_for_then_reported(inv: Inventory) -> None:
+    claim = inv.claim_key(ME, "room", "", "k")
+    assert isinstance(claim, Claim)
+    with pytest.raises(KeyPendingError) as caught:
+        inv.claim_key(ME, "room", "", "k", wait=0.05)
+    assert "key 'k' is being created by another vcctl (pid " in caught.value.message
+    claim.created(room("aaaaaa", "r", 1))
+    assert isinstance(inv.claim_key(ME, "room", "", "k", wait=0.05), Record)
+
+
+def test_a_claim_left_by_a_dead_process_counts_as_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    run_python(CLAIM_AND_DIE, str(path))
+    with Inventory.open(path) as inv:
+        with pytest.raises(KeyBlockedError):
+            inv.claim_key(ME, "room", "", "k")
+        with pytest.raises(KeyBlockedError):  # stays blocked
+            inv.claim_key(ME, "room", "", "k")
+        assert isinstance(inv.claim_key(ME, "room", "", "k", retry_unknown=True), Claim)
+
+
+CLAIM_AND_DIE = """
+import os, sys
+from pathlib import Path
+from vcctl.inventory import Inventory, account_for
+inv = Inventory.open(Path(sys.argv[1]))
+inv.claim_key(account_for("http://127.0.0.1:8000", "key-of-me-0000000001"), "room", "", "k")
+os._exit(0)
+"""
+
+
+# -- the file: schema versions, and files vcctl must not touch -----------------------------------
+
+V1_FILE = [
+    """CREATE TABLE records (
+        base_url TEXT NOT NULL, key_fp TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+        room_id TEXT, label TEXT, data TEXT NOT NULL,
+        first_seen REAL NOT NULL, last_seen REAL NOT NULL, gone REAL,
+        PRIMARY KEY (base_url, key_fp, kind, id))""",
+    "INSERT INTO records VALUES ('http://127.0.0.1:8000', '{fp}', 'room', 'aaaaaa', NULL,"
+    ' \'old\', \'{{"id": "aaaaaa", "name": "old"}}\', 1700000000, 1700000100, NULL)',
+    "PRAGMA user_version = 1",
+]
+
+
+def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    db = sqlite3.connect(path)
+    for statement in V1_FILE:
+        db.execute(statement.format(fp=ME.key_fingerprint))
+    db.commit()
+    db.close()
+    with Inventory.open(path) as inv:
+        [old] = inv.list_records(ME, "room")
+        assert (old.id, old.data, old.created_ts, old.first_seen_ts) == (
+            "aaaaaa",
+            {"id": "aaaaaa", "name": "old"},
+            1700000000,
+            1700000000,
+        )
+        assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_an_empty_version_0_file_becomes_an_inventory(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    path.touch(mode=0o600)
+    with Inventory.open(path) as inv:
+        inv.record(ME, "room", room("aaaaaa", "r", 1))
+        assert ids(inv.list_records(ME, "room")) == ["aaaaaa"]
+
+
+def _newer_file(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE future (x)")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+
+
+def _foreign_file(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE photos (x)")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (_newer_file, f"was written by a newer vcctl (schema version {SCHEMA_VERSION + 1}"),
+        (_foreign_file, "is an SQLite file vcctl did not make (tables: photos)"),
+        (lambda p: p.write_bytes(b"not a database at all\n" * 100), "is unreadable"),
+        (lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200), "is unreadable"),
+    ],
+    ids=["newer", "foreign", "garbage", "damaged header"],
+)
+def test_a_file_vcctl_cannot_use_is_reported_and_never_modified(
+    tmp_path: Path, make: Any, needle: str
+) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(InventoryError) as caught:
+        Inventory.open(path)
+    assert caught.value.exit_code == 2
+    assert caught.value.path == str(path)
+    assert f"inventory {path} " in caught.value.message
+    assert needle in caught.value.message
+    assert "vcctl will not modify it" in caught.value.message
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.sqlite3"]
+
+
+def test_a_folder_others_may_write_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with pytest.raises(InventoryError) as caught:
+        Inventory.open(folder / "inventory.sqlite3")
+    assert f"inventory folder {folder} is writable by other users" in caught.value.message
+    assert list(folder.iterdir()) == []
+
+
+# -- --created-before / --created-after ---------------------------------------------------------
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30d", NOW - timedelta(days=30)),
+        ("12h", NOW - timedelta(hours=12)),
+        ("90m", NOW - timedelta(minutes=90)),
+        ("2w", NOW - timedelta(weeks=2)),
+        ("2024-05-01T08:00:00+02:00", datetime(2024, 5, 1, 6, tzinfo=UTC)),
+        ("2024-05-01T06:00Z", datetime(2024, 5, 1, 6, tzinfo=UTC)),
+    ],
+)
+def test_when_is_an_age_or_an_iso_time(text: str, expected: datetime) -> None:
+    assert parse_when(text, now=NOW) == expected
+
+
+def test_a_date_without_offset_is_local_midnight() -> None:
+    moment = parse_when("2024-05-01")
+    assert moment.tzinfo is not None
+    assert moment == datetime(2024, 5, 1).astimezone()
+
+
+@pytest.mark.parametrize("text", ["yesterday", "30", "d30", "-5d", "2024-13-01", ""])
+def test_a_when_that_is_neither_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_when(text)
+    assert f"invalid time {text!r}: use an ISO date or time" in caught.value.message

@@ -1,0 +1,56 @@
+"""The inventory: what vcctl created or saw, kept in a local SQLite file, so that resources can
+be found again and creates with a key are safe to repeat.
+
+This package is the store only; commands decide when to use it (and respect the off switch,
+`inventory_enabled`). The API:
+
+- `inventory_path(env) -> Path`: `inventory.sqlite3` in VCCTL_DATA_DIR or platformdirs' user data
+  folder. `inventory_enabled(env, profile) -> bool`: VCCTL_INVENTORY=off or `inventory = false`.
+- `account_for(base_url, api_key) -> Account(base_url, key_fingerprint)`: records belong to an
+  account; the key is stored only as a hash prefix.
+- `Inventory.open(path) -> Inventory` (a context manager; `close()`): creates the file 0600 in a
+  0700 folder, migrates an older schema; raises InventoryError (exit 2, with `.path`) for a newer,
+  unreadable or unwritable file, which it never modifies.
+- `inv.record(account, kind, resource, *, key=None) -> Record` and
+  `inv.record_many(account, kind, resources, *, keys=None) -> list[Record]` (one transaction).
+- `inv.mark_gone(account, kind, id) -> bool` (a room's participants go with it).
+- `inv.list_records(account | None, kind, *, name_glob=None, created_before=None,
+  created_after=None, include_gone=False, room_id=None, with_participants=False)
+  -> list[Record]`, newest first.
+- `inv.claim_key(account, kind, scope, key, *, retry_unknown=False, wait=120.0)
+  -> Record | Claim`: the live record the key made, or a Claim resolved by `created(resource)
+  -> Record`, `failed()` or `unknown()`. Raises KeyBlockedError (outcome unknown; `.key`,
+  `.since`) or KeyPendingError (another live process still holds it after `wait`).
+- `inv.forget_ids(account, ids) -> list[str]`, `inv.forget_key(account, key, scope=None) -> int`.
+- `parse_when(text) -> datetime` for --created-before/--created-after (UsageError if invalid).
+
+`kind` is "room" or "participant"; a participant's key scope is its room id, apply's the stack.
+"""
+
+from vcctl.inventory.keys import Claim
+from vcctl.inventory.model import (
+    KINDS,
+    Account,
+    Kind,
+    Record,
+    account_for,
+    inventory_enabled,
+    inventory_path,
+)
+from vcctl.inventory.store import SCHEMA_VERSION, Inventory
+from vcctl.inventory.when import WHEN_HELP, parse_when
+
+__all__ = [
+    "KINDS",
+    "SCHEMA_VERSION",
+    "WHEN_HELP",
+    "Account",
+    "Claim",
+    "Inventory",
+    "Kind",
+    "Record",
+    "account_for",
+    "inventory_enabled",
+    "inventory_path",
+    "parse_when",
+]
