@@ -57,6 +57,14 @@ ENVIRONMENT: tuple[Variable, ...] = (
         "VCCTL_CONFIG_DIR", "The folder of *config.toml*, instead of the default (see FILES)."
     ),
     Variable(
+        "VCCTL_DATA_DIR",
+        "The folder of the inventory, *inventory.sqlite3*, instead of the user data folder.",
+    ),
+    Variable(
+        "VCCTL_INVENTORY",
+        "Set to off to neither read nor write the inventory (profile: **inventory = false**).",
+    ),
+    Variable(
         "VCCTL_EMULATOR_PID",
         "The emulator **vcctl emulator stop** ends (set by **start --detach**'s output).",
     ),
