@@ -7,11 +7,12 @@ planner of `--dry-run`, which answers with the request it would have sent.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from vcctl.resources import Noun
-from vcctl.retry import CallKind
+if TYPE_CHECKING:
+    from vcctl.resources import Noun
+    from vcctl.retry import CallKind
 
 EVENTS = ("activate-video-and-audio", "desactivate-video-and-audio", "mute-all")
 PARTICIPANT_EVENTS = frozenset({"activate-video-and-audio", "desactivate-video-and-audio"})

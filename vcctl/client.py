@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl import retry
 from vcctl.errors import ApiError, InvalidResponseError
-from vcctl.hints import MAYBE_CARRIED_OUT, error_for_status
 from vcctl.http_session import AttemptFailed, HttpSession, Response
-from vcctl.retry import CallKind
 from vcctl.settings import mask
 
 if TYPE_CHECKING:
     import requests
+
+    from vcctl.retry import CallKind
 
 
 class Client:
@@ -106,6 +106,8 @@ class Client:
                 may_retry = failure.retryable and (idempotent or not failure.reached_server)
                 if not may_retry or last:
                     if failure.reached_server and not idempotent:
+                        from vcctl.hints import MAYBE_CARRIED_OUT
+
                         failure.error.hint = MAYBE_CARRIED_OUT
                     raise failure.error from None
                 maybe_applied = maybe_applied or failure.reached_server
@@ -138,6 +140,8 @@ class Client:
     # -- failures and waits -------------------------------------------------------------------
 
     def _error_for(self, response: Response, *, kind: CallKind, retried: bool) -> ApiError:
+        from vcctl.hints import error_for_status  # only on failure: not on every start
+
         return error_for_status(
             response.status,
             response.body,

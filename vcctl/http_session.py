@@ -17,7 +17,6 @@ from urllib.parse import urljoin, urlsplit
 
 from vcctl import __version__
 from vcctl.errors import InvalidResponseError, NetworkError
-from vcctl.hints import excerpt, reason_phrase
 from vcctl.settings import is_loopback, mask
 
 if TYPE_CHECKING:
@@ -40,6 +39,8 @@ class Response:
         try:
             return json.loads(self.body, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError):
+            from vcctl.hints import excerpt
+
             raise InvalidResponseError(
                 f"HTTP {self.status}: the API's answer is not valid JSON: {excerpt(self.body)}",
                 status=self.status,
@@ -215,9 +216,13 @@ class HttpSession:
                 reached_server=False,
                 retryable=False,
             ) from None
+        if not raw.reason:
+            from vcctl.hints import reason_phrase
+
+            raw.reason = reason_phrase(raw.status_code)
         response = Response(
             status=raw.status_code,
-            reason=raw.reason or reason_phrase(raw.status_code),
+            reason=raw.reason,
             headers=raw.headers,
             body=raw.content,
             url=url,

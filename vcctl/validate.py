@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import UsageError
-from vcctl.resources import PARTICIPANT, RESOURCES, ROOM, Resource
+
+if TYPE_CHECKING:
+    from vcctl.resources import Resource
 
 # Matched with fullmatch: "$" would accept a trailing newline ("fr\n"), which the API refuses.
 COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -19,15 +21,6 @@ LANGUAGE_PATTERN = re.compile(r"[a-z]{2}")
 # Lone surrogates stand for bytes that were not UTF-8 (an argument or a file row); they cannot
 # be sent as JSON text.
 UNDECODABLE = re.compile(r"[\ud800-\udfff]")
-
-# How the user named each field: options on the command line, the API's names in batch files.
-OPTION_LABELS = {
-    field.name: field.option
-    for resource in RESOURCES.values()
-    for field in resource.fields
-    if not field.is_boolean
-}
-FIELD_LABELS = {field: field for field in OPTION_LABELS}
 
 
 def text(value: str, what: str) -> str:
@@ -64,18 +57,23 @@ CHECKS = {"name": name, "identifier": identifier, "color": color, "language": la
 
 
 def body(
-    resource: Resource, values: Mapping[str, Any], labels: Mapping[str, str] = OPTION_LABELS
+    resource: Resource, values: Mapping[str, Any], *, labels: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The body of a create or update of `resource`: the fields given (not None), each checked
-    by its kind, in the order the resource sends them. Booleans pass as they are."""
+    by its kind, in the order the resource sends them. Booleans pass as they are.
+
+    Errors name each field by `labels` (field -> how the user wrote it: the API's name in a
+    file), by default as the command line spells it (its option)."""
     fields: dict[str, Any] = {}
     for field in resource.fields:
         value = values.get(field.name)
         if value is None:
             continue
-        fields[field.name] = (
-            value if field.is_boolean else CHECKS[field.kind](value, labels[field.name])
-        )
+        if field.is_boolean:
+            fields[field.name] = value
+            continue
+        label = labels[field.name] if labels is not None else field.option
+        fields[field.name] = CHECKS[field.kind](value, label)
     return fields
 
 
@@ -83,10 +81,11 @@ def room_fields(
     *,
     name_value: str | None,
     color_value: str | None,
-    labels: Mapping[str, str] = OPTION_LABELS,
 ) -> dict[str, Any]:
-    """The body of a room create or update, with only the fields given."""
-    return body(ROOM, {"name": name_value, "color": color_value}, labels)
+    """The body of a room create or update from the command line, with only the fields given."""
+    from vcctl.resources import ROOM
+
+    return body(ROOM, {"name": name_value, "color": color_value})
 
 
 def participant_fields(
@@ -95,13 +94,15 @@ def participant_fields(
     username: str | None,
     language_value: str | None,
     video_and_audio_on: bool | None,
-    labels: Mapping[str, str] = OPTION_LABELS,
 ) -> dict[str, Any]:
-    """The body of a participant create or update, with only the fields given."""
+    """The body of a participant create or update from the command line, with only the fields
+    given."""
+    from vcctl.resources import PARTICIPANT
+
     values = {
         "room_id": room_id,
         "username": username,
         "language": language_value,
         "video_and_audio_on": video_and_audio_on,
     }
-    return body(PARTICIPANT, values, labels)
+    return body(PARTICIPANT, values)

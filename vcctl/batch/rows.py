@@ -269,7 +269,8 @@ def row_body(noun: Noun, record: dict[str, Any], defaults: dict[str, Any]) -> di
     fill the fields a row leaves out; a row's own value wins.
     """
     resource = RESOURCES[noun]
-    given = validate.body(resource, record, labels=validate.FIELD_LABELS)
+    as_named = {name: name for name in resource.field_names}  # errors name the file's column
+    given = validate.body(resource, record, labels=as_named)
     merged = {**defaults, **given}
     missing = [name for name in resource.required if name not in merged]
     if missing:

@@ -109,7 +109,7 @@ def create(
 )
 def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOption = False) -> None:
     """Show participants."""
-    from vcctl import validate, views
+    from vcctl import validate
     from vcctl.context import context_of
 
     for participant_id in participant_ids:
@@ -117,6 +117,8 @@ def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOptio
     api = context_of(ctx).api()
 
     def render(_: str, participant: Any) -> None:
+        from vcctl import views  # not needed for --json
+
         views.show_participant(participant)
 
     run_many(participant_ids, api.get_participant, json_mode=json_out, render=render, separate=True)

@@ -90,7 +90,7 @@ def create(
 )
 def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> None:
     """Show rooms and their participants."""
-    from vcctl import validate, views
+    from vcctl import validate
     from vcctl.context import context_of
 
     for room_id in room_ids:
@@ -98,6 +98,8 @@ def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> 
     api = context_of(ctx).api()
 
     def render(_: str, room: Any) -> None:
+        from vcctl import views  # not needed for --json
+
         views.show_room(room)
 
     run_many(room_ids, api.get_room, json_mode=json_out, render=render, separate=True)
