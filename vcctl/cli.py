@@ -108,6 +108,11 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
         sys.stdout.flush()
     except errors.MultiItemFailure as exc:
         return exc.exit_code  # each item's failure is reported already
+    except errors.Interrupted as exc:
+        code = reporter.error(exc)
+        if exc.work_abandoned:
+            _exit_now(code)
+        return code
     except errors.VcctlError as exc:
         return reporter.error(exc)
     except typer.Exit as exc:
@@ -167,6 +172,18 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except (OSError, ValueError):
         pass
     sys.exit(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End without waiting for the worker threads still blocked on requests vcctl gave up on
+    (the interpreter would join them at exit)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _broken_pipe() -> int:

@@ -163,7 +163,25 @@ def raise_for_items(failure_codes: Sequence[int], *, succeeded: int, what: str =
 
 
 class Interrupted(VcctlError):
+    """Stopped by a signal: 130 for Ctrl-C, or 128 + the signal's number (SIGTERM 143).
+
+    `work_abandoned`: requests are still under way in other threads, which vcctl chose not to
+    wait for (a second Ctrl-C); the process ends without joining them.
+    """
+
     exit_code = EXIT_INTERRUPTED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        exit_code: int = EXIT_INTERRUPTED,
+        work_abandoned: bool = False,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+        self.work_abandoned = work_abandoned
 
 
 class InventoryError(VcctlError):

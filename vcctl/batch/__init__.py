@@ -7,12 +7,13 @@ with its line number and does not stop the others; the exit code follows the mul
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 from vcctl.batch.reporting import RowReporter
 from vcctl.batch.rows import RowSource
-from vcctl.batch.sending import PlanningTransport, plan_rows, send_rows
+from vcctl.batch.sending import PlanningTransport, StopSignals, plan_rows, send_rows
 from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
 from vcctl.resources import Noun
 from vcctl.streams import warn
@@ -35,7 +36,8 @@ def create_from_file(
     """Create one resource per row of `source` (see the module docstring).
 
     Raises MultiItemFailure when rows failed (its code from the multi-item rule; 2 in --dry-run
-    when any row is invalid), and Interrupted (130) on Ctrl-C.
+    when any row is invalid), and Interrupted (128 + the signal: 130, 143,
+    129) when Ctrl-C, SIGTERM or SIGHUP stopped it.
     """
     rows = RowSource(noun, source, defaults)  # a bad file or header: exit 2, nothing sent
     try:
@@ -66,12 +68,20 @@ def _create(
     # One Client, so one requests.Session whose connection pool (sized to the workers) they
     # share; workers only send through it and never change its state. No credentials: exit 4.
     api = context.api(pool_size=concurrency)
-    with reporter:
-        interrupted = send_rows(rows, lambda body: api.create(noun, body), reporter, concurrency)
-    reporter.summary(interrupted=interrupted)
-    if interrupted:
+    # The signals stay caught until the summary is written: a second one must not cut it off.
+    with StopSignals() as signals:
+        with reporter:
+            stop = send_rows(
+                rows, lambda body: api.create(noun, body), reporter, concurrency, signals
+            )
+        reporter.summary(stop)
+    if stop is not None:
+        name = signal.Signals(stop.signum).name
         raise Interrupted(
-            f"interrupted before the end of {rows.label}: the rows not reported were not sent"
+            f"interrupted before the end of {rows.label} ({name}): the lines not reported were "
+            "not sent",
+            exit_code=stop.exit_code,
+            work_abandoned=bool(stop.outcome_unknown),
         )
     tally = reporter.tally
     raise_for_items(tally.failure_codes, succeeded=tally.succeeded, what="rows")

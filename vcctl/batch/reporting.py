@@ -6,7 +6,9 @@ and the summary go to stderr. The progress bar is drawn only when stderr is a te
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,6 @@ class Tally:
     """How the rows went, failures' exit codes in input order (rows are reported in order)."""
 
     succeeded: int = 0
-    not_sent: int = 0
     failure_codes: list[int] = field(default_factory=list)
 
     @property
@@ -38,6 +39,31 @@ class Tally:
     def exit_code(self) -> int:
         """The multi-item rule (`errors.multi_item_exit_code`) applied to the rows."""
         return multi_item_exit_code(self.failure_codes, succeeded=self.succeeded)
+
+
+@dataclass
+class StopReport:
+    """How a stopped batch ended: which signal, which lines were never sent, and the rows
+    whose request was sent but whose answer vcctl stopped waiting for."""
+
+    signum: int
+    first_unsent_line: int
+    last_line: int | None  # None when the input's end is unknown (standard input)
+    outcome_unknown: list[Row] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def unsent_lines(self) -> str | None:
+        """`lines 73-201`, `line 9`, `lines 12 onwards`; None when every line was sent."""
+        first, last = self.first_unsent_line, self.last_line
+        if last is None:
+            return f"lines {first} onwards"
+        if first > last:
+            return None
+        return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
 class RowReporter:
@@ -152,21 +178,61 @@ class RowReporter:
             streams.print_error(error, json_mode=False, subject=f"line {row.line}")
         self._advance()
 
-    def summary(self, *, interrupted: bool = False) -> None:
+    def stopping(self, signum: int, under_way: int) -> None:
+        """A stop signal came: say what vcctl waits for, and how to stop waiting."""
+        name = signal.Signals(signum).name
+        if self.json_mode:
+            notice = {"stopping": {"signal": name, "requests_under_way": under_way}}
+            streams.stderr_line(streams.json_line(notice))
+        else:
+            streams.stderr_line(
+                f"vcctl: {name}: sending stopped; waiting for the answers to {under_way} "
+                "requests already sent (Ctrl-C again to stop waiting)"
+            )
+
+    def outcome_unknown(self, row: Row) -> None:
+        """A row whose request was sent, but whose answer vcctl stopped waiting for."""
+        error = VcctlError(
+            "outcome unknown: sent, but vcctl stopped waiting for the answer",
+            hint="check whether it was created before sending this line again",
+        )
+        if self.json_mode:
+            payload = error.to_json()
+            payload["error"]["line"] = row.line
+            payload["error"]["outcome_unknown"] = True
+            streams.stderr_line(streams.json_line(payload))
+        else:
+            streams.print_error(error, json_mode=False, subject=f"line {row.line}")
+
+    def summary(self, stop: StopReport | None = None) -> None:
+        """The counts on stderr; after a stop, which lines were not sent and which rows'
+        outcome is unknown."""
         tally = self.tally
+        counts: dict[str, Any]
         if self.dry_run:
             counts = {"valid": tally.succeeded, "invalid": tally.failed}
         else:
             counts = {"created": tally.succeeded, "failed": tally.failed}
-        if interrupted:
-            counts["not sent"] = tally.not_sent
+        unsent = stop.unsent_lines if stop is not None else None
+        unknown = [row.line for row in stop.outcome_unknown] if stop is not None else []
         if self.json_mode:
             # With --json everything on stderr is a JSON line, so that a script can parse it.
-            streams.stderr_line(
-                streams.json_line({"summary": {k.replace(" ", "_"): v for k, v in counts.items()}})
-            )
-        else:
-            streams.stderr_line(", ".join(f"{key} {value}" for key, value in counts.items()))
+            if stop is not None:
+                counts["not_sent"] = None
+                if unsent is not None:
+                    counts["not_sent"] = {
+                        "first_line": stop.first_unsent_line,
+                        "last_line": stop.last_line,
+                    }
+                counts["outcome_unknown_lines"] = unknown
+            streams.stderr_line(streams.json_line({"summary": counts}))
+            return
+        parts = [f"{key} {value}" for key, value in counts.items()]
+        if stop is not None:
+            parts.append(f"not sent {unsent or 'none'}")
+        if unknown:
+            parts.append(f"outcome unknown {_line_list(unknown)}")
+        streams.stderr_line(", ".join(parts))
 
     def _describe(self, resource: Any) -> str:
         kind = RESOURCES[self.noun]
@@ -181,3 +247,7 @@ class RowReporter:
             sys.stdout.flush()
         else:
             streams.write_stdout(text)
+
+
+def _line_list(lines: Sequence[int]) -> str:
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)

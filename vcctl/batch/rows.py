@@ -55,6 +55,7 @@ class RowSource:
             newline="" if self.format == "csv" else "\n",
         )
         self._consumed = 0
+        self.lines_read = 0  # physical lines taken from the input so far
         self._columns: list[str] = []
         self._csv: Any = None
         try:
@@ -79,6 +80,16 @@ class RowSource:
             except UsageError as exc:
                 yield Row(line, error=exc)
 
+    def last_line(self) -> int | None:
+        """The number of the input's last line, reading what is left of a regular file (after a
+        stop, to say which lines were not sent); None for a stream, whose end is unknown."""
+        if self.size is None:
+            return None
+        with contextlib.suppress(OSError, ValueError):
+            for _ in self._lines():
+                pass
+        return self.lines_read
+
     def close(self) -> None:
         if self._owned:
             self._text.close()
@@ -90,6 +101,7 @@ class RowSource:
     def _lines(self) -> Iterator[str]:
         for text in self._text:
             self._consumed += len(text.encode("utf-8", "surrogateescape"))
+            self.lines_read += 1
             yield text
 
     # -- CSV
@@ -219,6 +231,8 @@ def _csv_boolean(name: str, cell: str) -> bool:
 def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise UsageError("not valid JSON: nested too deeply") from None
     except ValueError as exc:
         reason = getattr(exc, "msg", str(exc))
         column = getattr(exc, "colno", None)

@@ -14,12 +14,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from types import FrameType
 from typing import Any
 
-from vcctl.batch.reporting import RowReporter
+from vcctl.batch.reporting import RowReporter, StopReport
 from vcctl.batch.rows import Row, RowSource
-from vcctl.errors import VcctlError
+from vcctl.errors import InvalidResponseError, VcctlError
 from vcctl.retry import CallKind
 from vcctl.streams import warn
 
@@ -62,42 +63,60 @@ def plan_rows(
 
 Pending = tuple[Row, "Future[Any] | None"]
 
+# The signals that stop a batch short of its end, as a shell reports them (128 + number).
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
-class CtrlCGuard:
-    """Holds a Ctrl-C that arrives while a row is being reported until that report is whole,
-    so that every row sent is reported exactly once; anywhere else Ctrl-C acts at once."""
+
+class Stopped(BaseException):
+    """A stop signal arrived while the batch was waiting (for a row to read or an answer)."""
+
+
+class StopSignals:
+    """SIGINT, SIGTERM and SIGHUP during a batch. The first one stops the sending: it acts where
+    the batch waits (`waiting`) and is held everywhere else, so that a row is never sent without
+    being remembered, nor reported twice. A second one stops the wait for the answers under way.
+    """
 
     def __init__(self) -> None:
-        self._reporting = False
+        self.signum: int | None = None
+        self.repeated = False
+        self._interruptible = False
         self._held = False
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> CtrlCGuard:
-        installable = threading.current_thread() is threading.main_thread()
-        if installable and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._reporting:
-            self._held = True
-            return
-        raise KeyboardInterrupt
+        if self.signum is None:
+            self.signum = signum
+        else:
+            self.repeated = True
+        if self._interruptible:
+            self._interruptible = False
+            raise Stopped
+        self._held = True
 
     @contextlib.contextmanager
-    def reporting(self) -> Iterator[None]:
-        self._reporting = True
+    def waiting(self) -> Iterator[None]:
+        """A wait a stop signal may cut short (one that came while held acts here)."""
+        if self._held:
+            self._held = False
+            raise Stopped
+        self._interruptible = True
         try:
             yield
         finally:
-            self._reporting = False
-        if self._held:
-            self._held = False
-            raise KeyboardInterrupt
+            self._interruptible = False
 
 
 def send_rows(
@@ -105,71 +124,112 @@ def send_rows(
     create: Callable[[dict[str, Any]], Any],
     reporter: RowReporter,
     concurrency: int,
-) -> bool:
+    signals: StopSignals,
+) -> StopReport | None:
     """Send every valid row on `concurrency` workers, reporting in input order.
 
-    Returns True when Ctrl-C stopped it before the end of the file.
+    Returns how it stopped when a signal stopped it before the end of the input (every request
+    sent is then reported, or named as of unknown outcome), None when it reached the end.
     """
     window = concurrency * WINDOW_PER_WORKER
     pending: deque[Pending] = deque()
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="vcctl-batch")
     count = 0
+    source = rows.rows()
+    next_unread = 1
+    stop: StopReport | None = None
     try:
-        with CtrlCGuard() as ctrl_c:
-            try:
-                for row in rows.rows():
-                    count += 1
-                    future = executor.submit(create, row.body) if row.body is not None else None
-                    pending.append((row, future))
-                    # Report the head once it is done; wait for it when the window is full.
-                    while pending and (len(pending) >= window or _is_done(pending[0][1])):
-                        _report_head(pending, reporter, ctrl_c)
-                while pending:
-                    _report_head(pending, reporter, ctrl_c)
-            except KeyboardInterrupt:
-                _drain_after_interrupt(pending, reporter, ctrl_c)
-                return True
+        try:
+            while True:
+                next_unread = rows.lines_read + 1
+                with signals.waiting():
+                    row = next(source, None)
+                if row is None:
+                    break
+                count += 1
+                future = executor.submit(create, row.body) if row.body is not None else None
+                pending.append((row, future))
+                next_unread = rows.lines_read + 1
+                # Report the head once it is done; wait for it when the window is full.
+                while pending and (len(pending) >= window or _is_done(pending[0][1])):
+                    _report_head(pending, reporter, signals)
+            while pending:
+                _report_head(pending, reporter, signals)
+        except Stopped:
+            assert signals.signum is not None
+            stop = StopReport(signals.signum, next_unread, None)
+            _drain_after_stop(pending, reporter, signals, stop)
+            stop.last_line = rows.last_line()
+            return stop
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        # After a second signal the requests still under way are left behind, not waited for.
+        abandon = stop is not None and bool(stop.outcome_unknown)
+        executor.shutdown(wait=not abandon, cancel_futures=True)
     if not count:
         warn(f"no rows in {rows.label}")
-    return False
+    return None
 
 
 def _is_done(future: Future[Any] | None) -> bool:
     return future is None or future.done()
 
 
-def _report_head(pending: deque[Pending], reporter: RowReporter, ctrl_c: CtrlCGuard) -> None:
-    """Wait for the oldest row (Ctrl-C stops the wait), then report it and forget it."""
-    row, future = pending[0]
-    resource: Any = None
-    error: VcctlError | None = row.error
+def _report_head(pending: deque[Pending], reporter: RowReporter, signals: StopSignals) -> None:
+    """Wait for the oldest row (a stop signal cuts the wait short), then report it."""
+    future = pending[0][1]
     if future is not None:
-        try:
-            resource = future.result()
-        except VcctlError as exc:
-            error = exc
-    with ctrl_c.reporting():
-        pending.popleft()
-        if error is not None:
-            reporter.failed(row, error)
-        else:
-            reporter.created(row, resource)
+        with signals.waiting():
+            futures_wait([future])
+    _report_done_head(pending, reporter)
 
 
-def _drain_after_interrupt(
-    pending: deque[Pending], reporter: RowReporter, ctrl_c: CtrlCGuard
+def _report_done_head(pending: deque[Pending], reporter: RowReporter) -> None:
+    row, future = pending.popleft()
+    if row.error is not None:
+        reporter.failed(row, row.error)
+        return
+    assert future is not None
+    problem = future.exception()
+    if problem is None:
+        reporter.created(row, future.result())
+    else:
+        reporter.failed(row, row_failure(problem))
+
+
+def row_failure(problem: BaseException) -> VcctlError:
+    """Whatever went wrong with one row's request is that row's failure, never the batch's."""
+    if isinstance(problem, VcctlError):
+        return problem
+    if isinstance(problem, RecursionError):
+        return InvalidResponseError("the answer is nested too deeply to be read")
+    return VcctlError(f"unexpected failure: {type(problem).__name__}: {problem}")
+
+
+def _drain_after_stop(
+    pending: deque[Pending], reporter: RowReporter, signals: StopSignals, stop: StopReport
 ) -> None:
-    """Ctrl-C: send nothing more, but report every request already under way, since it may
-    have created something the user needs to know about."""
+    """Send nothing more, but report every request already sent, since it may have created
+    something the user needs to know about; after a second signal, stop waiting for them and
+    name the rows whose outcome is unknown."""
     for _, future in pending:
         if future is not None:
-            future.cancel()  # only those not started yet
+            future.cancel()  # only those not started yet: always the newest rows
+    under_way = sum(1 for _, future in pending if future is not None and not future.done())
+    if under_way and not signals.repeated:
+        reporter.stopping(stop.signum, under_way)
     while pending:
-        future = pending[0][1]
+        row, future = pending[0]
         if future is not None and future.cancelled():
+            # This row and every one after it were never sent.
+            stop.first_unsent_line = row.line
+            pending.clear()
+            return
+        if signals.repeated and not _is_done(future):
             pending.popleft()
-            reporter.tally.not_sent += 1
-        else:
-            _report_head(pending, reporter, ctrl_c)
+            stop.outcome_unknown.append(row)
+            reporter.outcome_unknown(row)
+            continue
+        try:
+            _report_head(pending, reporter, signals)
+        except Stopped:
+            continue  # the second signal: what is not done yet is of unknown outcome
