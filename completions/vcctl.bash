@@ -12,9 +12,14 @@ __vcctl_node() {
     __vcctl_value_options="" __vcctl_arguments=0 __vcctl_variadic=0 __vcctl_passthrough=0
     case "$1" in
     '')
-        __vcctl_commands="api completion rooms participants events auth emulator"
+        __vcctl_commands="apply api completion rooms participants events auth emulator"
         __vcctl_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug --version -h --help"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'apply')
+        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'api')
         __vcctl_options="-F --field -f --raw-field --input --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
@@ -155,7 +160,7 @@ __vcctl_node() {
 # __vcctl_values PATH OPTION|#N: complete the value of OPTION, or the Nth argument.
 __vcctl_values() {
     case "$1 $2" in
-    'api --input') __vcctl_files ;;
+    'apply -f'|'apply --file'|'apply --state'|'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
     'rooms create --from-file'|'participants create --from-file') __vcctl_files ;;

@@ -13,8 +13,11 @@ function __vcctl_node
     set -g __vcctl_passthrough 0
     switch "$argv[1]"
         case ''
-            set -g __vcctl_all_commands api completion rooms participants events auth emulator
+            set -g __vcctl_all_commands apply api completion rooms participants events auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'apply'
+            set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_arguments 1
         case 'api'
             set -g __vcctl_value_options -F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 2
@@ -203,6 +206,7 @@ function __vcctl_profiles
 end
 
 complete -c vcctl -f
+complete -c vcctl -n "__vcctl_at ''" -a apply -d 'Make the rooms and participants a stack file declares exist, as declared'
 complete -c vcctl -n "__vcctl_at ''" -a api -d 'Send a raw authenticated request and print the response body'
 complete -c vcctl -n "__vcctl_at ''" -a completion -d 'Print the shell completion script'
 complete -c vcctl -n "__vcctl_at ''" -a rooms -d 'Create, inspect, change and delete rooms'
@@ -212,6 +216,17 @@ complete -c vcctl -n "__vcctl_at ''" -a auth -d 'Log in, inspect and switch prof
 complete -c vcctl -n "__vcctl_at ''" -a emulator -d 'Run a local emulator of the Video Connect API, for rehearsals and CI'
 complete -c vcctl -n "__vcctl_at ''" -l version -d 'Print the version and exit'
 complete -c vcctl -n "__vcctl_at ''" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'apply'" -s f -l file -rF -d 'The stack file: .toml, .json of the same shape, or - for TOML on stdin'
+complete -c vcctl -n "__vcctl_at 'apply'" -l dry-run -d 'Show the plan and stop (only GETs are sent)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l prune -d 'Delete what this stack created earlier and the file no longer has'
+complete -c vcctl -n "__vcctl_at 'apply'" -s y -l yes -d 'Do not ask for confirmation'
+complete -c vcctl -n "__vcctl_at 'apply'" -l concurrency -x -d 'Requests in flight'
+complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file instead of the local inventory (commit it, or keep it in the CI cache)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the keys whose earlier create had an unknown outcome'
+complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
+complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'With --export: the stack name to write'
+complete -c vcctl -n "__vcctl_at 'apply'" -l json -d 'Print JSON Lines, one object per action (not with --export)'
+complete -c vcctl -n "__vcctl_at 'apply'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api'" -s F -l field -x -d 'KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, null and JSON numbers are typed'
 complete -c vcctl -n "__vcctl_at 'api'" -s f -l raw-field -x -d 'KEY=VALUE like --field, but the value is always a string'
 complete -c vcctl -n "__vcctl_at 'api'" -l input -rF -d 'JSON body from FILE, or - for stdin'

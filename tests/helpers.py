@@ -255,3 +255,15 @@ def start_python(script: str, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def delete_directly(emulator: Emulator, path: str) -> None:
+    """Delete a resource through the emulator's API, as someone else would, unrecorded."""
+    request = urllib.request.Request(
+        emulator.base_url + path,
+        method="DELETE",
+        headers={"apiKey": API_KEY, "apiToken": API_TOKEN},
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+    emulator.clear_recorded()

@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rooms": ("vcctl.commands.rooms", "app"),
     "participants": ("vcctl.commands.participants", "app"),
     "events": ("vcctl.commands.events", "app"),
+    "apply": ("vcctl.commands.apply", "apply"),
     "auth": ("vcctl.commands.auth", "app"),
     "emulator": ("vcctl.commands.emulator", "app"),
     "api": ("vcctl.commands.api_call", "api"),

@@ -1,0 +1,387 @@
+"""Carry out an apply through the Api: fetch what is recorded, then run a plan's actions.
+
+`fetch_live` GETs each recorded room that matters (bounded concurrency; the client applies the
+retry rules), spreads the answers over their participants and GETs one by one only participants
+whose room's answer did not list them. A 404 is `GONE`; any other failure stops the apply before
+anything changes (`FetchError`).
+
+`run_plan` sends the changes on a bounded pool of workers: room creates and updates with the
+participant creates and updates of rooms that exist already, each participant create of a new
+room as soon as its room's create has answered, then participant deletes, then room deletes.
+Each worker records its own success in the `StackState` at once (under a lock), so what
+succeeded is kept whatever happens next. A create is recorded as unknown before it is sent and
+resolved by its answer: a definite refusal forgets the key again, an answer that may hide a done
+create (a timeout or a 5xx after sending) leaves it blocked, as a crash would. Every finished
+action is handed to a listener, in the order they finish. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from vcctl.apply.model import DesiredStack, Record
+from vcctl.apply.plan import GONE, Action, Counts, Live, Plan, live_from_rooms, rooms_to_fetch
+from vcctl.errors import (
+    ApiError,
+    InvalidResponseError,
+    NetworkError,
+    NotFoundError,
+    VcctlError,
+)
+from vcctl.hints import MAYBE_CARRIED_OUT
+
+if TYPE_CHECKING:
+    from vcctl.api import Api
+    from vcctl.apply.state import StackState
+
+
+# -- fetching -------------------------------------------------------------------------------------
+
+
+class FetchError(VcctlError):
+    """A recorded resource could not be fetched (other than 404): no plan, nothing changed.
+
+    `failures` pairs what was asked for ("room board (id aVZOke)") with its error; the exit code
+    is the first one's.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, VcctlError]], *, what: str) -> None:
+        self.failures = tuple(failures)
+        first = failures[0][1]
+        named = "; ".join(f"{subject}: {error.message}" for subject, error in failures)
+        super().__init__(
+            f"{what}: {named}",
+            hint=first.hint,
+            status=first.status,
+        )
+        self.exit_code = first.exit_code
+
+
+def fetch_live(
+    api: Api,
+    desired: DesiredStack,
+    records: Sequence[Record],
+    *,
+    prune: bool,
+    concurrency: int,
+) -> dict[str, Live]:
+    """Recorded id -> the API's answer (or GONE) for every record the plan will look at."""
+    rooms = rooms_to_fetch(desired, records, prune=prune)
+    answers = _get_each(api.get_room, _ids(rooms), concurrency)
+    live, participants = live_from_rooms(answers, records)
+    live.update(_get_each(api.get_participant, _ids(participants), concurrency))
+    return live
+
+
+def fetch_rooms(api: Api, room_ids: Sequence[str], *, concurrency: int) -> list[dict[str, Any]]:
+    """GET each room (404 included, any failure raises FetchError), in the order given."""
+    answers = _get_each(
+        api.get_room,
+        {room_id: f"room {room_id}" for room_id in room_ids},
+        concurrency,
+        gone_ok=False,
+    )
+    return [answer for answer in answers.values() if isinstance(answer, dict)]
+
+
+def _ids(records: Sequence[Record]) -> dict[str, str]:
+    return {
+        record.id: f"{record.kind} {record.qualified_key} (id {record.id})"
+        for record in records
+        if record.id
+    }
+
+
+def _get_each(
+    get: Callable[[str], Any], subjects: dict[str, str], concurrency: int, *, gone_ok: bool = True
+) -> dict[str, Live]:
+    """id -> answer for each id of `subjects` (id -> how messages name it); 404 is GONE."""
+    if not subjects:
+        return {}
+    failures: list[tuple[str, VcctlError]] = []
+    answers: dict[str, Live] = {}
+
+    def fetch(id: str) -> Live:
+        try:
+            answer = get(id)
+        except NotFoundError:
+            if not gone_ok:
+                raise
+            return GONE
+        if not isinstance(answer, dict):
+            raise InvalidResponseError("the API's answer is not a JSON object")
+        return answer
+
+    with _pool(concurrency) as pool:
+        futures = [(id, pool.submit(fetch, id)) for id in subjects]
+        for id, future in futures:
+            try:
+                answers[id] = future.result()
+            except VcctlError as exc:
+                failures.append((subjects[id], exc))
+    if failures:
+        what = "cannot make the plan, nothing was changed" if gone_ok else "cannot export"
+        raise FetchError(failures, what=what)
+    return answers
+
+
+class _pool:
+    """A thread pool that, when left (Ctrl-C included), drops what has not started yet."""
+
+    def __init__(self, workers: int) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vcctl-apply")
+
+    def __enter__(self) -> ThreadPoolExecutor:
+        return self.executor
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+# -- running --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one action ended: `action` carries the id and the API's answer when it succeeded."""
+
+    action: Action
+    error: VcctlError | None = None
+    unknown: bool = False  # a create whose outcome is unknown: its key is blocked
+    skipped: bool = False  # not sent, because what it needed failed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Result:
+    outcomes: list[Outcome]
+    unchanged: int
+    not_sent: int = 0  # actions dropped by Ctrl-C before they were sent
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if not outcome.ok]
+
+    def counts(self) -> Counts:
+        done = [outcome.action.action for outcome in self.outcomes if outcome.ok]
+        return Counts(
+            created=done.count("create"),
+            updated=done.count("update"),
+            deleted=done.count("delete"),
+            unchanged=self.unchanged,
+            failed=len(self.failures),
+        )
+
+
+Listener = Callable[[Outcome], None]
+
+
+class Recorder:
+    """The stack's records, changed by the workers one at a time."""
+
+    def __init__(self, state: StackState) -> None:
+        self.state = state
+        self.lock = threading.Lock()
+
+    def forget_all(self, records: Iterable[Record]) -> None:
+        with self.lock:
+            for record in records:
+                self.state.forget(record.kind, record.key, record.room_key)
+
+    def sending_create(self, action: Action) -> None:
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        with self.lock:
+            self.state.mark_unknown(action.kind, action.key, action.room_key, since=since)
+
+    def create_failed(self, action: Action, *, unknown: bool) -> None:
+        if unknown:
+            return  # stays marked unknown: the next apply refuses until someone checks
+        with self.lock:
+            self.state.forget(action.kind, action.key, action.room_key)
+
+    def succeeded(self, action: Action) -> None:
+        with self.lock:
+            if action.action == "create":
+                assert action.id is not None
+                self.state.remember(action.kind, action.key, action.id, action.room_key)
+            elif action.action == "delete":
+                self.state.forget(action.kind, action.key, action.room_key)
+
+
+def outcome_unknown(error: VcctlError) -> bool:
+    """Whether a failed create may have been carried out all the same."""
+    if isinstance(error, ApiError):
+        return error.status is not None and error.status >= 500 and error.status != 503
+    if isinstance(error, InvalidResponseError):
+        return True  # the server answered something: it may have created it
+    if isinstance(error, NetworkError):
+        return error.hint == MAYBE_CARRIED_OUT
+    return False
+
+
+def perform(api: Api, action: Action, room_id: str | None = None) -> Any:
+    """Send one action's request; returns the API's answer."""
+    body = action.request_body(room_id)
+    if action.action == "create":
+        return api.create_room(body) if action.kind == "room" else api.create_participant(body)
+    assert action.id is not None
+    if action.action == "update":
+        if action.kind == "room":
+            return api.update_room(action.id, body)
+        return api.update_participant(action.id, body)
+    if action.kind == "room":
+        return api.delete_room(action.id)
+    return api.delete_participant(action.id)
+
+
+class _Runner:
+    def __init__(self, api: Api, recorder: Recorder, listener: Listener) -> None:
+        self.api = api
+        self.recorder = recorder
+        self.listener = listener
+        self.outcomes: list[Outcome] = []
+        self.pending: dict[Future[Outcome], Action] = {}
+        self.waiting: dict[str, list[Action]] = {}  # room key -> participant creates
+        self.pool: ThreadPoolExecutor | None = None
+
+    def work(self, action: Action, room_id: str | None) -> Outcome:
+        try:
+            if action.action == "create":
+                self.recorder.sending_create(action)
+        except VcctlError as exc:  # the record could not be written: do not send
+            return Outcome(action, exc)
+        try:
+            try:
+                answer = perform(self.api, action, room_id)
+            except NotFoundError:
+                if action.action != "delete":
+                    raise
+                answer = None  # deleted meanwhile: what was wanted
+            done = _with_answer(action, answer, room_id)
+        except VcctlError as exc:
+            unknown = action.action == "create" and outcome_unknown(exc)
+            if action.action == "create":
+                with contextlib.suppress(VcctlError):  # if not, the key stays unknown: safe
+                    self.recorder.create_failed(action, unknown=unknown)
+            return Outcome(action, exc, unknown=unknown)
+        try:
+            self.recorder.succeeded(done)
+        except VcctlError as exc:
+            message = f"{exc.message} (the API {done.action}d {done.kind} {done.id})"
+            return Outcome(done, VcctlError(message, hint=exc.hint))
+        return Outcome(done)
+
+    def submit(self, action: Action, room_id: str | None = None) -> None:
+        assert self.pool is not None
+        self.pending[self.pool.submit(self.work, action, room_id)] = action
+
+    def finish(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.listener(outcome)
+        action = outcome.action
+        if action.kind != "room" or action.action != "create":
+            return
+        for participant in self.waiting.pop(action.key, []):
+            if outcome.ok:
+                self.submit(participant, action.id)
+            else:
+                error = VcctlError(f"not sent: its room {action.key} was not created")
+                self.finish(Outcome(participant, error, skipped=True))
+
+    def drain(self) -> None:
+        while self.pending:
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                self.pending.pop(future)
+                self.finish(future.result())
+
+    def run(self, phases: list[list[Action]], concurrency: int) -> int:
+        """Run the phases one after the other; returns how many actions Ctrl-C left unsent."""
+        with _pool(concurrency) as self.pool:
+            try:
+                for phase in phases:
+                    for action in phase:
+                        if _waits_for_its_room(action):
+                            assert action.room_key is not None
+                            self.waiting.setdefault(action.room_key, []).append(action)
+                            continue
+                        self.submit(action)
+                    self.drain()
+                    for actions in self.waiting.values():  # defensive: a room never created
+                        for action in actions:
+                            error = VcctlError(f"not sent: its room {action.room_key} has no id")
+                            self.finish(Outcome(action, error, skipped=True))
+                    self.waiting.clear()
+            except KeyboardInterrupt:
+                return self.interrupted(phases)
+        return 0
+
+    def interrupted(self, phases: list[list[Action]]) -> int:
+        """Ctrl-C: send nothing more, but wait for and report what is under way."""
+        for future in list(self.pending):
+            if future.cancel():
+                self.pending.pop(future)
+        self.waiting.clear()
+        while self.pending:
+            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                self.pending.pop(future)
+                self.outcomes.append(future.result())
+                self.listener(self.outcomes[-1])
+        total = sum(len(phase) for phase in phases)
+        return total - len(self.outcomes)
+
+
+def run_plan(
+    api: Api,
+    plan: Plan,
+    state: StackState,
+    *,
+    concurrency: int,
+    listener: Listener = lambda outcome: None,
+) -> Result:
+    """Forget the records the plan found gone, then carry out its changes.
+
+    Returns every change's outcome; `Result.not_sent` > 0 means Ctrl-C stopped it.
+    """
+    recorder = Recorder(state)
+    recorder.forget_all(plan.forget)
+    runner = _Runner(api, recorder, listener)
+    not_sent = runner.run(_groups(plan), concurrency)
+    return Result(runner.outcomes, plan.counts().unchanged, not_sent)
+
+
+def _groups(plan: Plan) -> list[list[Action]]:
+    """The plan's phases, creates and updates of rooms and participants merged into one group:
+    a participant create waits only for its own room's create, not for every room's."""
+    groups: list[list[Action]] = [[]]
+    for phase in plan.phases():
+        if phase[0].action == "delete":
+            groups.append(phase)
+        else:
+            groups[0].extend(phase)
+    return [group for group in groups if group]
+
+
+def _waits_for_its_room(action: Action) -> bool:
+    """A participant create in a room that is being created in this run."""
+    return action.kind == "participant" and action.action == "create" and action.room_id is None
+
+
+def _with_answer(action: Action, answer: Any, room_id: str | None) -> Action:
+    resource = answer if isinstance(answer, dict) else action.resource
+    new_id = action.id
+    if action.action == "create":
+        new_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(new_id, str) or not new_id:
+            raise InvalidResponseError(f"the API's answer to a {action.kind} create has no id")
+    return replace(action, id=new_id, resource=resource, room_id=room_id or action.room_id)
