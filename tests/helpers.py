@@ -267,3 +267,62 @@ def delete_directly(emulator: Emulator, path: str) -> None:
     with urllib.request.urlopen(request, timeout=5):
         pass
     emulator.clear_recorded()
+
+
+@dataclass
+class Measured:
+    result: Result
+    peak_rss: int  # bytes: the child's maximum resident set size
+    seconds: float  # wall time
+
+
+def run_vcctl_measured(
+    args: Sequence[str], env: Mapping[str, str], *, timeout: float = 60, memory_limit: int = 1 << 30
+) -> Measured:
+    """`run_vcctl`, also measuring the child's peak memory and wall time. The child's address
+    space is capped at `memory_limit`, so that a regression fails with MemoryError instead of
+    taking the machine's memory; `timeout` kills a child that hangs."""
+    import resource
+    import threading
+    import time
+
+    def limit_memory() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vcctl", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        preexec_fn=limit_memory,
+    )
+    streams: dict[str, bytes] = {}
+
+    def drain(name: str, stream: Any) -> None:
+        streams[name] = stream.read()
+
+    readers = [
+        threading.Thread(target=drain, args=(name, stream))
+        for name, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    killer = threading.Timer(timeout, process.kill)
+    killer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)  # wait4: this child's own resource usage
+    finally:
+        killer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    for reader in readers:
+        reader.join()
+    seconds = time.monotonic() - started
+    assert process.returncode != -9 or seconds < timeout, f"vcctl {args} hung (killed)"
+    result = Result(
+        process.returncode,
+        streams["out"].decode("utf-8", errors="replace"),
+        streams["err"].decode("utf-8", errors="replace"),
+    )
+    return Measured(result, usage.ru_maxrss * 1024, seconds)

@@ -8,6 +8,7 @@ end to end against the emulator.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections.abc import Mapping
@@ -91,11 +92,12 @@ class ScriptedAdapter(BaseAdapter):
         response.status_code = step.status
         response.headers = CaseInsensitiveDict(step.headers)
         if isinstance(step.body, dict):
-            response._content = json.dumps(step.body).encode()
+            content = json.dumps(step.body).encode()
         elif isinstance(step.body, str):
-            response._content = step.body.encode()
+            content = step.body.encode()
         else:
-            response._content = step.body
+            content = step.body
+        response.raw = io.BytesIO(content)  # the client streams the body
         response.url = str(request.url)
         response.request = request
         return response
@@ -267,7 +269,7 @@ def test_retry_after_as_an_http_date_and_its_cap() -> None:
     past = format_datetime(datetime.fromtimestamp(now - 60, UTC), usegmt=True)
     assert parse_retry_after(past, now=now) == 0.0
     assert parse_retry_after("86400") == RETRY_AFTER_CAP
-    assert parse_retry_after("-4") == 0.0
+    assert parse_retry_after("-4") is None  # not a delay: the backoff applies
     for useless in (None, "", "soon", "nan"):
         assert parse_retry_after(useless) is None
 

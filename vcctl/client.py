@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vcctl import retry
+from vcctl.attempt_failures import AttemptFailed
+from vcctl.body import DEFAULT_MAX_ANSWER_BYTES
 from vcctl.errors import ApiError, InvalidResponseError
-from vcctl.http_session import AttemptFailed, HttpSession, Response
+from vcctl.http_session import HttpSession, Response
 from vcctl.settings import mask
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ class Client:
         max_attempts: int = 5,
         ca_bundle: str | None = None,
         pool_size: int = 10,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         debug: Callable[[str], None] | None = None,
         notice: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -53,6 +56,7 @@ class Client:
             timeout=timeout,
             ca_bundle=ca_bundle,
             pool_size=pool_size,
+            max_answer_bytes=max_answer_bytes,
             log=self._log if debug is not None else None,
         )
 

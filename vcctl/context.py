@@ -70,6 +70,7 @@ class CommandContext:
             timeout=timeout or settings.timeout.value,
             max_attempts=attempts or settings.max_attempts.value,
             ca_bundle=settings.ca_bundle,
+            max_answer_bytes=settings.max_answer_bytes,
             pool_size=pool_size,
             debug=debug_line if settings.debug.value else None,
             notice=notice_on_terminal,

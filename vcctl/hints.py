@@ -12,6 +12,7 @@ from typing import Any
 
 from vcctl.errors import ApiError, InvalidResponseError, api_error_class
 from vcctl.retry import CallKind, is_idempotent, parse_retry_after
+from vcctl.streams import printable
 
 ERROR_EXCERPT_LIMIT = 200
 REASONS = {402: "Request Failed"}  # the API's own name for 402
@@ -27,9 +28,9 @@ def reason_phrase(status: int) -> str:
 
 
 def excerpt(body: bytes, limit: int = ERROR_EXCERPT_LIMIT) -> str:
-    """The first bytes of a body, on one line, safe to print."""
+    """The first bytes of a body, on one line, safe to print (the server chose them)."""
     text = body[:limit].decode("utf-8", errors="replace")
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     if not text:
         return "(empty body)"
     return text + ("…" if len(body) > limit else "")
@@ -71,7 +72,7 @@ def error_for_status(
     data: Any = None
     try:
         data = json.loads(body) if body.strip() else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         data = None
     message = api_message(data)
     phrase = reason_phrase(status)

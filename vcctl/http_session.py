@@ -7,7 +7,6 @@ reached the server and whether trying again can help; the retry decision is the 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +15,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from vcctl import __version__
+from vcctl.attempt_failures import (
+    AttemptFailed,
+    origin,
+    read_failure,
+    send_failure,
+    timed_out,
+)
+from vcctl.body import ACCEPT_ENCODING, DEFAULT_MAX_ANSWER_BYTES, read_body
+from vcctl.deadline import Deadline, watched_adapter
 from vcctl.errors import InvalidResponseError, NetworkError
 from vcctl.settings import is_loopback, mask
 
@@ -25,6 +33,10 @@ if TYPE_CHECKING:
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT_CAP = 10.0
 DEBUG_BODY_LIMIT = 2000
+# Headers that carry credentials, shown masked in the debug log whichever side sent them.
+CREDENTIAL_HEADERS = frozenset(
+    {"apikey", "apitoken", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
 
 
 @dataclass
@@ -37,8 +49,9 @@ class Response:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError):
+            return json.loads(self.body, parse_constant=_reject_constant, parse_float=_finite_float)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: nesting deeper than the parser's stack, a hostile answer.
             from vcctl.hints import excerpt
 
             raise InvalidResponseError(
@@ -52,14 +65,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-class AttemptFailed(Exception):
-    """A transport failure of one attempt, with what it tells about safety to retry."""
+def _finite_float(text: str) -> float:
+    # 1e400 parses as infinity, which would be printed back as the non-JSON `Infinity`.
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is out of range")
+    return value
 
-    def __init__(self, error: NetworkError, *, reached_server: bool, retryable: bool = True):
-        super().__init__(error.message)
-        self.error = error
-        self.reached_server = reached_server
-        self.retryable = retryable
+
+class _NoAuth:
+    """Set as the session's auth, so that requests never adds credentials from ~/.netrc:
+    vcctl sends its own headers and nothing else."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
 
 
 class HttpSession:
@@ -74,14 +93,19 @@ class HttpSession:
         ca_bundle: str | None,
         pool_size: int,
         log: Callable[[str], None] | None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self._headers = {
             "apiKey": api_key,
             "apiToken": api_token,
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "User-Agent": f"vcctl/{__version__}",
         }
+        self._secrets = [secret for secret in (api_key, api_token) if secret]
+        # Each read waits at most `timeout`; the attempt as a whole too (see vcctl.deadline).
         self.timeout = (min(timeout, CONNECT_TIMEOUT_CAP), timeout)
+        self.max_answer_bytes = max_answer_bytes
         self._verify: str | bool = ca_bundle or True
         self._pool_size = pool_size
         self._log = log  # already scrubbing secrets; None when --debug is off
@@ -92,12 +116,10 @@ class HttpSession:
         with self._lock:
             if self._session is None:
                 import requests
-                from requests.adapters import HTTPAdapter
 
                 session = requests.Session()
-                adapter = HTTPAdapter(
-                    pool_connections=2, pool_maxsize=self._pool_size, max_retries=0
-                )
+                session.auth = _NoAuth()  # no credentials from ~/.netrc
+                adapter = watched_adapter(self._pool_size)
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
                 self._session = session
@@ -110,17 +132,41 @@ class HttpSession:
     def send_following_redirects(
         self, method: str, url: str, payload: bytes | None, attempt: str
     ) -> Response:
-        """One attempt, following same-origin redirects that keep the method."""
+        """One attempt, following same-origin redirects that keep the method, all within the
+        timeout: it bounds the attempt, not each read."""
+        self.session()  # imports and set-up are not the server's time
+        with Deadline(self.timeout[1]) as deadline:
+            return self._follow_redirects(method, url, payload, attempt, deadline)
+
+    def _follow_redirects(
+        self, method: str, url: str, payload: bytes | None, attempt: str, deadline: Deadline
+    ) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
-            response = self.send_once(method, url, payload, attempt)
+            if deadline.passed():
+                raise timed_out(url, self.timeout[1], answered=True)
+            response = self.send_once(method, url, payload, attempt, deadline)
             location = response.headers.get("Location")
             if response.status not in (301, 302, 303, 307, 308) or not location:
                 return response
-            target = urljoin(url, location)
-            if not _same_origin(url, target):
+            try:
+                target = urljoin(url, location)
+                same_origin = _sameorigin(url, target)
+            except ValueError as exc:  # a port out of range, a malformed IPv6 address...
+                from vcctl.hints import excerpt
+
+                raise AttemptFailed(
+                    InvalidResponseError(
+                        f"the API redirected to an invalid location {excerpt(location.encode())}: "
+                        f"{exc}",
+                        status=response.status,
+                    ),
+                    reached_server=True,
+                    retryable=False,
+                ) from None
+            if not same_origin:
                 raise AttemptFailed(
                     NetworkError(
-                        f"the API redirected to {_origin(target)}, another host, scheme or port; "
+                        f"the API redirected to {origin(target)}, another host, scheme or port; "
                         "not followed, so that the credentials are not sent there",
                         hint="check --base-url",
                     ),
@@ -144,7 +190,9 @@ class HttpSession:
             retryable=False,
         )
 
-    def send_once(self, method: str, url: str, payload: bytes | None, attempt: str) -> Response:
+    def send_once(
+        self, method: str, url: str, payload: bytes | None, attempt: str, deadline: Deadline
+    ) -> Response:
         """One HTTP exchange, no redirect followed; `attempt` ("2/5") is for the debug log."""
         import requests
 
@@ -157,7 +205,7 @@ class HttpSession:
         # exactly as it must reach the server, so it is set after preparation.
         prepared.url = url
         prepared.prepare_body(data=payload, files=None)
-        options = session.merge_environment_settings(url, {}, False, self._verify, None)
+        options = session.merge_environment_settings(url, {}, True, self._verify, None)
         if is_loopback(urlsplit(url).hostname or ""):
             # A proxy from http_proxy would receive the credentials of a plain-http local call.
             options["proxies"] = {}
@@ -165,56 +213,24 @@ class HttpSession:
         started = time.monotonic()
         try:
             raw = session.send(prepared, timeout=self.timeout, allow_redirects=False, **options)
-        except requests.exceptions.SSLError as exc:
-            raise AttemptFailed(
-                NetworkError(
-                    f"TLS failure talking to {_origin(url)}: {_reason(exc)}",
-                    hint="use --ca-bundle for a private certificate authority",
-                ),
-                reached_server=False,
-                retryable=False,
-            ) from None
-        except requests.exceptions.ConnectTimeout:
-            raise AttemptFailed(
-                NetworkError(f"timed out connecting to {_origin(url)}"), reached_server=False
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise AttemptFailed(
-                NetworkError(
-                    f"no answer from {_origin(url)} within {self.timeout[1]:g} s",
-                    hint="raise --timeout if the API is slow",
-                ),
-                reached_server=True,
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            reached = not _is_connect_failure(exc)
-            what = "connection lost" if reached else "cannot connect"
-            raise AttemptFailed(
-                NetworkError(f"{what} to {_origin(url)}: {_reason(exc)}"), reached_server=reached
-            ) from None
-        except requests.exceptions.ChunkedEncodingError as exc:
-            # The answer was cut off: the server did receive the request.
-            raise AttemptFailed(
-                NetworkError(
-                    f"connection lost during the answer of {_origin(url)}: {_reason(exc)}"
-                ),
-                reached_server=True,
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise AttemptFailed(
-                NetworkError(f"request to {_origin(url)} failed: {_reason(exc)}"),
-                reached_server=True,
-                retryable=False,
-            ) from None
-        except OSError as exc:
-            # requests checks the CA bundle (REQUESTS_CA_BUNDLE included) only when sending.
-            raise AttemptFailed(
-                NetworkError(
-                    f"cannot set up TLS for {_origin(url)}: {exc}",
-                    hint="check --ca-bundle and REQUESTS_CA_BUNDLE",
-                ),
-                reached_server=False,
-                retryable=False,
+        except Exception as exc:
+            raise send_failure(exc, url, self.timeout[1], expired=deadline.expired) from None
+        try:
+            body = read_body(
+                raw.raw,
+                raw.headers.get("Content-Encoding"),
+                limit=self.max_answer_bytes,
+                passed=deadline.passed,
+            )
+        except Exception as exc:
+            raw.close()  # the connection is not reused: the rest of the answer is unread
+            raise read_failure(
+                exc,
+                url,
+                raw.status_code,
+                timeout=self.timeout[1],
+                limit=self.max_answer_bytes,
+                expired=deadline.expired,
             ) from None
         if not raw.reason:
             from vcctl.hints import reason_phrase
@@ -224,7 +240,7 @@ class HttpSession:
             status=raw.status_code,
             reason=raw.reason,
             headers=raw.headers,
-            body=raw.content,
+            body=body,
             url=url,
         )
         self._log_response(response, time.monotonic() - started)
@@ -237,36 +253,40 @@ class HttpSession:
             return
         self._log(f"> {prepared.method} {prepared.url} (attempt {attempt})")
         for name, value in prepared.headers.items():
-            shown = mask(value) if name.lower() in ("apikey", "apitoken") else value
-            self._log(f"> {name}: {shown}")
+            self._log(f"> {name}: {_shown_header(name, value)}")
         body = prepared.body
         if body:
             data = body if isinstance(body, bytes) else str(body).encode()
-            self._log(f"> {_truncate(data)}")
+            self._log(f"> {self._debug_body(data)}")
 
     def _log_response(self, response: Response, elapsed: float) -> None:
         if self._log is None:
             return
         self._log(f"< {response.status} {response.reason} ({elapsed * 1000:.0f} ms)")
         for name, value in response.headers.items():
-            self._log(f"< {name}: {value}")
+            self._log(f"< {name}: {_shown_header(name, value)}")
         if response.body:
-            self._log(f"< {_truncate(response.body)}")
+            self._log(f"< {self._debug_body(response.body)}")
+
+    def _debug_body(self, body: bytes) -> str:
+        """A body for the debug log: secrets masked first, then cut, so that a secret the cut
+        would split cannot leave its first characters behind."""
+        longest = max((len(secret) for secret in self._secrets), default=0)
+        # 4 bytes: the longest UTF-8 character.
+        text = body[: 4 * (DEBUG_BODY_LIMIT + longest)].decode("utf-8", errors="replace")
+        for secret in self._secrets:
+            text = text.replace(secret, mask(secret) or "****")
+        text = text[:DEBUG_BODY_LIMIT]
+        if len(body) > DEBUG_BODY_LIMIT:
+            text += f"… ({len(body)} bytes)"
+        return text
 
 
-def _truncate(body: bytes) -> str:
-    text = body[:DEBUG_BODY_LIMIT].decode("utf-8", errors="replace")
-    if len(body) > DEBUG_BODY_LIMIT:
-        text += f"… ({len(body)} bytes)"
-    return text
+def _shown_header(name: str, value: str) -> str:
+    return (mask(value) or "") if name.lower() in CREDENTIAL_HEADERS else value
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _same_origin(a: str, b: str) -> bool:
+def _sameorigin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     default = {"http": 80, "https": 443}
     return (
@@ -274,38 +294,3 @@ def _same_origin(a: str, b: str) -> bool:
         and (pa.hostname or "").lower() == (pb.hostname or "").lower()
         and (pa.port or default.get(pa.scheme)) == (pb.port or default.get(pb.scheme))
     )
-
-
-def _is_connect_failure(exc: Exception) -> bool:
-    """True when the request provably never reached the server (refused, DNS, unreachable)."""
-    from urllib3.exceptions import MaxRetryError, NewConnectionError
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, NewConnectionError):
-            return True
-        if isinstance(current, MaxRetryError):
-            current = current.reason
-            continue
-        args = getattr(current, "args", ())
-        nested = next((a for a in args if isinstance(a, BaseException)), None)
-        current = nested or current.__cause__ or current.__context__
-    return False
-
-
-def _reason(exc: Exception) -> str:
-    """A short, secret-free description of a requests failure."""
-    from urllib3.exceptions import MaxRetryError
-
-    inner: BaseException = exc
-    if exc.args and isinstance(exc.args[0], MaxRetryError) and exc.args[0].reason is not None:
-        inner = exc.args[0].reason
-    text = str(inner)
-    # urllib3 prefixes "<urllib3.connection.HTTPConnection object at 0x...>: " or
-    # "HTTPSConnection(host='h', port=443): "; the user knows the host from the message already.
-    if ">: " in text:
-        text = text.split(">: ", 1)[1]
-    text = re.sub(r"^\w*Connection(Pool)?\(host=[^)]*\): ", "", text)
-    return text[:300]

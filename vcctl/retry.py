@@ -57,6 +57,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             when = when.replace(tzinfo=UTC)
         current = datetime.now(UTC).timestamp() if now is None else now
         seconds = when.timestamp() - current
-    if seconds != seconds:  # NaN
+        # A date already past means "now" (the clocks differ a little).
+        return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    if not 0 <= seconds < float("inf"):  # negative, NaN, infinite: not a delay, so ignored
         return None
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return min(seconds, RETRY_AFTER_CAP)

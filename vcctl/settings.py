@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from vcctl import config as config_module
+from vcctl.body import DEFAULT_MAX_ANSWER_BYTES
 from vcctl.errors import ConfigError, CredentialsError
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ class Settings:
     debug: Setting[bool]
     insecure_http: bool
     ca_bundle: str | None
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
     def credentials(self) -> tuple[str, str]:
         """The key and token, or a CredentialsError (exit 4) saying how to set them."""
@@ -200,6 +202,7 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
         debug=_debug_setting(flags.debug, env.get("VCCTL_DEBUG", "")),
         insecure_http=insecure_http,
         ca_bundle=_ca_bundle(flags.ca_bundle or env.get("VCCTL_CA_BUNDLE") or None),
+        max_answer_bytes=_parse_answer_size(env.get("VCCTL_MAX_ANSWER_BYTES") or None),
     )
 
 
@@ -280,8 +283,27 @@ def _parse_attempts(value: Any, where: str) -> int:
     return attempts
 
 
+def _parse_answer_size(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_MAX_ANSWER_BYTES
+    text = value.strip()
+    if not text.isdigit() or not 1024 <= int(text) <= 1 << 40:
+        raise ConfigError(
+            f"invalid VCCTL_MAX_ANSWER_BYTES {value!r} (from environment): expected a number of "
+            "bytes from 1024 to 1099511627776"
+        )
+    return int(text)
+
+
 def _parse_base_url(value: Any, where: str) -> str:
     text = str(value).strip().rstrip("/")
+    if "@" in text.split("//", 1)[-1].split("/", 1)[0]:
+        # Never echoed: the part before "@" is a password. vcctl sends its own credentials only.
+        raise ConfigError(
+            f"invalid base URL (from {where}): a user name or password in the URL is not "
+            "supported; the API key and token are the only credentials vcctl sends",
+            hint="remove the user:password@ part",
+        )
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises on a port that is not a number in range

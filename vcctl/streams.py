@@ -123,12 +123,12 @@ def stderr_line(line: str) -> None:
 
 def debug_line(line: str) -> None:
     """--debug: one line of the HTTP log on stderr."""
-    sys.stderr.write(f"[debug] {line}\n")
+    sys.stderr.write(f"[debug] {printable(line)}\n")
     sys.stderr.flush()
 
 
 def notice_on_terminal(message: str) -> None:
     """A `vcctl:` notice for a person at a terminal (a long retry wait); nothing in scripts."""
     if sys.stderr is not None and sys.stderr.isatty():
-        sys.stderr.write(f"vcctl: {message}\n")
+        sys.stderr.write(f"vcctl: {printable(message)}\n")
         sys.stderr.flush()
