@@ -363,7 +363,7 @@ complete -c vcctl -n "__vcctl_at 'emulator exec'" -s h -l help -d 'Show this mes
 complete -c vcctl -n __vcctl_at_any -l profile -xa '(__vcctl_profiles)' -d 'Profile of the config file to use'
 complete -c vcctl -n __vcctl_at_any -l base-url -x -d 'API base URL (default: https://videoconnect.app)'
 complete -c vcctl -n __vcctl_at_any -l locale -x -d 'Locale prefix of API paths; empty for none (default: fr)'
-complete -c vcctl -n __vcctl_at_any -l timeout -x -d 'Seconds to wait for each answer (default: 30)'
+complete -c vcctl -n __vcctl_at_any -l timeout -x -d 'Seconds one attempt may take: connecting, headers and body together (default: 30)'
 complete -c vcctl -n __vcctl_at_any -l max-attempts -x -d 'Attempts per request, retries included (default: 5)'
 complete -c vcctl -n __vcctl_at_any -l ca-bundle -rF -d 'CA bundle file to verify TLS certificates with'
 complete -c vcctl -n __vcctl_at_any -l insecure-http -d 'Allow plain http to a host that is not loopback'

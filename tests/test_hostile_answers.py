@@ -18,6 +18,7 @@ from tests.helpers import (
     Result,
     assert_refused,
     clean_environment,
+    run_in_process,
     run_vcctl,
     run_vcctl_measured,
 )
@@ -94,10 +95,10 @@ def test_a_gzip_bomb_is_not_expanded_past_the_size_limit(serve: Serve) -> None:
 def test_the_size_limit_is_set_by_vcctl_max_answer_bytes(serve: Serve) -> None:
     room = {"id": "abcdef", "name": "Big", "pad": "x" * (2 << 20)}
     _, env = serve(json_text(json.dumps(room)))
-    assert run_vcctl(["rooms", "get", "abcdef", "--json"], env).code == 0  # 2 MiB < 16 MiB
-    small = run_vcctl(["rooms", "get", "abcdef"], {**env, "VCCTL_MAX_ANSWER_BYTES": "1048576"})
+    assert run_in_process(["rooms", "get", "abcdef", "--json"], env).code == 0  # 2 MiB < 16 MiB
+    small = run_in_process(["rooms", "get", "abcdef"], {**env, "VCCTL_MAX_ANSWER_BYTES": "1048576"})
     assert_network_error(small, "is larger than 1 MiB")
-    wrong = run_vcctl(["rooms", "get", "abcdef"], {**env, "VCCTL_MAX_ANSWER_BYTES": "lots"})
+    wrong = run_in_process(["rooms", "get", "abcdef"], {**env, "VCCTL_MAX_ANSWER_BYTES": "lots"})
     assert_refused(wrong, "invalid VCCTL_MAX_ANSWER_BYTES 'lots'")
 
 
@@ -122,21 +123,21 @@ def test_a_trickling_answer_ends_at_the_timeout(serve: Serve, headers_too: bool)
 
 def test_a_redirect_to_a_port_out_of_range_is_an_invalid_answer(serve: Serve) -> None:
     server, env = serve(redirect("http://127.0.0.1:99999/x"))
-    result = run_vcctl(["rooms", "get", "abcdef"], env)
+    result = run_in_process(["rooms", "get", "abcdef"], env)
     assert_network_error(result, "the API redirected to an invalid location")
     assert len(server.received) == 1  # not retried: it would redirect again
 
 
 def test_json_nested_deeper_than_the_parser_is_an_invalid_answer(serve: Serve) -> None:
     _, env = serve(deep_json(100_000))
-    result = run_vcctl(["rooms", "get", "abcdef"], env)
+    result = run_in_process(["rooms", "get", "abcdef"], env)
     assert_network_error(result, "the API's answer is not valid JSON")
 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400"])
 def test_a_number_out_of_range_is_an_invalid_answer_not_infinity(serve: Serve, number: str) -> None:
     _, env = serve(json_text(f'{{"id": "abcdef", "name": "x", "size": {number}}}'))
-    result = run_vcctl(["rooms", "get", "abcdef", "--json"], env)
+    result = run_in_process(["rooms", "get", "abcdef", "--json"], env)
     assert result.code == 9, result
     assert "the API's answer is not valid JSON" in json.loads(result.stderr)["error"]["message"]
     assert "Infinity" not in result.stdout
@@ -145,7 +146,7 @@ def test_a_number_out_of_range_is_an_invalid_answer_not_infinity(serve: Serve, n
 def test_a_negative_retry_after_waits_the_backoff_not_zero(serve: Serve) -> None:
     busy = json_text('{"error": "busy"}', status=503, **{"Retry-After": "-1"})
     server, env = serve(scripted(busy, json_text('{"id": "abcdef", "name": "R"}')))
-    result = run_vcctl(["rooms", "get", "abcdef", "--json", "--debug"], env)
+    result = run_in_process(["rooms", "get", "abcdef", "--json", "--debug"], env)
     assert result.code == 0, result
     [wait] = re.findall(r"HTTP 503: retrying in ([0-9.]+) s", result.stderr)
     assert 0.12 <= float(wait) <= 0.25  # the first backoff step, not "at once"
@@ -173,7 +174,7 @@ def test_debug_masks_cookies_both_ways(serve: Serve) -> None:
     cookie = "session=cookie-secret-abcdefgh"
     busy = json_text('{"error": "busy"}', status=503, **{"Set-Cookie": cookie, "Retry-After": "0"})
     server, env = serve(scripted(busy, json_text('{"id": "abcdef", "name": "R"}')))
-    result = run_vcctl(["rooms", "get", "abcdef", "--debug"], env)
+    result = run_in_process(["rooms", "get", "abcdef", "--debug"], env)
     assert result.code == 0, result
     assert server.received[1].headers.get("Cookie") == cookie  # requests sent it back
     assert "< Set-Cookie: ****" in result.stderr
@@ -185,7 +186,7 @@ def test_a_base_url_with_a_user_and_password_is_refused_without_echoing_it(
     tmp_path: Path,
 ) -> None:
     env = environment(tmp_path, "https://someone:url-password-5678@api.example")
-    result = run_vcctl(["rooms", "get", "abcdef"], env)
+    result = run_in_process(["rooms", "get", "abcdef"], env)
     assert_refused(result, "a user name or password in the URL is not supported")
     assert "url-password" not in result.stderr
 
@@ -197,7 +198,7 @@ def test_a_secret_echoed_across_the_debug_cut_leaves_no_head(serve: Serve) -> No
     body = f'{prefix}{padding}", "echo": "{API_KEY}"}}'
     assert body.index(API_KEY) == 1995
     _, env = serve(json_text(body))
-    result = run_vcctl(["api", "GET", "/x", "--debug"], env)
+    result = run_in_process(["api", "GET", "/x", "--debug"], env)
     debug = "\n".join(line for line in result.stderr.splitlines() if line.startswith("[debug] <"))
     assert padding in debug
     assert API_KEY[:5] not in debug  # "test-"
@@ -213,7 +214,7 @@ def test_server_text_in_debug_lines_and_error_excerpts_is_escaped(serve: Serve) 
     server, env = serve(
         json_text(page, status=502, **{"X-Evil": osc52, "Content-Type": "text/html"})
     )
-    result = run_vcctl(["rooms", "get", "abcdef", "--debug", "--max-attempts", "1"], env)
+    result = run_in_process(["rooms", "get", "abcdef", "--debug", "--max-attempts", "1"], env)
     assert result.code == 8, result
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr

@@ -127,7 +127,11 @@ def root(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Seconds to wait for each answer (default: 30)."),
+        typer.Option(
+            "--timeout",
+            help="Seconds one attempt may take: connecting, headers and body together "
+            "(default: 30).",
+        ),
     ] = None,
     max_attempts: Annotated[
         int | None,
@@ -156,6 +160,8 @@ def root(
 
     Flags win over VCCTL_* environment variables, which win over the
     active profile of the config file (see 'vcctl auth'), then defaults.
+    An answer larger than 16 MiB once decoded ends with exit 9
+    (VCCTL_MAX_ANSWER_BYTES changes the limit).
     """
     ctx.obj = CommandContext(
         Flags(

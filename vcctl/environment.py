@@ -28,11 +28,20 @@ ENVIRONMENT: tuple[Variable, ...] = (
         "The locale prefix of API paths, as **--locale**; empty for none.",
         "--locale",
     ),
-    Variable("VCCTL_TIMEOUT", "Seconds to wait for each answer, as **--timeout**.", "--timeout"),
+    Variable(
+        "VCCTL_TIMEOUT",
+        "Seconds one attempt may take, connecting, headers and body together, as **--timeout**.",
+        "--timeout",
+    ),
     Variable(
         "VCCTL_MAX_ATTEMPTS",
         "Attempts per request, retries included, as **--max-attempts**.",
         "--max-attempts",
+    ),
+    Variable(
+        "VCCTL_MAX_ANSWER_BYTES",
+        "The largest answer accepted, in bytes once decoded (default 16777216, 16 MiB); a larger "
+        "one ends with exit 9.",
     ),
     Variable(
         "VCCTL_CA_BUNDLE",
