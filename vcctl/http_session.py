@@ -150,7 +150,7 @@ class HttpSession:
                 return response
             try:
                 target = urljoin(url, location)
-                same_origin = _sameorigin(url, target)
+                same_origin = _same_origin(url, target)
             except ValueError as exc:  # a port out of range, a malformed IPv6 address...
                 from vcctl.hints import excerpt
 
@@ -160,7 +160,9 @@ class HttpSession:
                         f"{exc}",
                         status=response.status,
                     ),
-                    reached_server=True,
+                    # A redirect is an answer that carried nothing out: no "check before
+                    # creating again" for a create.
+                    reached_server=False,
                     retryable=False,
                 ) from None
             if not same_origin:
@@ -286,7 +288,7 @@ def _shown_header(name: str, value: str) -> str:
     return (mask(value) or "") if name.lower() in CREDENTIAL_HEADERS else value
 
 
-def _sameorigin(a: str, b: str) -> bool:
+def _same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     default = {"http": 80, "https": 443}
     return (
