@@ -66,6 +66,8 @@ class StateFile:
         self.path = path
         self._stack = stack
         self._rooms = rooms
+        # False: changes stay in memory until `save` is called (one write for several changes).
+        self.autosave = True
 
     @property
     def stack(self) -> str | None:
@@ -101,14 +103,16 @@ class StateFile:
         table = self._table(kind, room_key)
         if table is not None and key in table:
             del table[key]
-            self.save()
+            if self.autosave:
+                self.save()
 
     def to_text(self) -> str:
         data = {"version": STATE_VERSION, "stack": self._stack, "rooms": self._rooms}
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
-    def save(self) -> None:
-        """Write the file atomically: a temporary file beside it, fsync, rename."""
+    def save(self, text: str | None = None) -> None:
+        """Write the file atomically: a temporary file beside it, fsync, rename. `text`: what
+        `to_text()` gave earlier (a snapshot taken under the caller's lock)."""
         folder = self.path.parent
         try:
             mode = self.path.stat().st_mode & 0o777
@@ -124,7 +128,7 @@ class StateFile:
             raise StateFileError(f"cannot write state file {self.path}: {exc.strerror}") from None
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(self.to_text())
+                stream.write(self.to_text() if text is None else text)
                 stream.flush()
                 os.fchmod(stream.fileno(), mode)
                 os.fsync(stream.fileno())
@@ -156,7 +160,8 @@ class StateFile:
             kept = previous.get("participants", {}) if previous.get("id") == entry["id"] else {}
             entry = {**entry, "participants": kept}
         table[key] = entry
-        self.save()
+        if self.autosave:
+            self.save()
 
 
 class MemoryState(StateFile):
@@ -165,7 +170,7 @@ class MemoryState(StateFile):
     def __init__(self, stack: str | None, rooms: dict[str, Any] | None = None) -> None:
         super().__init__(Path(os.devnull), stack, rooms if rooms is not None else {})
 
-    def save(self) -> None:
+    def save(self, text: str | None = None) -> None:
         pass
 
 
