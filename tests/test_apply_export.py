@@ -119,9 +119,10 @@ def test_values_a_stack_file_would_refuse_are_left_out_with_a_warning() -> None:
     exported = export_stack(rooms, stack=None)
     assert "stack" not in tomllib.loads(exported.text)
     assert exported.warnings == (
-        "room R1: color left out: invalid color 'red': expected '#RRGGBB', such as '#5f5f5f'",
+        "room R1: color left out: invalid color 'red': "
+        "expected a colour such as '#1e90ff' (or '#fff')",
         "participant P1: language left out: invalid language 'EN\\x1b': "
-        "expected two lowercase letters, such as 'fr'",
+        "expected a two-letter code such as 'fr'",
         "room R2: name left out: name must not be empty",
         "room R2 left out: it has no usable name",
     )

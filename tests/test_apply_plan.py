@@ -186,7 +186,8 @@ def test_an_update_sends_only_the_fields_that_differ() -> None:
     )
     plan = plan_for(api, parse(changed), state)
     assert [(a.action, a.qualified_key, a.changes, a.body) for a in plan.changes] == [
-        ("update", "board", {"color": ["#1e90ff", "#FF0000"]}, {"color": "#FF0000"}),
+        # The stack file's '#FF0000' is sent in the API's spelling.
+        ("update", "board", {"color": ["#1e90ff", "#ff0000"]}, {"color": "#ff0000"}),
         ("update", "board/ada", {"language": ["en", "de"]}, {"language": "de"}),
     ]
     assert plan.changes[0].id == state.lookup("room", "board").id  # type: ignore[union-attr]

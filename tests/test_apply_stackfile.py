@@ -93,7 +93,7 @@ colour = "#1e90ff"
 
 [rooms.board.participants.ada]
 username = "Ada"
-language = "EN"
+language = "EN1"
 video_and_audio_on = "yes"
 room_id = "abc"
 
@@ -102,14 +102,15 @@ color = "#12345"
 """
     assert problems(text) == [
         "stack.toml:5: unknown field rooms.board.colour (did you mean 'color'?)",
-        "stack.toml:9: invalid rooms.board.participants.ada.language 'EN': "
-        "expected two lowercase letters, such as 'fr'",
+        "stack.toml:9: invalid rooms.board.participants.ada.language 'EN1': "
+        "expected a two-letter code such as 'fr'",
         "stack.toml:10: rooms.board.participants.ada.video_and_audio_on must be true or false, "
         "not a string",
         "stack.toml:11: unknown field rooms.board.participants.ada.room_id "
         "(known: username, language, video_and_audio_on)",
         "stack.toml:13: rooms.sales has no name: a room needs one",
-        "stack.toml:14: invalid rooms.sales.color '#12345': expected '#RRGGBB', such as '#5f5f5f'",
+        "stack.toml:14: invalid rooms.sales.color '#12345': "
+        "expected a colour such as '#1e90ff' (or '#fff')",
     ]
 
 
@@ -242,7 +243,8 @@ color = "red"
         "stack.toml:2: unknown field note (known: stack, rooms)",
         "stack.toml:7: unknown field rooms.a.colr (did you mean 'color'?)",
         "stack.toml:8: rooms.b.name must not be empty",
-        "stack.toml:12: invalid rooms.c.color 'red': expected '#RRGGBB', such as '#5f5f5f'",
+        "stack.toml:12: invalid rooms.c.color 'red': "
+        "expected a colour such as '#1e90ff' (or '#fff')",
     ]
 
 

@@ -111,8 +111,7 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_created(
         f"line 11: created participant {gus} (Gus)\n"
     )
     assert result.stderr.splitlines() == [
-        "vcctl: error: line 4: invalid language 'english': expected two lowercase letters, "
-        "such as 'fr'",
+        "vcctl: error: line 4: invalid language 'english': expected a two-letter code such as 'fr'",
         "vcctl: error: line 7: invalid video_and_audio_on 'maybe': expected true/false, 1/0 or "
         "yes/no",
         "vcctl: error: line 8: HTTP 404 Not Found: Room not found",
@@ -428,7 +427,7 @@ def test_jsonl_types_and_line_numbers(tmp_path: Path) -> None:
 
     assert read(tmp_path, "p.jsonl", data) == [
         (1, "video_and_audio_on must be true or false, not a string"),
-        (3, "invalid language 'EN': expected two lowercase letters, such as 'fr'"),
+        (3, {"room_id": "R", "username": "Bo", "language": "en"}),  # sent in the API's spelling
         (4, "username is not valid UTF-8 text"),
         (5, {"room_id": "R", "username": "Cy", "video_and_audio_on": True}),
     ]

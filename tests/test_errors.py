@@ -170,7 +170,9 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
         Case(
             ["rooms", "create", "--name", "x", "--color", "red", "--json"],
             2,
-            _json_error(2, None, "invalid --color 'red': expected '#RRGGBB', such as '#5f5f5f'"),
+            _json_error(
+                2, None, "invalid --color 'red': expected a colour such as '#1e90ff' (or '#fff')"
+            ),
             path="/api/v1/rooms",
             attempts=0,
             subprocess=False,

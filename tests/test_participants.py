@@ -156,7 +156,7 @@ def test_invalid_input_is_refused_before_anything_is_sent(
     create = ["participants", "create", "--room", room["id"]]
     cases = {
         "--username must not be empty": [*create, "--username", " "],
-        "invalid --language 'FR'": [*create, "--username", "x", "--language", "FR"],
+        "invalid --language 'F1'": [*create, "--username", "x", "--language", "F1"],
         "invalid --language 'fra'": ["participants", "update", ada["id"], "--language", "fra"],
         "invalid --language 'f'": [*create, "--username", "x", "--language", "f"],
         "missing option --username": create,

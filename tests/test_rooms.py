@@ -30,7 +30,8 @@ def test_create_sends_name_and_color_and_prints_the_api_json(
     assert result.code == 0, result
     assert result.stderr == ""
     [request] = emulator.recorded()
-    assert_sent(request, "POST", "/api/v1/rooms", {"name": "Démo 🎥", "color": "#1E90ff"})
+    # Sent in the API's own spelling of a colour: lower case.
+    assert_sent(request, "POST", "/api/v1/rooms", {"name": "Démo 🎥", "color": "#1e90ff"})
     [room] = emulator.state()["rooms"]
     assert result.stdout == pretty(room)
 

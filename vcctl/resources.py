@@ -89,7 +89,7 @@ ROOM = Resource(
     singular="room",
     fields=(
         Field("name", "name", "--name", "The room's name.", required_on_create=True),
-        Field("color", "color", "--color", "Colour as '#RRGGBB'.", default_on_create=None),
+        Field("color", "color", "--color", "Colour, such as '#1e90ff' or '#fff'."),
     ),
     label_field="name",
     columns=(

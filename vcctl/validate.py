@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from vcctl.resources import Resource
 
 # Matched with fullmatch: "$" would accept a trailing newline ("fr\n"), which the API refuses.
-COLOR_PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
-LANGUAGE_PATTERN = re.compile(r"[a-z]{2}")
+# People write colours as CSS does ('#fff', '#1E90FF') and languages in capitals ('EN'): those
+# are accepted and sent in the API's one spelling, '#rrggbb' and lower case.
+COLOR_PATTERN = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
+LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2}")
 # Lone surrogates stand for bytes that were not UTF-8 (an argument or a file row); they cannot
 # be sent as JSON text.
 UNDECODABLE = re.compile(r"[\ud800-\udfff]")
@@ -42,15 +44,23 @@ def name(value: str, what: str = "--name") -> str:
 
 
 def color(value: str, what: str = "--color") -> str:
+    """The colour as the API spells it, '#rrggbb', from '#rrggbb', '#RRGGBB' or '#rgb'."""
     if not COLOR_PATTERN.fullmatch(value):
-        raise UsageError(f"invalid {what} {value!r}: expected '#RRGGBB', such as '#5f5f5f'")
-    return value
+        raise UsageError(
+            f"invalid {what} {value!r}: expected a colour such as '#1e90ff' (or '#fff')"
+        )
+    digits = value[1:].lower()
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+    return "#" + digits
 
 
 def language(value: str, what: str = "--language") -> str:
+    """The language as the API spells it: two lower-case letters ('EN' gives 'en')."""
+    # [A-Za-z] alone: str.isalpha and re's \w would let 'é' or 'ß' through.
     if not LANGUAGE_PATTERN.fullmatch(value):
-        raise UsageError(f"invalid {what} {value!r}: expected two lowercase letters, such as 'fr'")
-    return value
+        raise UsageError(f"invalid {what} {value!r}: expected a two-letter code such as 'fr'")
+    return value.lower()
 
 
 CHECKS = {"name": name, "identifier": identifier, "color": color, "language": language}

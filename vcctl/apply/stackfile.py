@@ -289,7 +289,8 @@ class _Validator:
         if problem is not None:
             self.problem(path, problem)
             return None
-        return value
+        # '#FFF' or 'EN' in the file is sent, and compared, in the API's spelling.
+        return value if field.is_boolean else _VALUE_CHECKS[field.kind](value, dotted(path))
 
     def unknown_fields(
         self, table: dict[str, Any], path: TablePath, known: tuple[str, ...]

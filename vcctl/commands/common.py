@@ -16,10 +16,11 @@ JsonOption = Annotated[
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ColorOption = Annotated[
-    str | None, typer.Option("--color", help="Colour as '#RRGGBB'.", metavar="'#RRGGBB'")
+    str | None,
+    typer.Option("--color", help="Colour, such as '#1e90ff' or '#fff'.", metavar="'#RRGGBB'"),
 ]
 LanguageOption = Annotated[
-    str | None, typer.Option("--language", help="Two-letter language code, such as 'fr'.")
+    str | None, typer.Option("--language", help="Two-letter language code, such as 'fr' or 'EN'.")
 ]
 VideoAudioOption = Annotated[
     bool | None,
