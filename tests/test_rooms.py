@@ -259,7 +259,9 @@ def test_a_name_that_is_not_utf8_is_refused_locally(vcctl: Runner, emulator: Emu
     # "\udcff" is how Python passes the byte 0xff, which is not UTF-8, in a command-line argument.
     result = vcctl("rooms", "create", "--name", "caf\udcff")
     assert result.code == 2
-    assert result.stderr == "vcctl: error: --name is not valid UTF-8 text\n"
+    assert result.stderr == (
+        "vcctl: error: --name is not valid UTF-8 text\nhint: see 'vcctl rooms create --help'\n"
+    )
     assert emulator.recorded() == []
 
 

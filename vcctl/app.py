@@ -47,7 +47,8 @@ TOUR = examples(
     ),
     (
         "Add a participant and keep its id:",
-        'PARTICIPANT=$(vcctl participants create --room "$ROOM" --username "Grace Hopper" -q)',
+        'PARTICIPANT=$(vcctl participants create --room "$ROOM" \\',
+        '  --username "Grace Hopper" -q)',
     ),
     (
         "Show the room and its participants; count them with jq:",
@@ -56,7 +57,8 @@ TOUR = examples(
     (
         "Mute everyone, then let one participant speak:",
         'vcctl events mute-all --room "$ROOM"',
-        'vcctl events activate-video-and-audio --room "$ROOM" --participant "$PARTICIPANT"',
+        'vcctl events activate-video-and-audio --room "$ROOM" \\',
+        '  --participant "$PARTICIPANT"',
     ),
     ("Watch the meeting live (Ctrl-C to leave):", 'vcctl rooms watch "$ROOM"'),
     ("Delete the room from a script, without the question:", 'vcctl rooms delete "$ROOM" --yes'),

@@ -100,8 +100,10 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
     from typer.main import get_command
 
     from vcctl.app import build_app
+    from vcctl.commands.helpstyle import tidy
 
     command = get_command(build_app(only=_invoked_subcommand(args)))
+    tidy(command)
     try:
         with command.make_context("vcctl", list(args)) as ctx:
             result = command.invoke(ctx)
@@ -114,6 +116,8 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
             _exit_now(code)
         return code
     except errors.VcctlError as exc:
+        if isinstance(exc, errors.UsageError) and exc.points_to_help and exc.hint is None:
+            exc.hint = f"see '{_command_path(command, args)} --help'"
         return reporter.error(exc)
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -127,6 +131,26 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
             return _broken_pipe()
         raise
     return result if isinstance(result, int) else 0
+
+
+def _command_path(command: object, args: Sequence[str]) -> str:
+    """'vcctl rooms create' for the arguments of a `vcctl rooms create ...` run."""
+    path = ["vcctl"]
+    current: object = command
+    index = 0
+    while index < len(args):
+        token = args[index]
+        name = token.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            index += 2 if GLOBAL_OPTIONS[name] and "=" not in token else 1
+            continue
+        commands = getattr(current, "commands", None)
+        if token.startswith("-") or commands is None or token not in commands:
+            break
+        current = commands[token]
+        path.append(token)
+        index += 1
+    return " ".join(path)
 
 
 def _usage_error(exc: typer.TyperException, reporter: ErrorReporter) -> int:

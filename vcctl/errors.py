@@ -50,6 +50,15 @@ class UsageError(VcctlError):
     """Bad usage or invalid input detected locally: nothing was sent."""
 
     exit_code = EXIT_USAGE
+    # Without a hint of its own, `vcctl.cli` ends it with "see 'vcctl ... --help'", as it does
+    # the parser's refusals.
+    points_to_help = True
+
+
+class NotConfirmed(UsageError):
+    """The person at the terminal did not confirm: nothing was done (the help would not help)."""
+
+    points_to_help = False
 
 
 class ConfigError(VcctlError):

@@ -124,8 +124,8 @@ def _check_credentials(context: CommandContext, credentials: tuple[str, str]) ->
         ),
         (
             "Save a staging profile from a password manager (key, then token, one per line):",
-            'printf \'%s\\n%s\\n\' "$(pass vc/key)" "$(pass vc/token)"'
-            " | vcctl auth login --profile staging",
+            'printf \'%s\\n%s\\n\' "$(pass vc/key)" "$(pass vc/token)" |',
+            "  vcctl auth login --profile staging",
         ),
     ),
 )

@@ -11,7 +11,24 @@ import typer
 from vcctl.errors import UsageError
 
 JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print the API's JSON as received (JSON Lines for several).")
+    bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
+]
+# What --json prints differs by command: each says which of its outputs it is.
+JsonPerIdOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the API's JSON: one object for one id; JSON Lines (one object per line, in "
+        "order) for several.",
+    ),
+]
+JsonCreatedOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the created object as the API's JSON; with --from-file, JSON Lines (one "
+        "object per created row).",
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -20,7 +37,10 @@ ColorOption = Annotated[
     typer.Option("--color", help="Colour, such as '#1e90ff' or '#fff'.", metavar="'#RRGGBB'"),
 ]
 LanguageOption = Annotated[
-    str | None, typer.Option("--language", help="Two-letter language code, such as 'fr' or 'EN'.")
+    str | None,
+    typer.Option(
+        "--language", help="Two-letter language code, such as 'fr' or 'EN'.", metavar="xx"
+    ),
 ]
 VideoAudioOption = Annotated[
     bool | None,
@@ -35,7 +55,10 @@ FromFileOption = Annotated[
     ),
 ]
 ConcurrencyOption = Annotated[
-    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight with --from-file.")
+    int,
+    typer.Option(
+        "--concurrency", min=1, max=64, help="Requests in flight with --from-file.", metavar="N"
+    ),
 ]
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
@@ -55,7 +78,9 @@ def confirm(question: str, *, yes: bool) -> None:
     sys.stderr.flush()
     answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
-        raise UsageError("not confirmed; nothing was deleted")
+        from vcctl.errors import NotConfirmed
+
+        raise NotConfirmed("not confirmed; nothing was deleted")
 
 
 def describe_ids(ids: Sequence[str], noun: str) -> str:

@@ -327,8 +327,8 @@ def stop() -> None:
         ),
         (
             "Rehearse failures: one answer in five is a random 5xx, the same ones on every run:",
-            "vcctl emulator exec --error-rate 0.2 --seed 1 --"
-            " sh -c 'vcctl rooms create --name Test'",
+            "vcctl emulator exec --error-rate 0.2 --seed 1 -- \\",
+            "  sh -c 'vcctl rooms create --name Test'",
         ),
     ),
 )

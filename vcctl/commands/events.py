@@ -11,8 +11,10 @@ from vcctl.commands.examples import examples
 
 app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
 
-RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.")]
-ParticipantOption = Annotated[str, typer.Option("--participant", help="Id of the participant.")]
+RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")]
+ParticipantOption = Annotated[
+    str, typer.Option("--participant", help="Id of the participant.", metavar="PARTICIPANT_ID")
+]
 
 
 def _send_event(

@@ -10,7 +10,9 @@ from vcctl.commands.common import (
     ConcurrencyOption,
     DryRunOption,
     FromFileOption,
+    JsonCreatedOption,
     JsonOption,
+    JsonPerIdOption,
     LanguageOption,
     QuietOption,
     VideoAudioOption,
@@ -27,9 +29,11 @@ app = typer.Typer(help="Create, inspect, change and delete participants.", no_ar
 ParticipantIds = Annotated[
     list[str], typer.Argument(help="One or more participant ids.", metavar="PARTICIPANT_ID...")
 ]
-RoomOption = Annotated[str | None, typer.Option("--room", help="Id of the room.")]
+RoomOption = Annotated[
+    str | None, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")
+]
 UsernameOption = Annotated[
-    str | None, typer.Option("--username", help="Name shown in the meeting.")
+    str | None, typer.Option("--username", help="Name shown in the meeting.", metavar="NAME")
 ]
 
 
@@ -38,8 +42,8 @@ UsernameOption = Annotated[
     epilog=examples(
         (
             "Add a participant to a room and keep its id:",
-            "PARTICIPANT=$(vcctl participants create --room abc123"
-            ' --username "Grace Hopper" --language en -q)',
+            "PARTICIPANT=$(vcctl participants create --room abc123 \\",
+            '  --username "Grace Hopper" --language en -q)',
         ),
         (
             "Create participants from a CSV file, checking it first:",
@@ -57,7 +61,7 @@ def create(
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
     quiet: QuietOption = False,
-    json_out: JsonOption = False,
+    json_out: JsonCreatedOption = False,
 ) -> None:
     """Add a participant to a room (or one per row with --from-file)."""
     from vcctl import validate, views
@@ -107,7 +111,9 @@ def create(
         ("Show two participants:", "vcctl participants get xyz789 uvw456"),
     ),
 )
-def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOption = False) -> None:
+def get(
+    ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonPerIdOption = False
+) -> None:
     """Show participants."""
     from vcctl import validate
     from vcctl.context import context_of
@@ -130,15 +136,17 @@ def get(ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonOptio
         ("List the participants of a room:", "vcctl participants list --room abc123"),
         (
             "Print the ids of those whose video and audio are on:",
-            "vcctl participants list --room abc123 --json"
-            " | jq -r '.[] | select(.video_and_audio_on) | .id'",
+            "vcctl participants list --room abc123 --json |",
+            "  jq -r '.[] | select(.video_and_audio_on) | .id'",
         ),
     ),
 )
 def list_(
     ctx: typer.Context,
-    room: Annotated[str, typer.Option("--room", help="Id of the room.")],
-    json_out: JsonOption = False,
+    room: Annotated[str, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the participants as one JSON list, indented.")
+    ] = False,
 ) -> None:
     """List a room's participants (from the room's GET: the API has no list call)."""
     from vcctl import streams, validate, views
@@ -164,14 +172,19 @@ def list_(
     epilog=examples(
         (
             "Rename a participant and turn their video and audio off:",
-            'vcctl participants update xyz789 --username "Ada Lovelace" --no-video-and-audio',
+            'vcctl participants update xyz789 --username "Ada Lovelace" \\',
+            "  --no-video-and-audio",
         ),
     ),
 )
 def update(
     ctx: typer.Context,
-    participant_id: Annotated[str, typer.Argument(help="The participant to change.")],
-    room: Annotated[str | None, typer.Option("--room", help="Move to this room.")] = None,
+    participant_id: Annotated[
+        str, typer.Argument(help="The participant to change.", metavar="PARTICIPANT_ID")
+    ],
+    room: Annotated[
+        str | None, typer.Option("--room", help="Move to this room.", metavar="ROOM_ID")
+    ] = None,
     username: UsernameOption = None,
     language: LanguageOption = None,
     video_and_audio: VideoAudioOption = None,
@@ -209,7 +222,7 @@ def delete(
     ctx: typer.Context,
     participant_ids: ParticipantIds,
     yes: YesOption = False,
-    json_out: JsonOption = False,
+    json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete participants. Asks first unless --yes."""
     from vcctl import validate, views

@@ -11,7 +11,9 @@ from vcctl.commands.common import (
     ConcurrencyOption,
     DryRunOption,
     FromFileOption,
+    JsonCreatedOption,
     JsonOption,
+    JsonPerIdOption,
     QuietOption,
     YesOption,
     confirm,
@@ -41,13 +43,15 @@ RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", meta
 )
 def create(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Option("--name", help="Name of the room.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of the room.", metavar="NAME")
+    ] = None,
     color: ColorOption = None,
     from_file: FromFileOption = None,
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
     quiet: QuietOption = False,
-    json_out: JsonOption = False,
+    json_out: JsonCreatedOption = False,
 ) -> None:
     """Create a room (or one per row with --from-file)."""
     from vcctl import validate, views
@@ -88,7 +92,7 @@ def create(
         ),
     ),
 )
-def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> None:
+def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonPerIdOption = False) -> None:
     """Show rooms and their participants."""
     from vcctl import validate
     from vcctl.context import context_of
@@ -116,8 +120,8 @@ def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonOption = False) -> 
 )
 def update(
     ctx: typer.Context,
-    room_id: Annotated[str, typer.Argument(help="The room to change.")],
-    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    room_id: Annotated[str, typer.Argument(help="The room to change.", metavar="ROOM_ID")],
+    name: Annotated[str | None, typer.Option("--name", help="New name.", metavar="NAME")] = None,
     color: ColorOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -143,7 +147,10 @@ def update(
     ),
 )
 def delete(
-    ctx: typer.Context, room_ids: RoomIds, yes: YesOption = False, json_out: JsonOption = False
+    ctx: typer.Context,
+    room_ids: RoomIds,
+    yes: YesOption = False,
+    json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete rooms (and their participants). Asks first unless --yes."""
     from vcctl import validate, views
@@ -173,9 +180,9 @@ def delete(
 )
 def watch(
     ctx: typer.Context,
-    room_id: Annotated[str, typer.Argument(help="The room to watch.")],
+    room_id: Annotated[str, typer.Argument(help="The room to watch.", metavar="ROOM_ID")],
     interval: Annotated[
-        float, typer.Option("--interval", min=0.2, help="Seconds between refreshes.")
+        float, typer.Option("--interval", min=0.2, help="Seconds between refreshes.", metavar="S")
     ] = 2.0,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")

@@ -1,0 +1,90 @@
+"""How `--help` reads: one metavar style, no type names, and where the global options are.
+
+typer's help shows a parameter's type (`<str>`, `<int range>`) beside options without a metavar,
+and writes a required argument as `{ROOM_ID...}` in the usage line but `{room_id}` for one
+without a metavar. `tidy` walks the command tree once, before parsing, so that every value is
+shown as an upper-case name (`ROOM_ID`, `NAME`, the same names the man pages use), a variadic
+argument ends in `...`, and every subcommand's help ends by pointing at the global options.
+Only typer is imported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typer.core import TyperArgument, TyperGroup, TyperOption
+
+GLOBAL_OPTIONS_LINE = "Global options (--profile, --base-url, --debug, ...): see 'vcctl --help'."
+
+
+class _Argument(TyperArgument):
+    """An argument shown by its metavar alone: `ROOM_ID...` in usage, `[NAME]` when optional."""
+
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        shown = argument_metavar(self)
+        return shown if self.required or not usage else f"[{shown}]"
+
+
+class _Untyped:
+    """Wraps a parameter type whose help name is noise (`<str>`): shows nothing instead."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self._wrapped = wrapped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._wrapped(*args, **kwargs)
+
+    def get_metavar(self, param: Any, ctx: Any) -> str:
+        return ""
+
+
+def argument_metavar(param: Any) -> str:
+    """`ROOM_ID...` for a variadic room_id argument (the man pages use the same rule)."""
+    shown = str(param.metavar or (param.name or "ARG").upper())
+    if param.nargs == -1 and not shown.endswith("..."):
+        shown += "..."
+    return shown
+
+
+def _tidy_argument(param: Any) -> None:
+    param.metavar = argument_metavar(param)
+    param.__class__ = _Argument
+    if param.type.get_metavar(param=param, ctx=None) is None:  # not a choice
+        param.type = _Untyped(param.type)
+
+
+def _tidy_option(param: Any) -> None:
+    if param.metavar is None and param.type.get_metavar(param=param, ctx=None) is None:
+        param.metavar = (param.name or "VALUE").upper()  # a choice shows its values instead
+    if hasattr(param.type, "_describe_range"):
+        # The range goes into the help text, which wraps, rather than into the metavar column,
+        # which does not: at 80 columns a wide one squeezes option names into "--no-video-and…".
+        param.help = f"{param.help or ''} ({_describe_range(param.type)})".strip()
+        param.type = _Untyped(param.type)
+
+
+def _describe_range(number_range: Any) -> str:
+    low, high = number_range.min, number_range.max
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"
+
+
+def tidy(command: Any, *, root: bool = True) -> None:
+    """Give every parameter of `command` and its subcommands a metavar, drop type names, and
+    end each subcommand's help with where to find the global options."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            _tidy_argument(param)
+        elif isinstance(param, TyperOption) and not param.is_flag:
+            _tidy_option(param)
+    if not root:
+        epilog = command.epilog or ""
+        if GLOBAL_OPTIONS_LINE not in epilog:
+            command.epilog = f"{epilog}\n\n{GLOBAL_OPTIONS_LINE}" if epilog else GLOBAL_OPTIONS_LINE
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            tidy(sub, root=False)
