@@ -319,11 +319,30 @@ def paragraphs(text: str) -> list[str]:
     return [" ".join(line.strip() for line in block.splitlines()) for block in blocks if block]
 
 
+def logical_lines(lines: Sequence[str]) -> list[str]:
+    """Shell lines with their continuations joined: a line ending in a backslash or a pipe goes
+    on on the next one (long examples are split so that they fit 80 columns)."""
+    joined: list[str] = []
+    pending = ""
+    for line in lines:
+        text = f"{pending} {line.strip()}" if pending else line
+        if text.endswith("\\"):
+            pending = text[:-1].rstrip()
+        elif text.endswith("|"):
+            pending = text
+        else:
+            joined.append(text)
+            pending = ""
+    if pending:
+        joined.append(pending)
+    return joined
+
+
 def example_commands(tree: Tree, example: Example) -> list[CommandSpec]:
     """The commands an example runs, one per `vcctl` in its lines; ValueError if one uses a
     command or an option vcctl lacks."""
     found: list[CommandSpec] = []
-    for line in example.lines:
+    for line in logical_lines(example.lines):
         for segment in re.findall(r"\bvcctl\b([^|;)]*)", line):
             found.append(_example_command(tree, segment, line))
     if not found:
