@@ -154,15 +154,16 @@ def test_changed_colour_and_language_send_two_updates_with_only_those_fields(
     emulator.clear_recorded()
     result = apply(vcctl, stack_file, state_file)
     assert result.code == 0, result
+    # The file's '#FF8C00' is shown and sent as the API spells it.
     assert result.stdout == (
-        '~ room board  color: "#1e90ff" → "#FF8C00"\n'
+        '~ room board  color: "#1e90ff" → "#ff8c00"\n'
         '~ participant sales/linus  language: "fi" → "sv"\n'
         "0 created, 2 updated, 0 deleted, 3 unchanged\n"
     )
     changes = [r for r in emulator.recorded() if r.method != "GET"]
     assert sorted((r.method, r.path, json.loads(r.body)) for r in changes) == sorted(
         [
-            ("POST", f"/fr/api/v1/rooms/{known['board']}", {"color": "#FF8C00"}),
+            ("POST", f"/fr/api/v1/rooms/{known['board']}", {"color": "#ff8c00"}),
             ("POST", f"/fr/api/v1/participants/{known['sales/linus']}", {"language": "sv"}),
         ]
     )

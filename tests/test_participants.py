@@ -11,6 +11,7 @@ from tests.helpers import (
     json_lines,
     pretty,
     run_in_process,
+    run_in_pty,
     seed_participant,
     seed_room,
 )
@@ -191,3 +192,17 @@ def test_delete_several_with_yes(emulator: Emulator, env: dict[str, str]) -> Non
     for request in emulator.recorded():
         assert_sent(request, "DELETE", request.path)
     assert emulator.state() == {"rooms": [room], "participants": []}
+
+
+def test_delete_on_a_terminal_names_the_participant(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    room = seed_room(emulator)
+    ada = seed_participant(emulator, room["id"], "Ada")
+
+    result = run_in_pty(["participants", "delete", ada["id"]], env, answers=[("[y/N]", "n")])
+
+    assert result.code == 2, result
+    assert f'Delete participant {ada["id"]} "Ada"? [y/N]' in result.stdout
+    assert [r.method for r in emulator.recorded()] == ["GET"]
+    assert emulator.state()["participants"] == [ada]

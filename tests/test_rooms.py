@@ -221,14 +221,45 @@ def test_delete_on_a_terminal_asks_first(env: dict[str, str], emulator: Emulator
         declined, accepted = declined_future.result(), accepted_future.result()
 
     assert declined.code == 2, declined
-    assert f"Delete room {kept['id']} and their participants? [y/N]" in declined.stdout
+    # The question names what goes: the room's name and its participants (one GET first).
+    assert f'Delete room {kept["id"]} "Kept" and its 0 participants? [y/N]' in declined.stdout
     assert "vcctl: error: not confirmed; nothing was deleted" in declined.stdout
-    assert sent_to(emulator, f"/fr/api/v1/rooms/{kept['id']}") == []
+    [look] = sent_to(emulator, f"/fr/api/v1/rooms/{kept['id']}")
+    assert_sent(look, "GET", look.path)
     assert accepted.code == 0, accepted
     assert f"deleted room {gone['id']} (Gone)" in accepted.stdout
-    [request] = sent_to(emulator, f"/fr/api/v1/rooms/{gone['id']}")
+    look, request = sent_to(emulator, f"/fr/api/v1/rooms/{gone['id']}")
+    assert_sent(look, "GET", look.path)
     assert_sent(request, "DELETE", request.path)
     assert emulator.state()["rooms"] == [kept]
+
+
+def test_the_delete_question_counts_participants_and_lists_several_rooms(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    board = seed_room(emulator, "Board")
+    for name in ("Ada", "Grace", "Linus"):
+        seed_participant(emulator, board["id"], name)
+    solo = seed_room(emulator, "Solo")
+    seed_participant(emulator, solo["id"], "Ken")
+
+    one = run_in_pty(["rooms", "delete", board["id"]], env, answers=[("[y/N]", "n")])
+    several = run_in_pty(
+        ["rooms", "delete", board["id"], solo["id"], "gone00"], env, answers=[("[y/N]", "n")]
+    )
+
+    assert one.code == 2, one
+    assert f'Delete room {board["id"]} "Board" and its 3 participants? [y/N]' in one.stdout
+    assert several.code == 2, several
+    lines = [line.rstrip() for line in several.stdout.splitlines()]
+    start = lines.index("Delete these 3 rooms?")
+    assert lines[start + 1 : start + 5] == [
+        f'  room {board["id"]} "Board" and its 3 participants',
+        f'  room {solo["id"]} "Solo" and its 1 participant',
+        "  room gone00 (cannot read it: HTTP 404 Not Found: Room not found)",
+        " [y/N]: n",
+    ]
+    assert [r.method for r in emulator.recorded()] == ["GET"] * 4  # nothing deleted
 
 
 # -- terminal view ----------------------------------------------------------------------------

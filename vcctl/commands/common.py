@@ -83,6 +83,57 @@ def confirm(question: str, *, yes: bool) -> None:
         raise NotConfirmed("not confirmed; nothing was deleted")
 
 
+def confirm_delete(
+    noun: str, ids: Sequence[str], *, yes: bool, look_up: Callable[[str], Any] | None
+) -> None:
+    """Ask before deleting `ids` of `noun` (rooms, participants): on a terminal the question
+    shows what each is, read with `look_up` (one GET each); off a terminal refuse unless --yes.
+
+    `look_up` is None when the question must not send anything."""
+    if yes:
+        return
+    if not sys.stdin.isatty() or look_up is None:
+        confirm(f"Delete {describe_ids(ids, noun.removesuffix('s'))}?", yes=False)
+        return
+    confirm(delete_question(noun, [(item, _look(look_up, item)) for item in ids]), yes=False)
+
+
+def _look(look_up: Callable[[str], Any], item: str) -> Any:
+    from vcctl.errors import VcctlError
+
+    try:
+        return look_up(item)
+    except VcctlError as exc:  # the delete itself will report it; the question says so
+        return exc
+
+
+def delete_question(noun: str, found: Sequence[tuple[str, Any]]) -> str:
+    """'Delete room P8HtyN "Weekly sync" and its 3 participants?', or one line per item."""
+    from vcctl.resources import RESOURCES
+    from vcctl.streams import printable
+
+    resource = RESOURCES[noun]  # type: ignore[index]
+
+    def what(item: str, answer: Any) -> str:
+        if not isinstance(answer, dict):
+            reason = getattr(answer, "message", "no answer")
+            return f"{resource.singular} {printable(item)} (cannot read it: {printable(reason)})"
+        text = f"{resource.singular} {printable(item)}"
+        label = resource.label(answer)
+        if label:
+            text += f' "{printable(label)}"'
+        participants = answer.get("participants")
+        if noun == "rooms" and isinstance(participants, list):
+            count = len(participants)
+            text += f" and its {count} participant{'' if count == 1 else 's'}"
+        return text
+
+    if len(found) == 1:
+        return f"Delete {what(*found[0])}?"
+    lines = "".join(f"\n  {what(item, answer)}" for item, answer in found)
+    return f"Delete these {len(found)} {noun}?{lines}\n"
+
+
 def describe_ids(ids: Sequence[str], noun: str) -> str:
     """'room X', or '3 rooms (X, Y, Z)', for confirmation questions."""
     if len(ids) == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -17,8 +18,7 @@ from vcctl.commands.common import (
     QuietOption,
     VideoAudioOption,
     YesOption,
-    confirm,
-    describe_ids,
+    confirm_delete,
     run_many,
 )
 from vcctl.commands.examples import examples
@@ -230,8 +230,12 @@ def delete(
 
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
-    confirm(f"Delete {describe_ids(participant_ids, 'participant')}?", yes=yes)
-    api = context_of(ctx).api()
+    # Off a terminal the refusal comes before anything else can fail: always exit 2.
+    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api()
+    confirm_delete(
+        "participants", participant_ids, yes=yes, look_up=api.get_participant if api else None
+    )
+    api = api or context_of(ctx).api()
 
     def render(participant_id: str, participant: Any) -> None:
         name = participant.get("username") if isinstance(participant, dict) else None

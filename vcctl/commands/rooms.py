@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -16,8 +17,7 @@ from vcctl.commands.common import (
     JsonPerIdOption,
     QuietOption,
     YesOption,
-    confirm,
-    describe_ids,
+    confirm_delete,
     run_many,
 )
 from vcctl.commands.examples import examples
@@ -158,9 +158,10 @@ def delete(
 
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
-    # Asked before anything else can fail: off a terminal the refusal is always exit 2.
-    confirm(f"Delete {describe_ids(room_ids, 'room')} and their participants?", yes=yes)
-    api = context_of(ctx).api()
+    # Off a terminal the refusal comes before anything else can fail: always exit 2.
+    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api()
+    confirm_delete("rooms", room_ids, yes=yes, look_up=api.get_room if api else None)
+    api = api or context_of(ctx).api()
 
     def render(room_id: str, room: Any) -> None:
         name = room.get("name") if isinstance(room, dict) else None
