@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import queue
 import random
 import signal
@@ -468,3 +469,24 @@ def test_live_view_escapes_control_characters_in_names() -> None:
     assert "f\\rr" in text
     assert "\x1b[2J" not in styled
     assert "\x07" not in styled
+
+
+def test_no_color_keeps_the_live_view_without_colour(env: dict[str, str], api: Api) -> None:
+    room_id, _ = room_with(api, "Ada Lovelace")
+    result = run_in_pty(
+        ["rooms", "watch", room_id, "--interval", str(INTERVAL)],
+        {**env, "NO_COLOR": "1"},
+        answers=[("Ada Lovelace", "\x03")],
+    )
+    assert result.code == 0, result
+    assert "USERNAME" in result.stdout  # the live table, not JSON Lines
+    assert '"event"' not in result.stdout
+    assert "\x1b[?25l" in result.stdout  # drawn as a live view
+    parameters = [
+        int(number)
+        for codes in re.findall(r"\x1b\[([0-9;]*)m", result.stdout)
+        for number in codes.split(";")
+        if number
+    ]
+    colours = [n for n in parameters if 30 <= n <= 49 or 90 <= n <= 107]
+    assert colours == [], colours

@@ -79,6 +79,7 @@ ENVIRONMENT: tuple[Variable, ...] = (
     ),
     Variable(
         "NO_COLOR",
-        "When set, human output is plain text with no colour or escape codes, even on a terminal.",
+        "When set, human output is plain text with no colour, even on a terminal "
+        "(**rooms watch** keeps its live view, without colour).",
     ),
 )

@@ -75,6 +75,18 @@ def use_rich(stream: Any = None) -> bool:
         return False
 
 
+def is_terminal(stream: Any = None) -> bool:
+    """A person at a terminal that can redraw a live view, colour or not (NO_COLOR only takes
+    the colour away: rich's Console reads it)."""
+    stream = stream or sys.stdout
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def rich_console(stderr: bool = False) -> Console:
     from rich.console import Console
 

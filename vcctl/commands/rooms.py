@@ -195,7 +195,9 @@ def watch(
     who joined (+), changed (~) or left (-) at the last refresh. Ctrl-C or
     SIGTERM leaves (exit 0).
 
-    Off a terminal, with NO_COLOR, or with --json: one JSON object per line
+    With NO_COLOR: the same live view, without colour.
+
+    Off a terminal or with --json: one JSON object per line
     on stdout, flushed at once (AT: when vcctl saw it, ISO-8601):
       {"event": "snapshot", "room_id": R, "room": ROOM, "at": AT}  (first)
       {"event": "joined", "room_id": R, "participant": P, "at": AT}

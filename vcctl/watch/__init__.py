@@ -235,7 +235,8 @@ def watch_room(
             first = fetch_room(context.api_over(first_client), room_id)
             first_client.close()
             state = WatchState(room_id, first, pace.now(), interval)
-            live = not json_mode and streams.use_rich()
+            # NO_COLOR keeps the live view, without colour: it asks for no colour, not JSON.
+            live = not json_mode and streams.is_terminal()
             with _live_output() if live else nullcontext(JsonLinesOutput()) as output:
                 output.started(state)
                 follow(refresh_api, state, output, pace)
