@@ -346,12 +346,15 @@ def test_delete_several_rooms_asks_once_and_prints_json_lines(
 
     assert result.code == 0, result
     assert result.stdout.count("[y/N]") == 1
-    assert f"Delete 3 rooms ({', '.join(ids)})" in result.stdout
+    # One question listing each room by name (one GET each), then the deletes.
+    assert "Delete these 3 rooms?" in result.stdout
+    for room_id, name in zip(ids, "ABC", strict=True):
+        assert f'  room {room_id} "{name}" and its 0 participants' in result.stdout
     printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [room["id"] for room in printed] == ids
     assert [(r.method, r.path) for r in emulator.recorded()] == [
-        ("DELETE", f"/fr/api/v1/rooms/{room_id}") for room_id in ids
-    ]
+        ("GET", f"/fr/api/v1/rooms/{room_id}") for room_id in ids
+    ] + [("DELETE", f"/fr/api/v1/rooms/{room_id}") for room_id in ids]
     assert emulator.state()["rooms"] == []
 
 
