@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "participants": ("vcctl.commands.participants", "app"),
     "events": ("vcctl.commands.events", "app"),
     "apply": ("vcctl.commands.apply", "apply"),
+    "inventory": ("vcctl.commands.inventory", "app"),
     "auth": ("vcctl.commands.auth", "app"),
     "emulator": ("vcctl.commands.emulator", "app"),
     "api": ("vcctl.commands.api_call", "api"),

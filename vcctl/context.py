@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from vcctl.api import Api, Transport
     from vcctl.client import Client
+    from vcctl.inventory.model import Account
+    from vcctl.inventory.recorder import Recorder
     from vcctl.settings import Settings
 
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 class CommandContext:
     flags: Flags
     _settings: Settings | None = None
+    _recorder: Recorder | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> CommandContext:
@@ -84,11 +87,35 @@ class CommandContext:
         pool_size: int = 10,
         credentials: tuple[str, str] | None = None,
     ) -> Api:
-        """The Api over a new client (see `client` for the parameters)."""
+        """The Api over a new client (see `client` for the parameters). With the configured
+        credentials it records what it returns in the inventory (see `inventory`)."""
         client = self.client(
             attempts=attempts, timeout=timeout, pool_size=pool_size, credentials=credentials
         )
-        return self.api_over(client)
+        if credentials is not None or not self.inventory().enabled:
+            return self.api_over(client)
+        from vcctl.inventory.recorder import RecordingApi
+
+        return RecordingApi(client, self.settings().locale.value, self.inventory())
+
+    def inventory(self) -> Recorder:
+        """The run's inventory recorder (a no-op when the inventory is off)."""
+        if self._recorder is None:
+            from vcctl.inventory.model import account_for, inventory_enabled, inventory_path
+            from vcctl.inventory.recorder import Recorder
+
+            settings = self.settings()
+            profile = settings.config.profiles.get(settings.profile.value)
+
+            def account() -> Account:
+                return account_for(settings.base_url.value, settings.credentials()[0])
+
+            self._recorder = Recorder(
+                inventory_path(os.environ),
+                account,
+                enabled=inventory_enabled(os.environ, profile),
+            )
+        return self._recorder
 
     def api_over(self, transport: Transport) -> Api:
         """The Api with the configured locale over any transport (a recorder for --dry-run)."""

@@ -12,14 +12,17 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from vcctl.batch.reporting import RowReporter
-from vcctl.batch.rows import RowSource
+from vcctl.batch.rows import Row, RowSource
 from vcctl.batch.sending import PlanningTransport, StopSignals, plan_rows, send_rows
 from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
+from vcctl.inventory.keyed import create_with_key
+from vcctl.inventory.recorder import RecordingApi
 from vcctl.resources import Noun
 from vcctl.streams import warn
 
 if TYPE_CHECKING:
     from vcctl.context import CommandContext
+    from vcctl.inventory import Kind
 
 
 def create_from_file(
@@ -32,8 +35,11 @@ def create_from_file(
     dry_run: bool,
     json_mode: bool,
     quiet: bool,
+    retry_unknown: bool = False,
 ) -> None:
-    """Create one resource per row of `source` (see the module docstring).
+    """Create one resource per row of `source` (see the module docstring). Rows with a key are
+    created at most once (see `vcctl.inventory.keyed`): running the same file again creates
+    only the rows still missing.
 
     Raises MultiItemFailure when rows failed (its code from the multi-item rule; 2 in --dry-run
     when any row is invalid), and Interrupted (128 + the signal: 130, 143,
@@ -47,7 +53,7 @@ def create_from_file(
         if dry_run:
             _dry_run(context, noun, rows, reporter)
         else:
-            _create(context, noun, rows, reporter, concurrency)
+            _create(context, noun, rows, reporter, concurrency, retry_unknown)
     finally:
         rows.close()
 
@@ -63,17 +69,37 @@ def _dry_run(context: CommandContext, noun: Noun, rows: RowSource, reporter: Row
 
 
 def _create(
-    context: CommandContext, noun: Noun, rows: RowSource, reporter: RowReporter, concurrency: int
+    context: CommandContext,
+    noun: Noun,
+    rows: RowSource,
+    reporter: RowReporter,
+    concurrency: int,
+    retry_unknown: bool,
 ) -> None:
     # One Client, so one requests.Session whose connection pool (sized to the workers) they
     # share; workers only send through it and never change its state. No credentials: exit 4.
+    if rows.keyed:
+        context.inventory().require()  # keys need the inventory: exit 2 before sending
     api = context.api(pool_size=concurrency)
+    kind: Kind = "room" if noun == "rooms" else "participant"
+    keyed_api: RecordingApi | None = None
+
+    def create(row: Row) -> Any:
+        assert row.body is not None
+        if row.key is None:
+            return api.create(noun, row.body)  # recorded (one commit per group) by the Api
+        nonlocal keyed_api
+        if keyed_api is None:
+            # A keyed row needs the inventory; off or unusable, the row fails (exit 2) unsent.
+            context.inventory().require()
+            assert isinstance(api, RecordingApi)
+            keyed_api = api
+        return create_with_key(keyed_api, kind, row.body, row.key, retry_unknown=retry_unknown)
+
     # The signals stay caught until the summary is written: a second one must not cut it off.
     with StopSignals() as signals:
         with reporter:
-            stop = send_rows(
-                rows, lambda body: api.create(noun, body), reporter, concurrency, signals
-            )
+            stop = send_rows(rows, create, reporter, concurrency, signals)
         reporter.summary(stop)
     if stop is not None:
         name = signal.Signals(stop.signum).name

@@ -150,7 +150,10 @@ class RowReporter:
         elif self.json_mode:
             self._out(streams.json_line(resource) + "\n")
         else:
-            self._out(f"line {row.line}: created {self._describe(resource)}\n")
+            from vcctl.inventory.keyed import Existing
+
+            done = "exists:" if isinstance(resource, Existing) else "created"
+            self._out(f"line {row.line}: {done} {self._describe(resource)}\n")
         self._advance()
 
     def planned(self, row: Row, request: dict[str, Any]) -> None:

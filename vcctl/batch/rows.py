@@ -36,6 +36,7 @@ class Row:
     line: int
     body: dict[str, Any] | None = None
     error: UsageError | None = None
+    key: str | None = None  # the row's name in the inventory (its `key` column or field)
 
 
 class RowSource:
@@ -65,6 +66,11 @@ class RowSource:
             self.close()
             raise
 
+    @property
+    def keyed(self) -> bool:
+        """Whether the CSV header has a key column (JSON Lines rows tell one by one)."""
+        return KEY_FIELD in self._columns
+
     def position(self) -> int | None:
         """Bytes of the file read so far, for the progress bar (None when the size is unknown)."""
         return None if self.size is None else self._consumed
@@ -76,7 +82,8 @@ class RowSource:
                 yield Row(line, error=record)
                 continue
             try:
-                yield Row(line, body=row_body(self.noun, record, self.defaults))
+                key = _row_key(record)
+                yield Row(line, body=row_body(self.noun, record, self.defaults), key=key)
             except UsageError as exc:
                 yield Row(line, error=exc)
 
@@ -186,12 +193,25 @@ def _open_binary(source: str) -> tuple[Format, IO[bytes], int | None]:
     return file_format, handle, size
 
 
+KEY_FIELD = "key"  # not an API field: the row's key in the inventory
+
+
+def _row_key(record: dict[str, Any]) -> str | None:
+    """Take the key out of a row (it is not sent); an empty cell is no key."""
+    key = record.pop(KEY_FIELD, None)
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str):
+        raise UsageError("key must be a string")
+    return key
+
+
 def _columns(noun: Noun) -> str:
     return ",".join(RESOURCES[noun].field_names)
 
 
 def _header_problem(noun: Noun, columns: list[str], defaults: dict[str, Any]) -> str | None:
-    known = RESOURCES[noun].field_names
+    known = (*RESOURCES[noun].field_names, KEY_FIELD)
     unknown = [name for name in columns if name not in known]
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
@@ -241,7 +261,7 @@ def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise UsageError(f"expected a JSON object, not {_json_type(data)}")
-    known = RESOURCES[noun].field_names
+    known = (*RESOURCES[noun].field_names, KEY_FIELD)
     booleans = RESOURCES[noun].boolean_fields
     unknown = [str(key) for key in data if key not in known]
     if unknown:

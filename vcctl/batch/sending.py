@@ -121,7 +121,7 @@ class StopSignals:
 
 def send_rows(
     rows: RowSource,
-    create: Callable[[dict[str, Any]], Any],
+    create: Callable[[Row], Any],
     reporter: RowReporter,
     concurrency: int,
     signals: StopSignals,
@@ -147,7 +147,7 @@ def send_rows(
                 if row is None:
                     break
                 count += 1
-                future = executor.submit(create, row.body) if row.body is not None else None
+                future = executor.submit(create, row) if row.body is not None else None
                 pending.append((row, future))
                 next_unread = rows.lines_read + 1
                 # Report the head once it is done; wait for it when the window is full.

@@ -22,12 +22,22 @@ from vcctl.commands.common import (
     run_many,
 )
 from vcctl.commands.examples import examples
+from vcctl.commands.keys import KeyOption, RetryUnknownOption, create_one, ids_from_arguments
 from vcctl.errors import UsageError
 
-app = typer.Typer(help="Create, inspect, change and delete participants.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list, inspect, change and delete participants.", no_args_is_help=True
+)
 
 ParticipantIds = Annotated[
     list[str], typer.Argument(help="One or more participant ids.", metavar="PARTICIPANT_ID...")
+]
+DeleteParticipantIds = Annotated[
+    list[str],
+    typer.Argument(
+        help="One or more participant ids; - reads them from standard input.",
+        metavar="PARTICIPANT_ID...",
+    ),
 ]
 RoomOption = Annotated[
     str | None, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")
@@ -57,6 +67,8 @@ def create(
     username: UsernameOption = None,
     language: LanguageOption = None,
     video_and_audio: VideoAudioOption = None,
+    key: KeyOption = None,
+    retry_unknown: RetryUnknownOption = False,
     from_file: FromFileOption = None,
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
@@ -70,6 +82,8 @@ def create(
     if from_file is not None:
         if username is not None:
             raise UsageError("--from-file takes usernames from the file: drop --username")
+        if key is not None:
+            raise UsageError("--from-file takes keys from the file's key column: drop --key")
         defaults = validate.participant_fields(
             room_id=room,
             username=None,
@@ -87,6 +101,7 @@ def create(
             dry_run=dry_run,
             json_mode=json_out,
             quiet=quiet,
+            retry_unknown=retry_unknown,
         )
         return
     if dry_run:
@@ -101,8 +116,16 @@ def create(
         language_value=language,
         video_and_audio_on=video_and_audio,
     )
-    participant = context_of(ctx).api().create_participant(fields)
-    views.emit(participant, json_mode=json_out, quiet=quiet, view=views.show_participant)
+    create_one(
+        context_of(ctx),
+        "participant",
+        fields,
+        key=key,
+        retry_unknown=retry_unknown,
+        json_mode=json_out,
+        quiet=quiet,
+        view=views.show_participant,
+    )
 
 
 @app.command(
@@ -133,7 +156,7 @@ def get(
 @app.command(
     "list",
     epilog=examples(
-        ("List the participants of a room:", "vcctl participants list --room abc123"),
+        ("List the participants vcctl created or saw:", "vcctl participants list"),
         (
             "Print the ids of those whose video and audio are on:",
             "vcctl participants list --room abc123 --json |",
@@ -143,16 +166,71 @@ def get(
 )
 def list_(
     ctx: typer.Context,
-    room: Annotated[str, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")],
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the participants as one JSON list, indented.")
+    room: Annotated[
+        str | None,
+        typer.Option("--room", help="Ask the API for this room's participants.", metavar="ROOM_ID"),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Without --room: only usernames matching this shell pattern.",
+            metavar="GLOB",
+        ),
+    ] = None,
+    created_before: Annotated[
+        str | None,
+        typer.Option(
+            "--created-before",
+            help="Without --room: created before WHEN (30d, 2024-05-01).",
+            metavar="WHEN",
+        ),
+    ] = None,
+    created_after: Annotated[
+        str | None,
+        typer.Option("--created-after", help="Without --room: created after WHEN.", metavar="WHEN"),
+    ] = None,
+    include_gone: Annotated[
+        bool, typer.Option("--include-gone", help="Without --room: also those deleted or missing.")
     ] = False,
+    all_accounts: Annotated[
+        bool, typer.Option("--all-accounts", help="Without --room: those of every account.")
+    ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="With --room: the API's list; without: JSON Lines, each with a vcctl member.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
 ) -> None:
-    """List a room's participants (from the room's GET: the API has no list call)."""
+    """List participants: a room's from the API (--room), or those in the local inventory.
+
+    The API has no list call: with --room the room's GET is used; without
+    it, the participants vcctl created or saw are listed, newest first, and
+    no request is sent.
+    """
     from vcctl import streams, validate, views
     from vcctl.context import context_of
     from vcctl.errors import InvalidResponseError
 
+    if room is None:
+        from vcctl.inventory.listing import Filters, list_inventory
+
+        list_inventory(
+            context_of(ctx),
+            "participant",
+            Filters(name, created_before, created_after, include_gone, all_accounts),
+            json_mode=json_out,
+            quiet=quiet,
+        )
+        return
+    if name or created_before or created_after or include_gone or all_accounts:
+        raise UsageError(
+            "--name, --created-before/--created-after, --include-gone and --all-accounts "
+            "list the inventory: drop --room"
+        )
     validate.identifier(room, "--room")
     data = context_of(ctx).api().get_room(room)
     if not isinstance(data, dict):
@@ -161,7 +239,11 @@ def list_(
     participants = data.get("participants", [])
     if not isinstance(participants, list):
         raise InvalidResponseError("the room's participants are not a list")
-    if json_out:
+    if quiet:
+        streams.write_stdout(
+            "".join(f"{p.get('id')}\n" for p in participants if isinstance(p, dict))
+        )
+    elif json_out:
         streams.print_json(participants)
     else:
         views.show_participants(participants)
@@ -220,7 +302,7 @@ def update(
 )
 def delete(
     ctx: typer.Context,
-    participant_ids: ParticipantIds,
+    participant_ids: DeleteParticipantIds,
     yes: YesOption = False,
     json_out: JsonPerIdOption = False,
 ) -> None:
@@ -228,6 +310,9 @@ def delete(
     from vcctl import validate, views
     from vcctl.context import context_of
 
+    participant_ids = ids_from_arguments(participant_ids, "PARTICIPANT_ID")
+    if not participant_ids:
+        return  # `-` with nothing on standard input: nothing to delete
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.

@@ -21,11 +21,18 @@ from vcctl.commands.common import (
     run_many,
 )
 from vcctl.commands.examples import examples
+from vcctl.commands.keys import KeyOption, RetryUnknownOption, create_one, ids_from_arguments
 from vcctl.errors import UsageError
 
-app = typer.Typer(help="Create, inspect, change and delete rooms.", no_args_is_help=True)
+app = typer.Typer(help="Create, list, inspect, change and delete rooms.", no_args_is_help=True)
 
 RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", metavar="ROOM_ID...")]
+DeleteRoomIds = Annotated[
+    list[str],
+    typer.Argument(
+        help="One or more room ids; - reads them from standard input.", metavar="ROOM_ID..."
+    ),
+]
 
 
 @app.command(
@@ -39,6 +46,10 @@ RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", meta
             "Create one room per row of a CSV file (name, color), checking the file first:",
             "vcctl rooms create --from-file rooms.csv --dry-run",
         ),
+        (
+            "Create it only once, however often the script runs:",
+            'vcctl rooms create --name "Board meeting" --key board -q',
+        ),
     ),
 )
 def create(
@@ -47,6 +58,8 @@ def create(
         str | None, typer.Option("--name", help="Name of the room.", metavar="NAME")
     ] = None,
     color: ColorOption = None,
+    key: KeyOption = None,
+    retry_unknown: RetryUnknownOption = False,
     from_file: FromFileOption = None,
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
@@ -60,6 +73,8 @@ def create(
     if from_file is not None:
         if name is not None or color is not None:
             raise UsageError("--from-file takes the fields from the file: drop --name and --color")
+        if key is not None:
+            raise UsageError("--from-file takes keys from the file's key column: drop --key")
         from vcctl.batch import create_from_file
 
         create_from_file(
@@ -71,6 +86,7 @@ def create(
             dry_run=dry_run,
             json_mode=json_out,
             quiet=quiet,
+            retry_unknown=retry_unknown,
         )
         return
     if dry_run:
@@ -78,8 +94,86 @@ def create(
     if name is None:
         raise UsageError("missing option --name (or --from-file)")
     fields = validate.room_fields(name_value=name, color_value=color)
-    room = context_of(ctx).api().create_room(fields)
-    views.emit(room, json_mode=json_out, quiet=quiet, view=views.show_room)
+    create_one(
+        context_of(ctx),
+        "room",
+        fields,
+        key=key,
+        retry_unknown=retry_unknown,
+        json_mode=json_out,
+        quiet=quiet,
+        view=views.show_room,
+    )
+
+
+@app.command(
+    "list",
+    epilog=examples(
+        ("List the rooms vcctl created or saw, newest first:", "vcctl rooms list"),
+        (
+            "Delete the rooms created more than 30 days ago:",
+            "vcctl rooms list -q --created-before 30d | vcctl rooms delete --yes -",
+        ),
+        ("Check them against the API first:", "vcctl rooms list --refresh"),
+    ),
+)
+def list_(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Only names matching this shell pattern (case-sensitive).",
+            metavar="GLOB",
+        ),
+    ] = None,
+    created_before: Annotated[
+        str | None,
+        typer.Option(
+            "--created-before",
+            help="Only rooms created before WHEN (2024-05-01, 30d, 12h).",
+            metavar="WHEN",
+        ),
+    ] = None,
+    created_after: Annotated[
+        str | None,
+        typer.Option("--created-after", help="Only rooms created after WHEN.", metavar="WHEN"),
+    ] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="GET each listed room first; a 404 marks it gone.")
+    ] = False,
+    include_gone: Annotated[
+        bool, typer.Option("--include-gone", help="Also rooms deleted or found missing.")
+    ] = False,
+    all_accounts: Annotated[
+        bool, typer.Option("--all-accounts", help="Rooms of every account (base URL and key).")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="GETs in flight with --refresh.")
+    ] = 8,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="JSON Lines: each room as last seen, plus a vcctl member."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
+) -> None:
+    """List the rooms in the local inventory (the API has no list call).
+
+    The inventory holds every room vcctl created or saw, per account. No
+    request is sent unless --refresh is given.
+    """
+    from vcctl.context import context_of
+    from vcctl.inventory.listing import Filters, list_inventory
+
+    list_inventory(
+        context_of(ctx),
+        "room",
+        Filters(name, created_before, created_after, include_gone, all_accounts),
+        refresh=refresh,
+        concurrency=concurrency,
+        json_mode=json_out,
+        quiet=quiet,
+    )
 
 
 @app.command(
@@ -144,11 +238,15 @@ def update(
             "Delete two rooms from a script, without the question:",
             "vcctl rooms delete abc123 def456 --yes",
         ),
+        (
+            "Delete the rooms named test-* that vcctl remembers:",
+            "vcctl rooms list -q --name 'test-*' | vcctl rooms delete --yes -",
+        ),
     ),
 )
 def delete(
     ctx: typer.Context,
-    room_ids: RoomIds,
+    room_ids: DeleteRoomIds,
     yes: YesOption = False,
     json_out: JsonPerIdOption = False,
 ) -> None:
@@ -156,6 +254,9 @@ def delete(
     from vcctl import validate, views
     from vcctl.context import context_of
 
+    room_ids = ids_from_arguments(room_ids, "ROOM_ID")
+    if not room_ids:
+        return  # `-` with nothing on standard input: nothing to delete
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.

@@ -1,0 +1,158 @@
+"""`rooms list` and `participants list` without --room: what the inventory holds, optionally
+refreshed from the API, shown as a table (terminal), plain text, JSON Lines or ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from vcctl.errors import UsageError
+from vcctl.inventory.model import Kind, Record
+
+if TYPE_CHECKING:
+    from vcctl.context import CommandContext
+
+
+@dataclass(frozen=True)
+class Filters:
+    name_glob: str | None = None
+    created_before: str | None = None
+    created_after: str | None = None
+    include_gone: bool = False
+    all_accounts: bool = False
+
+
+def list_inventory(
+    context: CommandContext,
+    kind: Kind,
+    filters: Filters,
+    *,
+    refresh: bool = False,
+    concurrency: int = 8,
+    json_mode: bool = False,
+    quiet: bool = False,
+) -> None:
+    """List the records that match; with `refresh`, GET each first (a 404 marks it gone)."""
+    from vcctl.inventory.when import parse_when
+
+    before = None if filters.created_before is None else parse_when(filters.created_before)
+    after = None if filters.created_after is None else parse_when(filters.created_after)
+    if refresh and filters.all_accounts:
+        raise UsageError("--refresh works on the current account only: drop --all-accounts")
+    recorder = context.inventory()
+    inventory = recorder.require()  # off or unusable: exit 2, nothing sent
+
+    def matching() -> list[Record]:
+        return inventory.list_records(
+            None if filters.all_accounts else recorder.account,
+            kind,
+            name_glob=filters.name_glob,
+            created_before=before,
+            created_after=after,
+            include_gone=filters.include_gone,
+            with_participants=kind == "room" and not quiet and not json_mode,
+        )
+
+    records = matching()
+    failure_codes: list[int] = []
+    if refresh and records:
+        failure_codes = _refresh(context, kind, records, concurrency)
+        records = matching()
+    _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
+    if failure_codes:
+        from vcctl.errors import raise_for_items
+
+        raise_for_items(failure_codes, succeeded=len(records), what="refreshes")
+
+
+def _refresh(
+    context: CommandContext, kind: Kind, records: list[Record], concurrency: int
+) -> list[int]:
+    """GET every record on a bounded pool (the client's retry rules apply); the Api records
+    the answers and marks 404s gone. Returns the exit codes of the other failures."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vcctl import streams
+    from vcctl.errors import NotFoundError, VcctlError
+
+    workers = max(1, min(concurrency, len(records)))
+    api = context.api(pool_size=workers)
+    fetch = api.get_room if kind == "room" else api.get_participant
+
+    def one(record: Record) -> VcctlError | None:
+        try:
+            fetch(record.id)
+        except NotFoundError:
+            return None
+        except VcctlError as exc:
+            return exc
+        return None
+
+    codes: list[int] = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vcctl-refresh") as pool:
+        for record, failure in zip(records, pool.map(one, records), strict=True):
+            if failure is not None:
+                streams.print_error(failure, json_mode=False, subject=record.id)
+                codes.append(failure.exit_code)
+    return codes
+
+
+def _when(moment: float) -> str:
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _label(record: Record) -> str:
+    value = record.data.get("name" if record.kind == "room" else "username")
+    return "" if value is None else str(value)
+
+
+def _show(
+    kind: Kind, records: list[Record], *, json_mode: bool, quiet: bool, accounts: bool
+) -> None:
+    from vcctl import streams
+
+    if quiet:
+        streams.write_stdout("".join(f"{record.id}\n" for record in records))
+        return
+    if json_mode:
+        lines = [
+            streams.json_line({**record.data, "vcctl": record.local_facts()}) for record in records
+        ]
+        streams.write_stdout("".join(f"{line}\n" for line in lines))
+        return
+    if kind == "room":
+        header = ["ID", "NAME", "KEY", "CREATED", "LAST SEEN", "PARTICIPANTS"]
+    else:
+        header = ["ID", "USERNAME", "ROOM", "KEY", "CREATED", "LAST SEEN"]
+    show_gone = any(record.gone for record in records)
+    if show_gone:
+        header.append("GONE")
+    if accounts:
+        header.append("BASE URL")
+    rows: list[list[str]] = []
+    for record in records:
+        if kind == "room":
+            count = len(record.participants or [])
+            row = [record.id, _label(record), record.key or "", _when(record.created_ts)]
+            row += [_when(record.last_seen_ts), str(count)]
+        else:
+            row = [record.id, _label(record), record.room_id or "", record.key or ""]
+            row += [_when(record.created_ts), _when(record.last_seen_ts)]
+        if show_gone:
+            row.append("" if record.gone_ts is None else _when(record.gone_ts))
+        if accounts:
+            row.append(record.base_url)
+        rows.append([streams.printable(cell) for cell in row])
+    if streams.use_rich():
+        from vcctl.table import rich_table
+
+        noun = "rooms" if kind == "room" else "participants"
+        caption = None if rows else f"no {noun} in the inventory"
+        streams.rich_console().print(rich_table(header, rows, caption=caption, wrap=header[1:2]))
+        return
+    if not rows:
+        return  # off a terminal, nothing listed is nothing printed (scripts count lines)
+    from vcctl.table import plain_table
+
+    streams.write_stdout(plain_table([header, *rows]))

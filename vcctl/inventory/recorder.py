@@ -1,0 +1,252 @@
+"""The commands' one door to the inventory: record what the API returned, mark deletes and 404s
+gone, and make creates with a key repeatable.
+
+`CommandContext.inventory()` gives the run's `Recorder`; `CommandContext.api()` gives a
+`RecordingApi`, so that every create, get, update and delete a command sends is recorded without
+the command doing anything. The recorder is a no-op when the inventory is off, and when the file
+cannot be used it warns once and carries on: a plain API call never fails because of it. What
+needs the inventory (`--key`, `rooms list`, `apply`) calls `require()`, which refuses instead.
+
+Recording is a group commit: every thread that got a resource queues it and waits until it is
+committed (before it is printed), and one of them writes everything queued so far in one
+transaction, so a batch's workers share commits instead of taking one each.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vcctl.api import Api, Transport
+from vcctl.errors import (
+    InventoryError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    UsageError,
+    VcctlError,
+)
+from vcctl.inventory.model import Account, Kind
+
+if TYPE_CHECKING:
+    from vcctl.inventory.store import Inventory
+
+OFF_MESSAGE = "the inventory is off (VCCTL_INVENTORY=off, or inventory = false in the profile)"
+OFF_HINT = "turn it on for one command with VCCTL_INVENTORY=on"
+
+
+class Recorder:
+    """The run's inventory: opened on first use, shared by every thread of the run."""
+
+    def __init__(self, path: Path, account: Callable[[], Account], *, enabled: bool) -> None:
+        self.path = path
+        self.enabled = enabled
+        self._account_of = account
+        self._account: Account | None = None
+        self._inventory: Inventory | None = None
+        self._broken: InventoryError | None = None
+        self._cond = threading.Condition()
+        self._queue: list[tuple[Kind, Mapping[str, Any]]] = []
+        self._queued = 0
+        self._flushed = 0
+        self._flushing = False
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @property
+    def account(self) -> Account:
+        if self._account is None:
+            self._account = self._account_of()
+        return self._account
+
+    def require(self) -> Inventory:
+        """The open inventory, for what cannot work without it; InventoryError or UsageError
+        (exit 2) when it is off or unusable, before anything is sent."""
+        if not self.enabled:
+            raise UsageError(OFF_MESSAGE, hint=OFF_HINT)
+        with self._cond:
+            if self._broken is not None:
+                raise self._broken
+            if self._inventory is None:
+                from vcctl.inventory.store import Inventory
+
+                try:
+                    self._inventory = Inventory.open(self.path)
+                except InventoryError as exc:
+                    self._broken = exc
+                    raise
+            return self._inventory
+
+    def _usable(self) -> Inventory | None:
+        """The inventory for best-effort recording: None when off or broken (warned once)."""
+        if not self.enabled:
+            return None
+        if self._inventory is not None:
+            return self._inventory
+        if self._broken is not None:
+            return None
+        try:
+            return self.require()
+        except InventoryError as exc:
+            self._warn(exc)
+            return None
+
+    def _warn(self, exc: InventoryError) -> None:
+        from vcctl.streams import warn
+
+        with self._cond:
+            self._broken = self._broken or exc
+            if getattr(self, "_warned", False):
+                return
+            self._warned = True
+        warn(f"{exc.message} (the inventory was not updated)")
+
+    def close(self) -> None:
+        if self._inventory is not None:
+            self._inventory.close()
+            self._inventory = None
+
+    # -- recording -----------------------------------------------------------------------------
+
+    def seen(self, kind: Kind, resource: Any) -> None:
+        """Record what the API returned; returns once it is committed (or cannot be)."""
+        if not isinstance(resource, Mapping) or "id" not in resource:
+            return
+        if self._usable() is None:
+            return
+        with self._cond:
+            self._queue.append((kind, resource))
+            self._queued += 1
+            ticket = self._queued
+            while self._flushed < ticket:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                batch, self._queue = self._queue, []
+                self._flushing = True
+                self._cond.release()
+                try:
+                    self._write(batch)
+                finally:
+                    self._cond.acquire()
+                    self._flushing = False
+                    self._flushed += len(batch)
+                    self._cond.notify_all()
+
+    def _write(self, batch: list[tuple[Kind, Mapping[str, Any]]]) -> None:
+        inventory = self._usable()
+        if inventory is None:
+            return
+        try:
+            account = self.account
+            for kind in ("room", "participant"):
+                same = [resource for k, resource in batch if k == kind]
+                if same:
+                    inventory.record_many(account, kind, same)
+        except InventoryError as exc:
+            self._warn(exc)
+
+    def gone(self, kind: Kind, resource_id: str) -> None:
+        """A delete, or a 404 for this id: the record no longer exists."""
+        inventory = self._usable()
+        if inventory is None:
+            return
+        try:
+            inventory.mark_gone(self.account, kind, resource_id)
+        except InventoryError as exc:
+            self._warn(exc)
+
+
+class RecordingApi(Api):
+    """The Api, recording every resource it returns and every id it finds gone."""
+
+    def __init__(self, transport: Transport, locale: str, recorder: Recorder) -> None:
+        super().__init__(transport, locale)
+        self.recorder = recorder
+
+    def _found(self, kind: Kind, resource_id: str, call: Callable[[], Any]) -> Any:
+        try:
+            resource = call()
+        except NotFoundError:
+            self.recorder.gone(kind, resource_id)
+            raise
+        self.recorder.seen(kind, resource)
+        return resource
+
+    def create_room(self, fields: dict[str, Any]) -> Any:
+        room = super().create_room(fields)
+        self.recorder.seen("room", room)
+        return room
+
+    def get_room(self, room_id: str) -> Any:
+        return self._found("room", room_id, lambda: super(RecordingApi, self).get_room(room_id))
+
+    def update_room(self, room_id: str, fields: dict[str, Any]) -> Any:
+        return self._found(
+            "room", room_id, lambda: super(RecordingApi, self).update_room(room_id, fields)
+        )
+
+    def _deleted(self, kind: Kind, resource_id: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        finally:
+            # Deleted, or a 404: gone either way. (Not on other failures: it may still exist.)
+            import sys
+
+            failure = sys.exc_info()[1]
+            if failure is None or isinstance(failure, NotFoundError):
+                self.recorder.gone(kind, resource_id)
+
+    def delete_room(self, room_id: str) -> Any:
+        return self._deleted(
+            "room", room_id, lambda: super(RecordingApi, self).delete_room(room_id)
+        )
+
+    def create_participant(self, fields: dict[str, Any]) -> Any:
+        participant = super().create_participant(fields)
+        self.recorder.seen("participant", participant)
+        return participant
+
+    def get_participant(self, participant_id: str) -> Any:
+        return self._found(
+            "participant",
+            participant_id,
+            lambda: super(RecordingApi, self).get_participant(participant_id),
+        )
+
+    def update_participant(self, participant_id: str, fields: dict[str, Any]) -> Any:
+        return self._found(
+            "participant",
+            participant_id,
+            lambda: super(RecordingApi, self).update_participant(participant_id, fields),
+        )
+
+    def delete_participant(self, participant_id: str) -> Any:
+        return self._deleted(
+            "participant",
+            participant_id,
+            lambda: super(RecordingApi, self).delete_participant(participant_id),
+        )
+
+    def send_create(self, kind: Kind, fields: dict[str, Any]) -> Any:
+        """A create that records nothing (the keyed create records through its claim)."""
+        if kind == "room":
+            return Api.create_room(self, fields)
+        return Api.create_participant(self, fields)
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """Whether a failed create may still have been carried out by the API: a 5xx other than
+    503, an answer that could not be read, or a request lost after it reached the server."""
+    from vcctl.errors import InvalidResponseError
+    from vcctl.hints import MAYBE_CARRIED_OUT
+
+    if isinstance(error, ServerError):
+        return error.status != 503
+    if isinstance(error, InvalidResponseError):
+        return True
+    if isinstance(error, NetworkError):
+        return error.hint == MAYBE_CARRIED_OUT
+    return not isinstance(error, VcctlError)  # Ctrl-C or a bug mid-create: may have been sent
