@@ -12,7 +12,7 @@ __vcctl_node() {
     __vcctl_value_options="" __vcctl_arguments=0 __vcctl_variadic=0 __vcctl_passthrough=0
     case "$1" in
     '')
-        __vcctl_commands="apply api completion rooms participants events auth emulator"
+        __vcctl_commands="apply api completion rooms participants events inventory auth emulator"
         __vcctl_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug --version -h --help"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
@@ -32,13 +32,17 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'rooms')
-        __vcctl_commands="create get update delete watch"
+        __vcctl_commands="create list get update delete watch"
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'rooms create')
-        __vcctl_options="--name --color --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'rooms list')
+        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'rooms get')
         __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
@@ -66,8 +70,8 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'participants create')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'participants get')
         __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
@@ -75,8 +79,8 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants list')
-        __vcctl_options="--room --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --ca-bundle"
         ;;
     'participants update')
         __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
@@ -109,6 +113,20 @@ __vcctl_node() {
     'events mute-all')
         __vcctl_options="--room --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'inventory')
+        __vcctl_commands="path forget"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'inventory path')
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        ;;
+    'inventory forget')
+        __vcctl_options="--key --room -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--key --room --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'auth')
         __vcctl_commands="login status list logout switch"

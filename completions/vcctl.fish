@@ -13,7 +13,7 @@ function __vcctl_node
     set -g __vcctl_passthrough 0
     switch "$argv[1]"
         case ''
-            set -g __vcctl_all_commands apply api completion rooms participants events auth emulator
+            set -g __vcctl_all_commands apply api completion rooms participants events inventory auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'apply'
             set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --ca-bundle
@@ -25,10 +25,12 @@ function __vcctl_node
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms'
-            set -g __vcctl_all_commands create get update delete watch
+            set -g __vcctl_all_commands create list get update delete watch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'rooms create'
-            set -g __vcctl_value_options --name --color --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'rooms list'
+            set -g __vcctl_value_options --name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'rooms get'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
@@ -45,12 +47,12 @@ function __vcctl_node
             set -g __vcctl_all_commands create get list update delete
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'participants create'
-            set -g __vcctl_value_options --room --username --language --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'participants get'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants list'
-            set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'participants update'
             set -g __vcctl_value_options --room --username --language --profile --base-url --locale --timeout --max-attempts --ca-bundle
             set -g __vcctl_arguments 1
@@ -68,6 +70,14 @@ function __vcctl_node
             set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle
         case 'events mute-all'
             set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'inventory'
+            set -g __vcctl_all_commands path forget
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'inventory path'
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+        case 'inventory forget'
+            set -g __vcctl_value_options --key --room --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_arguments 1
         case 'auth'
             set -g __vcctl_all_commands login status list logout switch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
@@ -209,9 +219,10 @@ complete -c vcctl -f
 complete -c vcctl -n "__vcctl_at ''" -a apply -d 'Make the rooms and participants a stack file declares exist, as declared'
 complete -c vcctl -n "__vcctl_at ''" -a api -d 'Send a raw authenticated request and print the response body'
 complete -c vcctl -n "__vcctl_at ''" -a completion -d 'Print the shell completion script'
-complete -c vcctl -n "__vcctl_at ''" -a rooms -d 'Create, inspect, change and delete rooms'
-complete -c vcctl -n "__vcctl_at ''" -a participants -d 'Create, inspect, change and delete participants'
+complete -c vcctl -n "__vcctl_at ''" -a rooms -d 'Create, list, inspect, change and delete rooms'
+complete -c vcctl -n "__vcctl_at ''" -a participants -d 'Create, list, inspect, change and delete participants'
 complete -c vcctl -n "__vcctl_at ''" -a events -d 'Send events into a live meeting'
+complete -c vcctl -n "__vcctl_at ''" -a inventory -d 'The local inventory of the rooms and participants vcctl created or saw'
 complete -c vcctl -n "__vcctl_at ''" -a auth -d 'Log in, inspect and switch profiles (credentials in the config file)'
 complete -c vcctl -n "__vcctl_at ''" -a emulator -d 'Run a local emulator of the Video Connect API, for rehearsals and CI'
 complete -c vcctl -n "__vcctl_at ''" -l version -d 'Print the version and exit'
@@ -236,6 +247,7 @@ complete -c vcctl -n "__vcctl_at 'api' 1" -xa 'GET POST PUT PATCH DELETE'
 complete -c vcctl -n "__vcctl_at 'completion'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'completion' 1" -xa 'bash zsh fish'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a create -d 'Create a room (or one per row with --from-file)'
+complete -c vcctl -n "__vcctl_at 'rooms'" -a list -d 'List the rooms in the local inventory (the API has no list call)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a get -d 'Show rooms and their participants'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a update -d 'Change a room\'s name or colour (only the fields given are sent)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a delete -d 'Delete rooms (and their participants). Asks first unless --yes'
@@ -243,12 +255,24 @@ complete -c vcctl -n "__vcctl_at 'rooms'" -a watch -d 'Follow a meeting: who is 
 complete -c vcctl -n "__vcctl_at 'rooms'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l name -x -d 'Name of the room'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l color -x -d 'Colour, such as \'#1e90ff\' or \'#fff\''
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l key -x -d 'Name the resource in the inventory: the same key again prints the existing one instead of creating another'
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l retry-unknown -d 'Create even if an earlier create with this key has an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l from-file -rF -d 'Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l concurrency -x -d 'Requests in flight with --from-file'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l dry-run -d 'With --from-file: validate and show what would be sent'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l name -x -d 'Only names matching this shell pattern (case-sensitive)'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l created-before -x -d 'Only rooms created before WHEN (2024-05-01, 30d, 12h)'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l created-after -x -d 'Only rooms created after WHEN'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l refresh -d 'GET each listed room first; a 404 marks it gone'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l include-gone -d 'Also rooms deleted or found missing'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l all-accounts -d 'Rooms of every account (base URL and key)'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l concurrency -x -d 'GETs in flight with --refresh'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l json -d 'JSON Lines: each room as last seen, plus a vcctl member'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -s q -l quiet -d 'Print only the ids'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l name -x -d 'New name'
@@ -263,7 +287,7 @@ complete -c vcctl -n "__vcctl_at 'rooms watch'" -l json -d 'Print one JSON line 
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants'" -a create -d 'Add a participant to a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'participants'" -a get -d 'Show participants'
-complete -c vcctl -n "__vcctl_at 'participants'" -a list -d 'List a room\'s participants (from the room\'s GET: the API has no list call)'
+complete -c vcctl -n "__vcctl_at 'participants'" -a list -d 'List participants: a room\'s from the API (--room), or those in the local inventory'
 complete -c vcctl -n "__vcctl_at 'participants'" -a update -d 'Change a participant (only the fields given are sent)'
 complete -c vcctl -n "__vcctl_at 'participants'" -a delete -d 'Delete participants. Asks first unless --yes'
 complete -c vcctl -n "__vcctl_at 'participants'" -s h -l help -d 'Show this message and exit'
@@ -271,6 +295,8 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l room -x -d 'Id of the
 complete -c vcctl -n "__vcctl_at 'participants create'" -l username -x -d 'Name shown in the meeting'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l language -x -d 'Two-letter language code, such as \'fr\' or \'EN\''
 complete -c vcctl -n "__vcctl_at 'participants create'" -l video-and-audio -l no-video-and-audio -d 'Whether video and audio are on'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l key -x -d 'Name the resource in the inventory: the same key again prints the existing one instead of creating another'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l retry-unknown -d 'Create even if an earlier create with this key has an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l from-file -rF -d 'Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l concurrency -x -d 'Requests in flight with --from-file'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l dry-run -d 'With --from-file: validate and show what would be sent'
@@ -279,8 +305,14 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l json -d 'Print the cr
 complete -c vcctl -n "__vcctl_at 'participants create'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'participants get'" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'participants list'" -l room -x -d 'Id of the room'
-complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'Print the participants as one JSON list, indented'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l room -x -d 'Ask the API for this room\'s participants'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l name -x -d 'Without --room: only usernames matching this shell pattern'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l created-before -x -d 'Without --room: created before WHEN (30d, 2024-05-01)'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l created-after -x -d 'Without --room: created after WHEN'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l include-gone -d 'Without --room: also those deleted or missing'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l all-accounts -d 'Without --room: those of every account'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'With --room: the API\'s list; without: JSON Lines, each with a vcctl member'
+complete -c vcctl -n "__vcctl_at 'participants list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l room -x -d 'Move to this room'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l username -x -d 'Name shown in the meeting'
@@ -310,6 +342,13 @@ complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -s h -l h
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print the path of the inventory file (VCCTL_DATA_DIR, or the user data folder)'
+complete -c vcctl -n "__vcctl_at 'inventory'" -a forget -d 'Forget records or a key of the current account. Nothing is sent to the API'
+complete -c vcctl -n "__vcctl_at 'inventory'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'inventory path'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -l key -x -d 'Release this key (the record it named stays)'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -l room -x -d 'With --key: only the participant key of this room'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth'" -a login -d 'Save an API key and token in a profile (hidden prompts; or two lines on stdin)'
 complete -c vcctl -n "__vcctl_at 'auth'" -a status -d 'Show the settings in use, where each came from, and whether the API accepts them'
 complete -c vcctl -n "__vcctl_at 'auth'" -a list -d 'List the profiles of the config file (secrets masked)'

@@ -46,6 +46,7 @@ def clean_environment(tmp_path: Path) -> dict[str, str]:
         if not key.startswith("VCCTL_") and key not in ("NO_COLOR", "REQUESTS_CA_BUNDLE")
     }
     env["VCCTL_CONFIG_DIR"] = str(tmp_path / "config")
+    env["VCCTL_DATA_DIR"] = str(tmp_path / "data")  # each test its own inventory
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     env["HOME"] = str(tmp_path / "home")
     env["PYTHONIOENCODING"] = "utf-8"

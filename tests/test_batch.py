@@ -182,7 +182,7 @@ def test_json_lines_errors_are_json_with_the_line_number(
     assert [e["error"]["message"] for e in errors[:4]] == [
         "not valid JSON: Expecting property name enclosed in double quotes (column 2)",
         "expected a JSON object, not a list",
-        "unknown field 'colour' for rooms (known: name, color)",
+        "unknown field 'colour' for rooms (known: name, color, key)",
         "name must be a string, not a number",
     ]
     assert all(e["error"]["exit_code"] == 2 for e in errors[:4])

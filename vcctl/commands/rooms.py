@@ -43,12 +43,9 @@ DeleteRoomIds = Annotated[
             'ROOM=$(vcctl rooms create --name "Board meeting" --color "#1e90ff" -q)',
         ),
         (
-            "Create one room per row of a CSV file (name, color), checking the file first:",
-            "vcctl rooms create --from-file rooms.csv --dry-run",
-        ),
-        (
-            "Create it only once, however often the script runs:",
-            'vcctl rooms create --name "Board meeting" --key board -q',
+            "One room per row of a CSV file (name,color,key); run again, it creates only the "
+            "rows still missing:",
+            "vcctl rooms create --from-file rooms.csv",
         ),
     ),
 )
@@ -114,7 +111,6 @@ def create(
             "Delete the rooms created more than 30 days ago:",
             "vcctl rooms list -q --created-before 30d | vcctl rooms delete --yes -",
         ),
-        ("Check them against the API first:", "vcctl rooms list --refresh"),
     ),
 )
 def list_(

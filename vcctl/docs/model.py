@@ -356,7 +356,7 @@ def _example_command(tree: Tree, segment: str, line: str) -> CommandSpec:
     for word in words:
         if word == "--":
             break
-        if word.startswith("-"):
+        if word.startswith("-") and word != "-":  # "-" alone: standard input
             options = {
                 name: option for option in tree.options_at(command) for name in option.all_names
             }
