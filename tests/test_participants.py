@@ -165,7 +165,13 @@ def test_invalid_input_is_refused_before_anything_is_sent(
         "--room must not be empty": ["participants", "update", ada["id"], "--room", ""],
         "nothing to update": ["participants", "update", ada["id"]],
         "PARTICIPANT_ID must not be empty": ["participants", "get", ""],
-        "list the inventory: drop --room": ["participants", "list", "--room", "r", "--all-accounts"],
+        "list the inventory: drop --room": [
+            "participants",
+            "list",
+            "--room",
+            "r",
+            "--all-accounts",
+        ],
         "refusing to delete": ["participants", "delete", ada["id"]],
     }
 
