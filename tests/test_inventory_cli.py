@@ -227,7 +227,8 @@ def test_an_unknown_outcome_blocks_the_key_until_forgotten(
 
     blocked = vcctl("rooms", "create", "--name", "maybe", "--key", "maybe", "-q")
     assert blocked.code == 2, blocked
-    assert "key 'maybe'" in blocked.stderr and "unknown outcome" in blocked.stderr
+    assert "key 'maybe'" in blocked.stderr
+    assert "unknown outcome" in blocked.stderr
     assert "vcctl inventory forget --key maybe" in blocked.stderr
     assert len(posts(emulator)) == 1
 
@@ -280,7 +281,8 @@ def test_participants_are_recorded_and_listed_without_room(
     again = vcctl(
         "participants", "create", "--room", room, "--username", "Ada", "--key", "ada", "-q"
     )
-    assert ada.stdout == again.stdout and ada.code == 0, (ada, again)
+    assert ada.code == 0, ada
+    assert again.stdout == ada.stdout
     assert len(posts(emulator, "/api/v1/participants")) == 1
 
     listed = [
