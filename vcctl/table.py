@@ -30,14 +30,18 @@ def plain_table(rows: Sequence[Sequence[str]]) -> str:
     blanks. Every row has as many cells as the first."""
     if not rows:
         return ""
-    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell + " " * (width - display_width(cell))
-            for cell, width in zip(row, widths, strict=True)
-        ]
-        lines.append(COLUMN_GAP.join(cells).rstrip())
+    # Each cell measured once (listings have tens of thousands); ASCII needs no cell table.
+    measured = [[len(c) if c.isascii() else display_width(c) for c in row] for row in rows]
+    widths = [max(column) for column in zip(*measured, strict=True)]
+    lines = [
+        COLUMN_GAP.join(
+            [
+                cell + " " * (width - size)
+                for cell, width, size in zip(row, widths, sizes, strict=True)
+            ]
+        ).rstrip()
+        for row, sizes in zip(rows, measured, strict=True)
+    ]
     return "\n".join(lines) + "\n"
 
 

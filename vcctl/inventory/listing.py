@@ -3,12 +3,13 @@ refreshed from the API, shown as a table (terminal), plain text, JSON Lines or i
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from vcctl.errors import UsageError
 from vcctl.inventory.model import Kind, Record
+from vcctl.streams import printable
 
 if TYPE_CHECKING:
     from vcctl.context import CommandContext
@@ -98,13 +99,20 @@ def _refresh(
     return codes
 
 
+_MINUTES: dict[int, str] = {}
+
+
 def _when(moment: float) -> str:
-    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+    """Local time to the minute (cached: a listing's times share few minutes)."""
+    minute = int(moment // 60)
+    text = _MINUTES.get(minute)
+    if text is None:
+        text = _MINUTES[minute] = time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
+    return text
 
 
-def _label(record: Record) -> str:
-    value = record.data.get("name" if record.kind == "room" else "username")
-    return "" if value is None else str(value)
+def _safe(text: str) -> str:
+    return text if text.isprintable() else printable(text)
 
 
 def _show(
@@ -132,18 +140,19 @@ def _show(
         header.append("BASE URL")
     rows: list[list[str]] = []
     for record in records:
+        label, key = _safe(record.label or ""), _safe(record.key or "")
         if kind == "room":
             count = len(record.participants or [])
-            row = [record.id, _label(record), record.key or "", _when(record.created_ts)]
+            row = [_safe(record.id), label, key, _when(record.created_ts)]
             row += [_when(record.last_seen_ts), str(count)]
         else:
-            row = [record.id, _label(record), record.room_id or "", record.key or ""]
+            row = [_safe(record.id), label, _safe(record.room_id or ""), key]
             row += [_when(record.created_ts), _when(record.last_seen_ts)]
         if show_gone:
             row.append("" if record.gone_ts is None else _when(record.gone_ts))
         if accounts:
-            row.append(record.base_url)
-        rows.append([streams.printable(cell) for cell in row])
+            row.append(_safe(record.base_url))
+        rows.append(row)
     if streams.use_rich():
         from vcctl.table import rich_table
 

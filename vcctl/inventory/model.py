@@ -50,6 +50,7 @@ class Record:
     last_seen_ts: float
     gone_ts: float | None  # when vcctl learnt it no longer exists
     base_url: str
+    label: str | None = None  # a room's name or a participant's username, without decoding data
     participants: list[Record] | None = field(default=None)  # rooms, when asked: as last seen
 
     @cached_property

@@ -144,7 +144,7 @@ class Recorder:
             for kind in ("room", "participant"):
                 same = [resource for k, resource in batch if k == kind]
                 if same:
-                    inventory.record_many(account, kind, same)
+                    inventory.record_many(account, kind, same, fetch=False)
         except InventoryError as exc:
             self._warn(exc)
 

@@ -66,7 +66,7 @@ _UPSERT = """INSERT INTO records
         last_seen = excluded.last_seen, gone = NULL"""
 # Columns in Record's field order: a row becomes a Record positionally (10,000 rows: cheap).
 _SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r.first_seen),
-    r.first_seen, r.last_seen, r.gone, r.base_url FROM records r
+    r.first_seen, r.last_seen, r.gone, r.base_url, r.label FROM records r
     LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
     AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
 
@@ -209,8 +209,10 @@ class Inventory:
         resources: Sequence[Mapping[str, Any]],
         *,
         keys: Sequence[str | None] | None = None,
+        fetch: bool = True,
     ) -> list[Record]:
-        """`record` for many resources in ONE transaction (a batch's rows)."""
+        """`record` for many resources in ONE transaction (a batch's rows). `fetch=False`
+        returns [] instead of reading the records back (recording only)."""
         now = time.time()
         keys = keys if keys is not None else [None] * len(resources)
         with self._translated("write"), self._write() as db:
@@ -228,6 +230,8 @@ class Inventory:
                     for participant in nested:
                         if isinstance(participant, Mapping) and "id" in participant:
                             self._upsert(db, account, "participant", participant, now)
+            if not fetch:
+                return []
             ids = [str(resource["id"]) for resource in resources]
             return self._by_ids(account, kind, ids)
 
