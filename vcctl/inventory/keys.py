@@ -21,6 +21,29 @@ HOST = os.uname().nodename
 
 
 @dataclass(frozen=True)
+class KeyRow:
+    """One key as the store keeps it: `state` is pending, created or unknown; `id` is the
+    resource a created key names; `since` (unix seconds) when it got that state."""
+
+    kind: Kind
+    scope: str
+    key: str
+    state: str
+    id: str | None
+    since: float
+    pid: int | None = None
+    host: str | None = None
+
+    @property
+    def holder(self) -> Holder:
+        return Holder(self.pid, self.host, self.since)
+
+    def same_as(self, other: KeyRow | None) -> bool:
+        """Whether `other` (None: no row) still says what this row says: state and id."""
+        return other is not None and (self.state, self.id) == (other.state, other.id)
+
+
+@dataclass(frozen=True)
 class Holder:
     """The process that holds a pending claim."""
 

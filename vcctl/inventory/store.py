@@ -21,11 +21,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from vcctl.errors import InventoryError
 from vcctl.inventory import keys
-from vcctl.inventory.keys import CLAIM_WAIT, Claim
+from vcctl.inventory.keys import CLAIM_WAIT, Claim, KeyRow
 from vcctl.inventory.model import Account, Kind, Record, created_at_ts, prepare_file
 
 SCHEMA_VERSION = 2
@@ -453,6 +453,71 @@ class Inventory:
             (*ident, time.time(), os.getpid(), keys.HOST, token),
         )
         return Claim(self, account, kind, scope, key, token)
+
+    def keys_in_scopes(self, account: Account, kind: Kind, scopes: Sequence[str]) -> list[KeyRow]:
+        """Every key of `kind` in any of `scopes`, in every state, by scope then key."""
+        found: list[KeyRow] = []
+        with self._translated("read"), self._lock:
+            for start in range(0, len(scopes), 500):  # SQLite bounds the number of parameters
+                chunk = list(scopes[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT kind, scope, key, state, id, since, pid, host FROM keys"
+                    f" WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope IN ({marks})",
+                    (*_acct(account), kind, *chunk),
+                )
+                found.extend(KeyRow(*row) for row in rows)
+        return sorted(found, key=lambda row: (row.scope, row.key))
+
+    def set_key(
+        self,
+        account: Account,
+        kind: Kind,
+        scope: str,
+        key: str,
+        *,
+        id: str | None,
+        since: float | None = None,
+        expect: KeyRow | Literal["any"] | None = "any",
+    ) -> bool:
+        """Make `key` created (naming `id`) or, with id None, unknown (a create was sent at
+        `since`; blocked until forgotten or retried). With `expect` (a row read earlier, or None
+        for no row) it is a compare-and-set: False, nothing written, when the key changed since
+        or another live process holds it pending."""
+        ident = (*_acct(account), kind, scope, key)
+        where = " WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ? AND key = ?"
+        with self._translated("write"), self._write() as db:
+            if expect != "any":
+                row = db.execute(
+                    f"SELECT kind, scope, key, state, id, since, pid, host FROM keys{where}", ident
+                ).fetchone()
+                current = None if row is None else KeyRow(*row)
+                held = current is not None and current.state == "pending"
+                if held and current is not None and not current.holder.is_gone():
+                    return False
+                if (current is None) != (expect is None) or (
+                    current is not None and not current.same_as(expect)
+                ):
+                    return False
+            db.execute(
+                "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state, id,"
+                " since) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*ident, "created" if id is not None else "unknown", id, since or time.time()),
+            )
+        return True
+
+    def forget_keys(
+        self, account: Account, kind: Kind, scope: str, keys: Sequence[str] | None = None
+    ) -> int:
+        """Release `keys` of `kind` in `scope` (all of the scope's when None), in every state;
+        the records stay. Returns how many were released."""
+        query = "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ?"
+        params: list[Any] = [*_acct(account), kind, scope]
+        if keys is not None:
+            query += f" AND key IN ({','.join('?' * len(keys))})"
+            params += keys
+        with self._translated("write"), self._write() as db:
+            return db.execute(query, params).rowcount
 
     def get(self, account: Account, kind: Kind, id: str) -> Record | None:
         """The record of one id, gone or not; None if vcctl never saw it."""
