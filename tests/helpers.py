@@ -327,3 +327,15 @@ def run_vcctl_measured(
         streams["err"].decode("utf-8", errors="replace"),
     )
     return Measured(result, usage.ru_maxrss * 1024, seconds)
+
+
+def inventory_keys(env: Mapping[str, str], stack: str | None) -> dict[str, str | None]:
+    """The key -> id records an apply without --state keeps in the inventory of `env`
+    (participants as room/participant; None: a create with an unknown outcome)."""
+    from vcctl.apply.inventory_state import InventoryState
+    from vcctl.inventory import Inventory, account_for, inventory_path
+
+    account = account_for(env["VCCTL_BASE_URL"], env["VCCTL_API_KEY"])
+    with Inventory.open(inventory_path(env)) as inventory:
+        state = InventoryState(inventory, account, stack)
+        return {record.qualified_key: record.id for record in state.entries()}

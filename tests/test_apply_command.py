@@ -1,4 +1,5 @@
-"""`vcctl apply` end to end: the real CLI against the emulator, with a --state file."""
+"""`vcctl apply` end to end: the real CLI against the emulator, with a --state file (and the
+key cases again with the records in the local inventory instead)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.helpers import (
     Runner,
     assert_refused,
     delete_directly,
+    inventory_keys,
     run_concurrently,
     run_in_pty,
     seed_participant,
@@ -62,8 +64,34 @@ def state_file(tmp_path: Path) -> Path:
     return tmp_path / "rooms.state.json"
 
 
-def apply(vcctl: Runner, stack_file: Path, state_file: Path, *extra: str) -> Result:
-    return vcctl("apply", "-f", str(stack_file), "--state", str(state_file), *extra)
+@pytest.fixture(params=["state-file", "inventory"])
+def records(request: pytest.FixtureRequest, env: dict[str, str], state_file: Path) -> Records:
+    """Where the test's applies keep their records: the --state file, or the inventory."""
+    return Records(state_file if request.param == "state-file" else None, env)
+
+
+class Records:
+    def __init__(self, state_file: Path | None, env: dict[str, str]) -> None:
+        self.state_file = state_file
+        self.env = env
+
+    def ids(self, stack: str | None = "weekly-board") -> dict[str, str | None]:
+        if self.state_file is None:
+            return inventory_keys(self.env, stack)
+        return dict(ids(self.state_file))
+
+    def snapshot(self) -> str:
+        """The records as text, to compare before and after."""
+        if self.state_file is None:
+            return json.dumps(self.ids(), sort_keys=True)
+        return self.state_file.read_text()
+
+
+def apply(vcctl: Runner, stack_file: Path, where: Path | Records | None, *extra: str) -> Result:
+    """apply -f, with --state unless `where` is None or Records kept in the inventory."""
+    state_file = where.state_file if isinstance(where, Records) else where
+    state = ["--state", str(state_file)] if state_file is not None else []
+    return vcctl("apply", "-f", str(stack_file), *state, *extra)
 
 
 def methods(emulator: Emulator) -> list[str]:
@@ -92,9 +120,9 @@ def ids(state_file: Path) -> dict[str, str]:
 
 
 def test_first_apply_creates_exactly_what_the_file_declares(
-    emulator: Emulator, vcctl: Runner, stack_file: Path, state_file: Path
+    emulator: Emulator, vcctl: Runner, stack_file: Path, records: Records
 ) -> None:
-    result = apply(vcctl, stack_file, state_file)
+    result = apply(vcctl, stack_file, records)
     assert result.code == 0, result
     assert result.stdout == (
         '+ room board  "Board meeting"\n'
@@ -120,7 +148,7 @@ def test_first_apply_creates_exactly_what_the_file_declares(
     bodies = [json.loads(r.body) for r in emulator.recorded()]
     assert {"name": "Sales"} in bodies
     assert {"room_id": board["id"], "username": "Grace Hopper"} in bodies
-    assert ids(state_file) == {
+    assert records.ids() == {
         "board": board["id"],
         "sales": sales["id"],
         "board/ada": members["Ada Lovelace"]["id"],
@@ -130,17 +158,17 @@ def test_first_apply_creates_exactly_what_the_file_declares(
 
 
 def test_a_second_apply_sends_only_gets_and_says_nothing_changed(
-    emulator: Emulator, vcctl: Runner, stack_file: Path, state_file: Path
+    emulator: Emulator, vcctl: Runner, stack_file: Path, records: Records
 ) -> None:
-    assert apply(vcctl, stack_file, state_file).code == 0
-    before = state_file.read_text()
+    assert apply(vcctl, stack_file, records).code == 0
+    before = records.snapshot()
     emulator.clear_recorded()
-    result = apply(vcctl, stack_file, state_file)
+    result = apply(vcctl, stack_file, records)
     assert result.code == 0, result
     assert result.stdout == "no changes (5 unchanged)\n"
     # One GET per room: its answer lists its participants.
     assert methods(emulator) == ["GET", "GET"]
-    assert state_file.read_text() == before
+    assert records.snapshot() == before
 
 
 def test_changed_colour_and_language_send_two_updates_with_only_those_fields(
@@ -300,16 +328,16 @@ def test_a_bad_colour_names_the_field(
 
 
 def test_a_failed_create_exits_10_and_the_rerun_completes_the_stack_once(
-    emulator: Emulator, vcctl: Runner, stack_file: Path, state_file: Path
+    emulator: Emulator, vcctl: Runner, stack_file: Path, records: Records
 ) -> None:
     emulator.add_fault(Fault("status", status=400, method="POST", path_regex="participants$"))
-    result = apply(vcctl, stack_file, state_file, "--concurrency", "1")
+    result = apply(vcctl, stack_file, records, "--concurrency", "1")
     assert result.code == 10, result
     assert "vcctl: error: create participant board/ada: HTTP 400" in result.stderr
     assert result.stdout.endswith("4 created, 0 updated, 0 deleted, 0 unchanged, 1 failed\n")
-    assert sorted(ids(state_file)) == ["board", "board/grace", "sales", "sales/linus"]
+    assert sorted(records.ids()) == ["board", "board/grace", "sales", "sales/linus"]
     emulator.clear_recorded()
-    again = apply(vcctl, stack_file, state_file)
+    again = apply(vcctl, stack_file, records)
     assert again.code == 0, again
     assert again.stdout.endswith("1 created, 0 updated, 0 deleted, 4 unchanged\n")
     assert [r.method for r in emulator.recorded() if r.method != "GET"] == ["POST"]
@@ -355,22 +383,21 @@ def test_a_room_deleted_elsewhere_is_recreated_with_its_participants(
 
 
 def test_export_then_apply_changes_nothing(
-    emulator: Emulator, vcctl: Runner, tmp_path: Path, state_file: Path
+    emulator: Emulator, vcctl: Runner, tmp_path: Path, records: Records
 ) -> None:
     room = seed_room(emulator, "Open house", color="#00aa00")
     seed_participant(emulator, room["id"], "Zoë Ünal", language="de")
     seed_participant(emulator, room["id"], "Zoë Ünal")
     other = seed_room(emulator, "Open house")
-    exported = vcctl(
-        "apply", "--export", room["id"], other["id"], "--stack", "open", "--state", str(state_file)
-    )
+    state = [] if records.state_file is None else ["--state", str(records.state_file)]
+    exported = vcctl("apply", "--export", room["id"], other["id"], "--stack", "open", *state)
     assert exported.code == 0, exported
     assert '[rooms.open-house-2]\nname = "Open house"\n' in exported.stdout
     assert "[rooms.open-house.participants.zoe-unal-2]" in exported.stdout
     stack_file = tmp_path / "open.toml"
     stack_file.write_text(exported.stdout)
     emulator.clear_recorded()
-    result = apply(vcctl, stack_file, state_file)
+    result = apply(vcctl, stack_file, records)
     assert result.code == 0, result
     assert result.stdout == "no changes (4 unchanged)\n"
     assert set(methods(emulator)) == {"GET"}
