@@ -232,7 +232,7 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l dry-run -d 'Show the plan and stop 
 complete -c vcctl -n "__vcctl_at 'apply'" -l prune -d 'Delete what this stack created earlier and the file no longer has'
 complete -c vcctl -n "__vcctl_at 'apply'" -s y -l yes -d 'Do not ask for confirmation'
 complete -c vcctl -n "__vcctl_at 'apply'" -l concurrency -x -d 'Requests in flight'
-complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file instead of the local inventory (commit it, or keep it in the CI cache)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file (commit it, or keep it in the CI cache) instead of this machine\'s inventory'
 complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the keys whose earlier create had an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
 complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'With --export: the stack name to write'

@@ -42,8 +42,8 @@ StateOption = Annotated[
     str | None,
     typer.Option(
         "--state",
-        help="Keep the stack's key -> id records in this JSON file instead of the local "
-        "inventory (commit it, or keep it in the CI cache).",
+        help="Keep the stack's key -> id records in this JSON file (commit it, or keep it in "
+        "the CI cache) instead of this machine's inventory.",
         metavar="STATEFILE",
     ),
 ]
@@ -106,8 +106,10 @@ def apply(
     then carried out: rooms before their participants, participants deleted
     before their rooms. Only the fields the file gives are managed. Running it
     again changes nothing. Deletes (--prune) ask on a terminal and are refused
-    off one without --yes. --json prints one JSON line per action: action,
-    kind, key, id, changes, resource.
+    off one without --yes. Without --state the stack's records are kept in this
+    machine's inventory (vcctl inventory path), for the current account; with
+    the inventory off, use --state. --json prints one JSON line per action:
+    action, kind, key, id, changes, resource.
     """
     from vcctl.context import context_of
 

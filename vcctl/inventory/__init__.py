@@ -22,6 +22,10 @@ This package is the store only; commands decide when to use it (and respect the 
   -> Record`, `failed()` or `unknown()`. Raises KeyBlockedError (outcome unknown; `.key`,
   `.since`) or KeyPendingError (another live process still holds it after `wait`).
 - `inv.forget_ids(account, ids) -> list[str]`, `inv.forget_key(account, key, scope=None) -> int`.
+- Key scopes, for apply's records: `inv.keys_in_scopes(account, kind, scopes) -> list[KeyRow]`
+  (every state), `inv.set_key(account, kind, scope, key, *, id, since=None, expect="any") -> bool`
+  (created, or unknown with id None; `expect`, a row read earlier or None, makes it a
+  compare-and-set), `inv.forget_keys(account, kind, scope, keys=None) -> int`.
 - `parse_when(text) -> datetime` for --created-before/--created-after (UsageError if invalid).
 
 `kind` is "room" or "participant"; a participant's key scope is its room id, apply's the stack.
