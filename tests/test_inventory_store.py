@@ -383,3 +383,41 @@ def test_a_when_that_is_neither_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_when(text)
     assert f"invalid time {text!r}: use an ISO date or time" in caught.value.message
+
+
+# -- key scopes (apply's records) ----------------------------------------------------------------
+
+
+def test_keys_by_scope_set_directly_listed_and_forgotten_by_scope(inv: Inventory) -> None:
+    inv.record(ME, "room", room("r1", "Board", 1))
+    assert inv.set_key(ME, "room", "stack:w", "board", id="r1")
+    assert inv.set_key(ME, "room", "stack:w", "sales", id=None, since=1000.0)
+    assert inv.set_key(ME, "participant", "stack:w/board", "ada", id="p1")
+    assert inv.set_key(OTHER, "room", "stack:w", "board", id="r9")
+
+    rows = inv.keys_in_scopes(ME, "room", ["stack:w"])
+    assert [(row.key, row.state, row.id) for row in rows] == [
+        ("board", "created", "r1"),
+        ("sales", "unknown", None),
+    ]
+    assert rows[1].since == 1000.0
+    assert inv.list_records(ME, "room")[0].key == "board"  # the record shows its key
+    assert inv.forget_keys(ME, "participant", "stack:w/board") == 1
+    assert inv.keys_in_scopes(ME, "participant", ["stack:w/board"]) == []
+    assert inv.forget_keys(ME, "room", "stack:w", ["sales"]) == 1
+    assert [row.key for row in inv.keys_in_scopes(ME, "room", ["stack:w"])] == ["board"]
+    assert [row.id for row in inv.keys_in_scopes(OTHER, "room", ["stack:w"])] == ["r9"]
+
+
+def test_set_key_with_expect_is_a_compare_and_set(inv: Inventory) -> None:
+    assert inv.set_key(ME, "room", "", "board", id=None, expect=None)
+    assert not inv.set_key(ME, "room", "", "board", id=None, expect=None)  # no longer absent
+    seen = inv.keys_in_scopes(ME, "room", [""])[0]
+    assert inv.set_key(ME, "room", "", "board", id="r1")
+    assert not inv.set_key(ME, "room", "", "board", id=None, expect=seen)  # created meanwhile
+    claim = inv.claim_key(ME, "room", "", "sales")
+    assert isinstance(claim, Claim)
+    held = inv.keys_in_scopes(ME, "room", [""])[1]
+    assert held.state == "pending"
+    assert not inv.set_key(ME, "room", "", "sales", id=None, expect=held)  # a live holder
+    claim.failed()
