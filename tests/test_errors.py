@@ -229,11 +229,12 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
             "again\n",
         ),
         (
-            Fault("status", status=429, retry_after="0", times=2),
+            # With no time left to wait on 429s (the budget is 0 s in these runs).
+            Fault("status", status=429, retry_after="1", times=2),
             ["rooms", "get", "x", "--max-attempts", "2"],
             7,
             "vcctl: error: HTTP 429 Too Many Requests\n"
-            "hint: the API's request quota is exhausted; wait a little, or lower --concurrency\n",
+            "hint: the API's request quota is exhausted; try again later, or lower --rate\n",
         ),
         (
             Fault("html", status=502),
@@ -247,9 +248,16 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
     ids=["404-without-message", "create-500", "429", "html-502"],
 )
 def test_error_messages(
-    emulator: Emulator, env: dict[str, str], fault: Fault, args: list[str], code: int, stderr: str
+    emulator: Emulator,
+    env: dict[str, str],
+    fault: Fault,
+    args: list[str],
+    code: int,
+    stderr: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator.add_fault(fault)
+    monkeypatch.setattr("vcctl.ratelimit.RATE_LIMIT_BUDGET", 0.0)
 
     result = run_in_process(args, env)
 

@@ -60,9 +60,11 @@ def test_a_429_is_waited_out_as_retry_after_says_then_the_create_succeeds(
     lines = debug_lines(result)
     assert "< 429 Too Many Requests" in " ".join(lines)
     assert "< Retry-After: 1" in lines
-    # The wait the client took is Retry-After's, not its own backoff.
-    assert "  HTTP 429: retrying in 1.00 s (attempt 2/5)" in lines
-    assert f"> POST {emulator.base_url}/api/v1/rooms (attempt 2/5)" in lines
+    # The wait the client took is Retry-After's, not its own backoff; a 429 is not an attempt.
+    [wait] = [line for line in lines if line.startswith("  HTTP 429: retrying in ")]
+    assert wait.startswith("  HTTP 429: retrying in 1.00 s, every worker waiting ")
+    assert "(not counted as an attempt; 0 s of the 120 s allowed spent)" in wait
+    assert f"> POST {emulator.base_url}/api/v1/rooms (attempt 1/5, after 1 rate-limited)" in lines
 
 
 def test_a_get_answered_503_twice_is_retried_and_succeeds(
@@ -108,7 +110,6 @@ def test_a_create_answered_503_is_retried(env: dict[str, str], emulator: Emulato
     ("status", "code", "attempts", "args"),
     [
         (503, 8, 5, []),
-        (429, 7, 5, []),
         (502, 8, 3, ["--max-attempts", "3"]),
     ],
 )
@@ -132,6 +133,31 @@ def test_a_persistent_fault_stops_after_the_allowed_attempts_with_its_exit_code(
     assert answered(emulator, "GET") == [status] * attempts
     assert result.stderr.startswith(f"vcctl: error: HTTP {status} ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_429_is_not_counted_as_an_attempt_while_the_wait_budget_lasts(
+    env: dict[str, str], emulator: Emulator
+) -> None:
+    room_id = make_room(emulator, env)
+    emulator.add_fault(Fault("status", status=429, times=7, retry_after="0"))
+    result = run(env, "rooms", "get", room_id, "--max-attempts", "2", "--json")
+    assert result.code == 0, result
+    assert answered(emulator, "GET") == [429] * 7 + [200]
+    assert json.loads(result.stdout)["id"] == room_id
+
+
+def test_a_429_past_the_wait_budget_fails_with_exit_7(
+    env: dict[str, str], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room_id = make_room(emulator, env)
+    # 1.5 s of waiting allowed: the first Retry-After: 1 fits, the second would end past it.
+    monkeypatch.setattr("vcctl.ratelimit.RATE_LIMIT_BUDGET", 1.5)
+    emulator.add_fault(Fault("status", status=429, times=50, retry_after="1"))
+    result = run(env, "rooms", "get", room_id)
+    assert result.code == 7, result
+    assert answered(emulator, "GET") == [429, 429]
+    assert result.stderr.startswith("vcctl: error: HTTP 429 ")
+    assert result.stdout == ""
 
 
 def test_max_attempts_comes_from_the_environment_too(
@@ -439,7 +465,8 @@ def test_a_long_wait_is_announced_on_a_terminal_only(
     emulator.add_fault(Fault("status", status=429, retry_after="1", times=1))
     on_terminal = run_in_pty(["rooms", "create", "--name", "x", "-q"], env)
     assert on_terminal.code == 0, on_terminal
-    assert "vcctl: HTTP 429: retrying in 1 s (attempt 2 of 5)" in on_terminal.stdout
+    # One line per shared pause, from the rate limiter (not one per retry).
+    assert "vcctl: rate limited — waiting 1 s, sending at ~1/s" in on_terminal.stdout
     emulator.add_fault(Fault("status", status=429, retry_after="1", times=1))
     in_a_script = run_in_process(["rooms", "create", "--name", "y", "-q"], env)
     assert in_a_script.code == 0, in_a_script

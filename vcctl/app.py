@@ -138,7 +138,20 @@ def root(
     ] = None,
     max_attempts: Annotated[
         int | None,
-        typer.Option("--max-attempts", help="Attempts per request, retries included (default: 5)."),
+        typer.Option(
+            "--max-attempts",
+            help="Attempts per request, retries included (default: 5). A 429 (rate limited) is "
+            "not counted: it is retried while the request's waits stay within 120 s.",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="At most this many requests per second (default: as fast as the API allows; "
+            "a 429 slows every worker down).",
+            metavar="N",
+        ),
     ] = None,
     ca_bundle: Annotated[
         str | None,
@@ -173,6 +186,7 @@ def root(
             locale=locale,
             timeout=timeout,
             max_attempts=max_attempts,
+            rate=rate,
             debug=debug,
             insecure_http=insecure_http,
             ca_bundle=ca_bundle,

@@ -23,6 +23,7 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--locale": True,
     "--timeout": True,
     "--max-attempts": True,
+    "--rate": True,
     "--ca-bundle": True,
     "--debug": False,
     "--insecure-http": False,

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from vcctl import retry
 from vcctl.attempt_failures import AttemptFailed
 from vcctl.body import DEFAULT_MAX_ANSWER_BYTES
-from vcctl.errors import ApiError, InvalidResponseError
+from vcctl.errors import ApiError, Interrupted, InvalidResponseError
 from vcctl.http_session import HttpSession, Response
 from vcctl.settings import mask
 
 if TYPE_CHECKING:
     import requests
 
+    from vcctl.ratelimit import RateLimiter
     from vcctl.retry import CallKind
 
 
@@ -42,6 +43,7 @@ class Client:
         notice: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._secrets = {api_key, api_token}
@@ -50,6 +52,9 @@ class Client:
         self._notice = notice  # told of long waits, so that a person does not think it hung
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # Shared by every client of the process (vcctl.ratelimit); None: a 429 is an attempt
+        # like any other, waited out by this client alone.
+        self._limiter = limiter
         self._http = HttpSession(
             api_key=api_key,
             api_token=api_token,
@@ -92,20 +97,30 @@ class Client:
             raise
 
     def request_raw(self, method: str, path: str, *, body: Any = None, kind: CallKind) -> Response:
-        """Send with retries; return the successful response, or raise a typed error."""
+        """Send with retries; return the successful response, or raise a typed error.
+
+        With a limiter, every attempt waits for its turn first and reports its answer; a 429 is
+        then retried while the request's wait budget lasts and is not counted as an attempt.
+        """
         url = self.base_url + path
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         idempotent = retry.is_idempotent(kind)
+        limiter = self._limiter
+        budget = limiter.budget() if limiter is not None else None
         maybe_applied = False  # an earlier attempt may have been carried out by the server
         attempt = 0
+        rate_limited = 0  # 429s answered to this request, when they are not counted as attempts
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
+            label = f"{attempt}/{self.max_attempts}"
+            if rate_limited:
+                label += f", after {rate_limited} rate-limited"
+            sent_at = self._acquire()
             try:
-                response = self._http.send_following_redirects(
-                    method, url, payload, f"{attempt}/{self.max_attempts}"
-                )
+                response = self._http.send_following_redirects(method, url, payload, label)
             except AttemptFailed as failure:
+                # No answer: nothing to tell the limiter about the API's rate limit.
                 self._log(f"< no answer: {failure.error.message}")
                 may_retry = failure.retryable and (idempotent or not failure.reached_server)
                 if not may_retry or last:
@@ -119,6 +134,22 @@ class Client:
                 continue
 
             status = response.status
+            if limiter is not None and budget is not None and status == 429:
+                retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
+                pause = limiter.on_rate_limited(retry_after, sent_at=sent_at)
+                if budget.allows(pause):
+                    # The next acquire() waits out the shared pause; not counted as an attempt.
+                    self._log(
+                        f"  HTTP 429: retrying in {pause:.2f} s, every worker waiting "
+                        f"(not counted as an attempt; {budget.spent:.0f} s of the "
+                        f"{budget.total:.0f} s allowed spent)"
+                    )
+                    attempt -= 1
+                    rate_limited += 1
+                    continue
+                raise self._error_for(response, kind=kind, retried=True)
+            if limiter is not None:
+                limiter.on_success(sent_at=sent_at)
             if 200 <= status < 300:
                 return response
             if status == 404 and kind == "delete" and maybe_applied:
@@ -133,6 +164,17 @@ class Client:
                 self._wait(wait, attempt, f"HTTP {status}")
                 continue
             raise self._error_for(response, kind=kind, retried=attempt > 1)
+
+    def _acquire(self) -> float | None:
+        """Wait for this attempt's turn at the shared limiter; the time of the turn."""
+        if self._limiter is None:
+            return None
+        from vcctl.ratelimit import RateLimiterClosed
+
+        try:
+            return self._limiter.acquire()
+        except RateLimiterClosed:
+            raise Interrupted("stopped before sending: the command is ending") from None
 
     def close(self) -> None:
         self._http.close()

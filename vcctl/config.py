@@ -23,7 +23,15 @@ CONFIG_FILE_NAME = "config.toml"
 DIR_MODE = files.DIR_MODE
 FILE_MODE = files.FILE_MODE
 LOCK_TIMEOUT = 10.0  # seconds; an edit holds the lock for milliseconds
-PROFILE_KEYS = ("api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
+PROFILE_KEYS = (
+    "api_key",
+    "api_token",
+    "base_url",
+    "locale",
+    "timeout",
+    "max_attempts",
+    "rate",
+)
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -114,7 +122,7 @@ def _check_shape(config: ConfigFile) -> None:
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a string")
         if "inventory" in profile and not isinstance(profile["inventory"], bool):
             raise ConfigError(f"{where}: profiles.{name}.inventory must be true or false")
-        for key in ("timeout", "max_attempts"):
+        for key in ("timeout", "max_attempts", "rate"):
             value = profile.get(key)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int | float)

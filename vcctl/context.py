@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from vcctl.client import Client
     from vcctl.inventory.model import Account
     from vcctl.inventory.recorder import Recorder
+    from vcctl.ratelimit import RateLimiter
     from vcctl.settings import Settings
 
 
@@ -28,6 +29,7 @@ class CommandContext:
     flags: Flags
     _settings: Settings | None = None
     _recorder: Recorder | None = None
+    _limiter: RateLimiter | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> CommandContext:
@@ -46,6 +48,23 @@ class CommandContext:
                     warn(warning)
         return self._settings
 
+    def limiter(self) -> RateLimiter:
+        """The run's rate limiter, shared by all its clients and workers (see vcctl.ratelimit).
+
+        A fresh one per run, capped by the rate setting: an earlier run in the same process
+        (tests, embedding) leaves no pause or learned rate behind. Its pauses are announced
+        on a terminal, one line each (a batch's progress display shows them instead).
+        """
+        if self._limiter is None:
+            from vcctl.ratelimit import reset_process_limiter
+            from vcctl.streams import notice_on_terminal
+
+            settings = self.settings()
+            self._limiter = reset_process_limiter(settings.rate.value)
+            if not settings.debug.value:  # --debug logs every wait already
+                self._limiter.set_notice(notice_on_terminal)
+        return self._limiter
+
     def client(
         self,
         *,
@@ -53,13 +72,17 @@ class CommandContext:
         timeout: float | None = None,
         pool_size: int = 10,
         credentials: tuple[str, str] | None = None,
+        quiet_waits: bool = False,
+        rate_limited: bool = True,
     ) -> Client:
         """A new HTTP client from the settings; every command builds its clients here.
 
         attempts: per call, retries included (default: the max_attempts setting);
         timeout: seconds per answer (default: the timeout setting);
         pool_size: keep-alive connections kept, one per concurrent worker;
-        credentials: (key, token) to use instead of the configured ones (no credentials: exit 4).
+        credentials: (key, token) to use instead of the configured ones (no credentials: exit 4);
+        quiet_waits: no notice line per retry wait (a progress display shows the waits);
+        rate_limited: False for a caller that paces itself and wants every 429 as an error.
         """
         from vcctl.client import Client
         from vcctl.streams import debug_line, notice_on_terminal
@@ -76,7 +99,8 @@ class CommandContext:
             max_answer_bytes=settings.max_answer_bytes,
             pool_size=pool_size,
             debug=debug_line if settings.debug.value else None,
-            notice=notice_on_terminal,
+            notice=None if quiet_waits else notice_on_terminal,
+            limiter=self.limiter() if rate_limited else None,
         )
 
     def api(
@@ -86,11 +110,16 @@ class CommandContext:
         timeout: float | None = None,
         pool_size: int = 10,
         credentials: tuple[str, str] | None = None,
+        quiet_waits: bool = False,
     ) -> Api:
         """The Api over a new client (see `client` for the parameters). With the configured
         credentials it records what it returns in the inventory (see `inventory`)."""
         client = self.client(
-            attempts=attempts, timeout=timeout, pool_size=pool_size, credentials=credentials
+            attempts=attempts,
+            timeout=timeout,
+            pool_size=pool_size,
+            credentials=credentials,
+            quiet_waits=quiet_waits,
         )
         if credentials is not None or not self.inventory().enabled:
             return self.api_over(client)

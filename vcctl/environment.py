@@ -44,6 +44,11 @@ ENVIRONMENT: tuple[Variable, ...] = (
         "one ends with exit 9.",
     ),
     Variable(
+        "VCCTL_RATE",
+        "At most this many requests per second, as **--rate**; unset: as fast as the API allows.",
+        "--rate",
+    ),
+    Variable(
         "VCCTL_CA_BUNDLE",
         "CA bundle file to verify TLS certificates with, as **--ca-bundle**.",
         "--ca-bundle",

@@ -112,7 +112,7 @@ def hint_for_status(status: int, kind: CallKind, retried: bool) -> str | None:
     if status == 404:
         return "check the id, and --base-url/--locale if every call answers 404"
     if status == 429:
-        return "the API's request quota is exhausted; wait a little, or lower --concurrency"
+        return "the API's request quota is exhausted; try again later, or lower --rate"
     if status >= 500:
         if not is_idempotent(kind) and status in (500, 502, 504):
             return "not retried: the request may have been carried out; check before creating again"

@@ -88,8 +88,10 @@ class RateLimiter:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
         notice: Notice | None = None,
+        wait_budget: float = RATE_LIMIT_BUDGET,
     ) -> None:
         self._lock = threading.Lock()
+        self.wait_budget = wait_budget  # seconds each request may wait on 429s: see budget()
         self._closed = threading.Event()
         self._clock = clock
         # By default waits end early when the limiter is closed (Ctrl-C during a long pause).
@@ -208,9 +210,10 @@ class RateLimiter:
             notice(message)
         return remaining
 
-    def budget(self, total: float = RATE_LIMIT_BUDGET) -> WaitBudget:
-        """A fresh wait budget for one request (create one per request, not per attempt)."""
-        return WaitBudget(self._clock, total)
+    def budget(self, total: float | None = None) -> WaitBudget:
+        """A fresh wait budget for one request (create one per request, not per attempt);
+        `total` seconds, by default this limiter's `wait_budget`."""
+        return WaitBudget(self._clock, self.wait_budget if total is None else total)
 
     # -- what displays read ----------------------------------------------------------------------
 
@@ -323,5 +326,6 @@ def reset_process_limiter(cap: float | None = None) -> RateLimiter:
     with _process_lock:
         if _process_limiter is not None:
             _process_limiter.close()
-        _process_limiter = RateLimiter(cap)
+        # The budget is read now, not at import, so that tests can shorten it for a run.
+        _process_limiter = RateLimiter(cap, wait_budget=RATE_LIMIT_BUDGET)
         return _process_limiter

@@ -39,6 +39,7 @@ class Flags:
     locale: str | None = None
     timeout: float | None = None
     max_attempts: int | None = None
+    rate: float | None = None
     debug: bool = False
     insecure_http: bool = False
     ca_bundle: str | None = None
@@ -61,6 +62,7 @@ class Settings:
     locale: Setting[str]
     timeout: Setting[float]
     max_attempts: Setting[int]
+    rate: Setting[float | None]  # requests per second at most; None: as fast as the API allows
     debug: Setting[bool]
     insecure_http: bool
     ca_bundle: str | None
@@ -98,6 +100,7 @@ class Settings:
             "locale": {"value": self.locale.value, "source": self.locale.source},
             "timeout": {"value": self.timeout.value, "source": self.timeout.source},
             "max_attempts": {"value": self.max_attempts.value, "source": self.max_attempts.source},
+            "rate": {"value": self.rate.value, "source": self.rate.source},
         }
 
 
@@ -199,6 +202,7 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
             DEFAULT_MAX_ATTEMPTS,
             _parse_attempts,
         ),
+        rate=_pick(flags.rate, env.get("VCCTL_RATE"), from_file("rate"), None, _parse_rate),
         debug=_debug_setting(flags.debug, env.get("VCCTL_DEBUG", "")),
         insecure_http=insecure_http,
         ca_bundle=_ca_bundle(flags.ca_bundle or env.get("VCCTL_CA_BUNDLE") or None),
@@ -293,6 +297,20 @@ def _parse_answer_size(value: str | None) -> int:
             "bytes from 1024 to 1099511627776"
         )
     return int(text)
+
+
+def _parse_rate(value: Any, where: str) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"invalid rate {value!r} (from {where}): expected requests per second"
+        ) from None
+    if not 0 < rate <= 10_000:
+        raise ConfigError(
+            f"invalid rate {value!r} (from {where}): expected 0 < requests per second <= 10000"
+        )
+    return rate
 
 
 def _parse_base_url(value: Any, where: str) -> str:

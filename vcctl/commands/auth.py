@@ -248,12 +248,12 @@ def _show_status(report: dict[str, Any]) -> None:
     from vcctl.table import plain_table, rich_table
 
     rows = [["SETTING", "VALUE", "FROM"]]
-    for key in ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts"):
+    keys = ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
+    for key in (*keys, "rate"):
         entry = report[key]
         value = entry["value"]
-        rows.append(
-            [key, "(not set)" if value is None else str(value), describe_source(entry["source"])]
-        )
+        unset = "unlimited" if key == "rate" else "(not set)"
+        rows.append([key, unset if value is None else str(value), describe_source(entry["source"])])
     lines = [f"config file: {report['config_file']}"]
     if not report["profile"]["in_config_file"]:
         lines.append(f"profile {report['profile']['value']!r} is not in the config file")

@@ -225,8 +225,8 @@ def watch_room(
 
     pace = pace or Pace()
     first_client = context.client(pool_size=1)
-    # After the first refresh the loop owns the pacing: one attempt per refresh.
-    refresh_client = context.client(attempts=1, pool_size=1)
+    # After the first refresh the loop owns the pacing: one attempt per refresh, a 429 included.
+    refresh_client = context.client(attempts=1, pool_size=1, rate_limited=False)
     refresh_api = context.api_over(refresh_client)
     try:
         with _sigterm_as_interrupt():
