@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from vcctl.resources import PARTICIPANT
-from vcctl.streams import print_json, printable, rich_console, use_rich, write_stdout
+from vcctl.streams import (
+    notice_on_terminal,
+    print_json,
+    printable,
+    rich_console,
+    use_rich,
+    write_stdout,
+)
 from vcctl.table import on_off, on_off_text, plain_table, rich_table
 
 
@@ -163,6 +170,16 @@ def safe_style(color: str) -> str:
     except ColorParseError:
         return ""
     return color
+
+
+def note_missing(noun: str) -> Callable[[str], None]:
+    """--ignore-missing: an id the API did not know is not a result (nothing on stdout); a
+    person at a terminal is told on stderr, a script sees nothing."""
+
+    def note(item: str) -> None:
+        notice_on_terminal(printable(f"{noun} {item} not found: nothing to delete"))
+
+    return note
 
 
 def show_message(text: str) -> None:

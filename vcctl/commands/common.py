@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vcctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
@@ -58,6 +61,16 @@ ConcurrencyOption = Annotated[
     int,
     typer.Option(
         "--concurrency", min=1, max=64, help="Requests in flight with --from-file.", metavar="N"
+    ),
+]
+IdsConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight for several ids.")
+]
+IgnoreMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-missing",
+        help="An id the API does not know (404) counts as deleted: nothing on stdout, exit 0.",
     ),
 ]
 DryRunOption = Annotated[
@@ -141,6 +154,26 @@ def describe_ids(ids: Sequence[str], noun: str) -> str:
     return f"{len(ids)} {noun}s ({', '.join(ids)})"
 
 
+class Missing:
+    """What a delete with --ignore-missing gives for an id the API does not know (404)."""
+
+
+MISSING = Missing()
+
+
+def ignoring_missing(action: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`action`, with a 404 answered by MISSING instead of an error (--ignore-missing)."""
+    from vcctl.errors import NotFoundError
+
+    def tolerant(item: str) -> Any:
+        try:
+            return action(item)
+        except NotFoundError:
+            return MISSING
+
+    return tolerant
+
+
 def run_many(
     items: Sequence[str],
     action: Callable[[str], Any],
@@ -148,18 +181,30 @@ def run_many(
     json_mode: bool,
     render: Callable[[str, Any], None],
     separate: bool = False,
+    concurrency: int = 1,
+    stop: Callable[[], None] | None = None,
+    missing: Callable[[str], None] | None = None,
 ) -> None:
-    """Apply `action` to each id in order; one id behaves like a single command.
+    """Apply `action` to each id on up to `concurrency` workers; report in input order.
 
-    Several ids print JSON Lines with --json; each failure is reported on its own line and the
-    others go on; the exit code follows the multi-item rule (`errors.multi_item_exit_code`).
+    One id behaves like a single command. Several ids print JSON Lines with --json; each
+    failure is reported on its own line and the others go on; the exit code follows the
+    multi-item rule (`errors.multi_item_exit_code`). A result of MISSING (see
+    `ignoring_missing`) prints nothing on stdout and calls `missing`; it counts as done.
+    Ctrl-C calls `stop` (to wake workers waiting on the rate limiter), reports every id already
+    done, and ends with Interrupted.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from vcctl import streams
     from vcctl.errors import MultiItemFailure, VcctlError, raise_for_items
 
     if len(items) == 1:
         result = action(items[0])
-        if json_mode:
+        if isinstance(result, Missing):
+            if missing is not None:
+                missing(items[0])
+        elif json_mode:
             if result is not None:
                 streams.print_json(result)
         else:
@@ -167,16 +212,21 @@ def run_many(
         return
     failure_codes: list[int] = []
     rendered = False
-    for item in items:
+
+    def report(item: str, future: Future[Any]) -> None:
+        nonlocal rendered
         try:
-            result = action(item)
+            result = future.result()
         except (UsageError, MultiItemFailure):
             raise
         except VcctlError as exc:
             streams.print_error(exc, json_mode=json_mode, subject=item)
             failure_codes.append(exc.exit_code)
-            continue
-        if json_mode:
+            return
+        if isinstance(result, Missing):
+            if missing is not None:
+                missing(item)
+        elif json_mode:
             if result is not None:
                 streams.print_json_line(result)
         else:
@@ -184,4 +234,34 @@ def run_many(
                 streams.write_stdout("\n")  # one record after another, as `kubectl describe`
             render(item, result)
             rendered = True
+
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="vcctl-ids"
+    ) as executor:
+        futures = [executor.submit(action, item) for item in items]
+        done = 0
+        try:
+            for item, future in zip(items, futures, strict=True):
+                report(item, future)
+                done += 1
+        except KeyboardInterrupt:
+            _stop_after_interrupt(futures, stop)
+            for item, future in zip(items[done:], futures[done:], strict=True):
+                if not future.cancelled():
+                    report(item, future)
+            from vcctl.errors import Interrupted
+
+            raise Interrupted("interrupted: the ids not reported were not sent") from None
     raise_for_items(failure_codes, succeeded=len(items) - len(failure_codes), what="ids")
+
+
+def _stop_after_interrupt(futures: Sequence[Future[Any]], stop: Callable[[], None] | None) -> None:
+    """Send nothing more; let the requests under way finish, since they may have done
+    something the user needs to hear about."""
+    from concurrent.futures import wait
+
+    for future in futures:
+        future.cancel()  # only those not started yet
+    if stop is not None:
+        stop()
+    wait(futures)

@@ -11,6 +11,8 @@ from vcctl.commands.common import (
     ConcurrencyOption,
     DryRunOption,
     FromFileOption,
+    IdsConcurrencyOption,
+    IgnoreMissingOption,
     JsonCreatedOption,
     JsonOption,
     JsonPerIdOption,
@@ -19,6 +21,7 @@ from vcctl.commands.common import (
     VideoAudioOption,
     YesOption,
     confirm_delete,
+    ignoring_missing,
     run_many,
 )
 from vcctl.commands.examples import examples
@@ -135,7 +138,10 @@ def create(
     ),
 )
 def get(
-    ctx: typer.Context, participant_ids: ParticipantIds, json_out: JsonPerIdOption = False
+    ctx: typer.Context,
+    participant_ids: ParticipantIds,
+    concurrency: IdsConcurrencyOption = 8,
+    json_out: JsonPerIdOption = False,
 ) -> None:
     """Show participants."""
     from vcctl import validate
@@ -143,14 +149,23 @@ def get(
 
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
-    api = context_of(ctx).api()
+    context = context_of(ctx)
+    api = context.api(pool_size=concurrency)
 
     def render(_: str, participant: Any) -> None:
         from vcctl import views  # not needed for --json
 
         views.show_participant(participant)
 
-    run_many(participant_ids, api.get_participant, json_mode=json_out, render=render, separate=True)
+    run_many(
+        participant_ids,
+        api.get_participant,
+        json_mode=json_out,
+        render=render,
+        separate=True,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+    )
 
 
 @app.command(
@@ -304,6 +319,8 @@ def delete(
     ctx: typer.Context,
     participant_ids: DeleteParticipantIds,
     yes: YesOption = False,
+    ignore_missing: IgnoreMissingOption = False,
+    concurrency: IdsConcurrencyOption = 8,
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete participants. Asks first unless --yes."""
@@ -316,14 +333,23 @@ def delete(
     for participant_id in participant_ids:
         validate.identifier(participant_id, "PARTICIPANT_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.
-    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api()
+    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
     confirm_delete(
         "participants", participant_ids, yes=yes, look_up=api.get_participant if api else None
     )
-    api = api or context_of(ctx).api()
+    context = context_of(ctx)
+    api = api or context.api(pool_size=concurrency)
 
     def render(participant_id: str, participant: Any) -> None:
         name = participant.get("username") if isinstance(participant, dict) else None
         views.show_message(f"deleted participant {participant_id}" + (f" ({name})" if name else ""))
 
-    run_many(participant_ids, api.delete_participant, json_mode=json_out, render=render)
+    run_many(
+        participant_ids,
+        ignoring_missing(api.delete_participant) if ignore_missing else api.delete_participant,
+        json_mode=json_out,
+        render=render,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+        missing=views.note_missing("participant"),
+    )

@@ -12,12 +12,15 @@ from vcctl.commands.common import (
     ConcurrencyOption,
     DryRunOption,
     FromFileOption,
+    IdsConcurrencyOption,
+    IgnoreMissingOption,
     JsonCreatedOption,
     JsonOption,
     JsonPerIdOption,
     QuietOption,
     YesOption,
     confirm_delete,
+    ignoring_missing,
     run_many,
 )
 from vcctl.commands.examples import examples
@@ -182,21 +185,35 @@ def list_(
         ),
     ),
 )
-def get(ctx: typer.Context, room_ids: RoomIds, json_out: JsonPerIdOption = False) -> None:
+def get(
+    ctx: typer.Context,
+    room_ids: RoomIds,
+    concurrency: IdsConcurrencyOption = 8,
+    json_out: JsonPerIdOption = False,
+) -> None:
     """Show rooms and their participants."""
     from vcctl import validate
     from vcctl.context import context_of
 
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
-    api = context_of(ctx).api()
+    context = context_of(ctx)
+    api = context.api(pool_size=concurrency)
 
     def render(_: str, room: Any) -> None:
         from vcctl import views  # not needed for --json
 
         views.show_room(room)
 
-    run_many(room_ids, api.get_room, json_mode=json_out, render=render, separate=True)
+    run_many(
+        room_ids,
+        api.get_room,
+        json_mode=json_out,
+        render=render,
+        separate=True,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+    )
 
 
 @app.command(
@@ -244,6 +261,8 @@ def delete(
     ctx: typer.Context,
     room_ids: DeleteRoomIds,
     yes: YesOption = False,
+    ignore_missing: IgnoreMissingOption = False,
+    concurrency: IdsConcurrencyOption = 8,
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete rooms (and their participants). Asks first unless --yes."""
@@ -256,15 +275,24 @@ def delete(
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.
-    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api()
+    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
     confirm_delete("rooms", room_ids, yes=yes, look_up=api.get_room if api else None)
-    api = api or context_of(ctx).api()
+    context = context_of(ctx)
+    api = api or context.api(pool_size=concurrency)
 
     def render(room_id: str, room: Any) -> None:
         name = room.get("name") if isinstance(room, dict) else None
         views.show_message(f"deleted room {room_id}" + (f" ({name})" if name else ""))
 
-    run_many(room_ids, api.delete_room, json_mode=json_out, render=render)
+    run_many(
+        room_ids,
+        ignoring_missing(api.delete_room) if ignore_missing else api.delete_room,
+        json_mode=json_out,
+        render=render,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+        missing=views.note_missing("room"),
+    )
 
 
 @app.command(
