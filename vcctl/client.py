@@ -64,6 +64,10 @@ class Client:
             max_answer_bytes=max_answer_bytes,
             log=self._log if debug is not None else None,
         )
+        if limiter is not None:
+            # Set up (and import) the transport now: set up by the first attempt, it would delay
+            # sends whose turn has come, and they would then reach the API in a bunch.
+            self._http.session()
 
     @property
     def timeout(self) -> tuple[float, float]:

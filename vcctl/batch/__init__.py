@@ -80,7 +80,10 @@ def _create(
     # share; workers only send through it and never change its state. No credentials: exit 4.
     if rows.keyed:
         context.inventory().require()  # keys need the inventory: exit 2 before sending
-    api = context.api(pool_size=concurrency)
+    # Retry waits are not announced line by line: the progress bar shows the limiter's status.
+    api = context.api(pool_size=concurrency, quiet_waits=True)
+    limiter = context.limiter()
+    reporter.status = limiter.status
     kind: Kind = "room" if noun == "rooms" else "participant"
     keyed_api: RecordingApi | None = None
 
@@ -99,7 +102,9 @@ def _create(
     # The signals stay caught until the summary is written: a second one must not cut it off.
     with StopSignals() as signals:
         with reporter:
-            stop = send_rows(rows, create, reporter, concurrency, signals)
+            if reporter.drawing:
+                limiter.set_notice(None)
+            stop = send_rows(rows, create, reporter, concurrency, signals, wake=limiter.close)
         reporter.summary(stop)
     if stop is not None:
         name = signal.Signals(stop.signum).name

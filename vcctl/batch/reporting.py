@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -83,6 +83,13 @@ class RowReporter:
         # While the bar is drawn on a terminal, rich owns sys.stdout if it is that terminal too.
         self._stdout_through_rich = False
         self._hints_shown: set[str | None] = set()
+        # One line of what slows the batch down (the rate limiter's pause), shown in the bar.
+        self.status: Callable[[], str | None] | None = None
+
+    @property
+    def drawing(self) -> bool:
+        """Whether the progress bar is on screen (it shows `status`, not notice lines)."""
+        return self._progress is not None
 
     # -- progress bar
 
@@ -113,12 +120,18 @@ class RowReporter:
         )
 
         stdout_is_terminal = streams.use_rich(sys.stdout)
-        self._progress = Progress(
+        status = self.status
+        columns = [
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             TaskProgressColumn(),
             TimeElapsedColumn(),
+        ]
+        if status is not None:
+            columns.append(_status_column(status))
+        self._progress = Progress(
+            *columns,
             console=streams.rich_console(stderr=True),
             transient=True,
             redirect_stdout=stdout_is_terminal,
@@ -254,3 +267,16 @@ class RowReporter:
 
 def _line_list(lines: Sequence[int]) -> str:
     return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)
+
+
+def _status_column(status: Callable[[], str | None]) -> Any:
+    """A progress column showing `status()`, read at every refresh (so a pause shows while no
+    row completes)."""
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class StatusColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(streams.printable(status() or ""), style="yellow")
+
+    return StatusColumn()

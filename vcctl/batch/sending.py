@@ -125,11 +125,15 @@ def send_rows(
     reporter: RowReporter,
     concurrency: int,
     signals: StopSignals,
+    *,
+    wake: Callable[[], None] | None = None,
 ) -> StopReport | None:
     """Send every valid row on `concurrency` workers, reporting in input order.
 
     Returns how it stopped when a signal stopped it before the end of the input (every request
     sent is then reported, or named as of unknown outcome), None when it reached the end.
+    On a stop, `wake` is called first: workers waiting for their turn to send (the rate
+    limiter) then send nothing, and their rows are reported as failed.
     """
     window = concurrency * WINDOW_PER_WORKER
     pending: deque[Pending] = deque()
@@ -157,6 +161,8 @@ def send_rows(
                 _report_head(pending, reporter, signals)
         except Stopped:
             assert signals.signum is not None
+            if wake is not None:
+                wake()
             stop = StopReport(signals.signum, next_unread, None)
             _drain_after_stop(pending, reporter, signals, stop)
             stop.last_line = rows.last_line()
