@@ -13,163 +13,163 @@ __vcctl_node() {
     case "$1" in
     '')
         __vcctl_commands="apply api completion rooms participants events inventory auth emulator"
-        __vcctl_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug --version -h --help"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug --version -h --help"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'apply')
-        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'api')
-        __vcctl_options="-F --field -f --raw-field --input --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-F --field -f --raw-field --input --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=2 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'completion')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'rooms')
         __vcctl_commands="create list get update delete watch"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms create')
-        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms list')
-        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms get')
-        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms update')
-        __vcctl_options="--name --color --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--name --color --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'rooms delete')
-        __vcctl_options="-y --yes --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-y --yes --ignore-missing --concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms watch')
-        __vcctl_options="--interval --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--interval --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--interval --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--interval --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'participants')
         __vcctl_commands="create get list update delete"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants create')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants get')
-        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants list')
-        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants update')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'participants delete')
-        __vcctl_options="-y --yes --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-y --yes --ignore-missing --concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'events')
         __vcctl_commands="activate-video-and-audio deactivate-video-and-audio mute-all"
         __vcctl_hidden_commands="desactivate-video-and-audio"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events activate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events deactivate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events desactivate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events mute-all')
-        __vcctl_options="--room --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--room --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory')
         __vcctl_commands="path forget"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory path')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory forget')
-        __vcctl_options="--key --room -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--key --room --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--key --room -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--key --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'auth')
         __vcctl_commands="login status list logout switch"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth login')
-        __vcctl_options="--verify --no-check -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--verify --no-check -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth status')
-        __vcctl_options="--no-check --json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--no-check --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth list')
-        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth logout')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth switch')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'emulator')
         __vcctl_commands="start stop exec"
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator start')
-        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator stop')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator exec')
-        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle"
+        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=1
         ;;
     esac

@@ -14,93 +14,93 @@ function __vcctl_node
     switch "$argv[1]"
         case ''
             set -g __vcctl_all_commands apply api completion rooms participants events inventory auth emulator
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'apply'
-            set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'api'
-            set -g __vcctl_value_options -F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options -F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 2
         case 'completion'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms'
             set -g __vcctl_all_commands create list get update delete watch
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms create'
-            set -g __vcctl_value_options --name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms list'
-            set -g __vcctl_value_options --name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms get'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms update'
-            set -g __vcctl_value_options --name --color --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --name --color --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms delete'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms watch'
-            set -g __vcctl_value_options --interval --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --interval --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants'
             set -g __vcctl_all_commands create get list update delete
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants create'
-            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants get'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants list'
-            set -g __vcctl_value_options --room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants update'
-            set -g __vcctl_value_options --room --username --language --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --username --language --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants delete'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'events'
             set -g __vcctl_all_commands activate-video-and-audio deactivate-video-and-audio desactivate-video-and-audio mute-all
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events activate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events deactivate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events desactivate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events mute-all'
-            set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory'
             set -g __vcctl_all_commands path forget
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory path'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory forget'
-            set -g __vcctl_value_options --key --room --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --key --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'auth'
             set -g __vcctl_all_commands login status list logout switch
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth login'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth status'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth list'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth logout'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth switch'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'emulator'
             set -g __vcctl_all_commands start stop exec
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator start'
-            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator stop'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator exec'
-            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --ca-bundle
+            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
             set -g __vcctl_passthrough 1
     end
@@ -273,6 +273,7 @@ complete -c vcctl -n "__vcctl_at 'rooms list'" -l concurrency -x -d 'GETs in fli
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l json -d 'JSON Lines: each room as last seen, plus a vcctl member'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'rooms get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l name -x -d 'New name'
@@ -280,6 +281,8 @@ complete -c vcctl -n "__vcctl_at 'rooms update'" -l color -x -d 'Colour, such as
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s y -l yes -d 'Do not ask for confirmation'
+complete -c vcctl -n "__vcctl_at 'rooms delete'" -l ignore-missing -d 'An id the API does not know (404) counts as deleted: nothing on stdout, exit 0'
+complete -c vcctl -n "__vcctl_at 'rooms delete'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l interval -x -d 'Seconds between refreshes'
@@ -303,6 +306,7 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l dry-run -d 'With --fr
 complete -c vcctl -n "__vcctl_at 'participants create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
 complete -c vcctl -n "__vcctl_at 'participants create'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'participants get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'participants get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l room -x -d 'Ask the API for this room\'s participants'
@@ -321,6 +325,8 @@ complete -c vcctl -n "__vcctl_at 'participants update'" -l video-and-audio -l no
 complete -c vcctl -n "__vcctl_at 'participants update'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'participants update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s y -l yes -d 'Do not ask for confirmation'
+complete -c vcctl -n "__vcctl_at 'participants delete'" -l ignore-missing -d 'An id the API does not know (404) counts as deleted: nothing on stdout, exit 0'
+complete -c vcctl -n "__vcctl_at 'participants delete'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events'" -a activate-video-and-audio -d 'Turn a participant\'s video and audio on'
@@ -403,7 +409,8 @@ complete -c vcctl -n __vcctl_at_any -l profile -xa '(__vcctl_profiles)' -d 'Prof
 complete -c vcctl -n __vcctl_at_any -l base-url -x -d 'API base URL (default: https://videoconnect.app)'
 complete -c vcctl -n __vcctl_at_any -l locale -x -d 'Locale prefix of API paths; empty for none (default: fr)'
 complete -c vcctl -n __vcctl_at_any -l timeout -x -d 'Seconds one attempt may take: connecting, headers and body together (default: 30)'
-complete -c vcctl -n __vcctl_at_any -l max-attempts -x -d 'Attempts per request, retries included (default: 5)'
+complete -c vcctl -n __vcctl_at_any -l max-attempts -x -d 'Attempts per request, retries included (default: 5). A 429 (rate limited) is not counted: it is retried while the request\'s waits stay within 120 s'
+complete -c vcctl -n __vcctl_at_any -l rate -x -d 'At most this many requests per second (default: as fast as the API allows; a 429 slows every worker down)'
 complete -c vcctl -n __vcctl_at_any -l ca-bundle -rF -d 'CA bundle file to verify TLS certificates with'
 complete -c vcctl -n __vcctl_at_any -l insecure-http -d 'Allow plain http to a host that is not loopback'
 complete -c vcctl -n __vcctl_at_any -l debug -d 'Log HTTP traffic to stderr (secrets masked)'
