@@ -339,3 +339,49 @@ def inventory_keys(env: Mapping[str, str], stack: str | None) -> dict[str, str |
     with Inventory.open(inventory_path(env)) as inventory:
         state = InventoryState(inventory, account, stack)
         return {record.qualified_key: record.id for record in state.entries()}
+
+
+Answer = tuple[int, Any]  # (status, JSON-able body)
+
+
+class ScriptedServer:
+    """A hostile API written for a test: `answer(method, path)` gives each answer's status and
+    JSON body, whatever it holds (escape sequences, odd values). Use it as a context manager."""
+
+    def __init__(self, answer: Callable[[str, str], Answer]) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                status, data = answer(self.command, self.path)
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> ScriptedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

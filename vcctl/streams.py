@@ -17,9 +17,14 @@ from vcctl.errors import VcctlError
 if TYPE_CHECKING:
     from rich.console import Console
 
-# C0 and C1 control characters and DEL: shown escaped, so that a name sent by someone else
-# cannot move the cursor, recolour the terminal or break a table row.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters shown escaped in text that did not come from the user's own command line (names
+# sent by someone else, answers, error bodies): C0 and C1 controls, ESC and DEL, which could move
+# the cursor, clear the screen, write the clipboard (OSC 52) or break a table row; bidi overrides,
+# embeddings, isolates and marks, which could make one text read as another; and zero-width
+# characters, which hide in what looks like an ordinary name.
+UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -94,10 +99,18 @@ def rich_console(stderr: bool = False) -> Console:
 
 
 def printable(text: str) -> str:
-    """`text` with control characters escaped (\\x1b, \\n...): safe to show on a terminal."""
-    return CONTROL_CHARACTERS.sub(
-        lambda match: CONTROL_ESCAPES.get(match.group(), f"\\x{ord(match.group()):02x}"), text
-    )
+    """`text` safe to show on a terminal: controls escaped (`\\x1b`, `\\n`), bidi and
+    zero-width characters made visible (`\\u202e`). The one escaping of every renderer for text
+    that did not come from the user's own command line; applying it twice changes nothing."""
+    return UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    character = match.group()
+    code = ord(character)
+    if character in CONTROL_ESCAPES:
+        return CONTROL_ESCAPES[character]
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 # -- stderr ---------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from vcctl.streams import printable
+
 if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
@@ -27,9 +29,10 @@ def display_width(text: str) -> int:
 
 def plain_table(rows: Sequence[Sequence[str]]) -> str:
     """Rows (the header first) as lines of left-aligned columns two spaces apart; no trailing
-    blanks. Every row has as many cells as the first."""
+    blanks. Every row has as many cells as the first. Cells are escaped (`streams.printable`)."""
     if not rows:
         return ""
+    rows = [[printable(cell) for cell in row] for row in rows]
     # Each cell measured once (listings have tens of thousands); ASCII needs no cell table.
     measured = [[len(c) if c.isascii() else display_width(c) for c in row] for row in rows]
     widths = [max(column) for column in zip(*measured, strict=True)]
@@ -54,7 +57,7 @@ def rich_table(
     wrap: Sequence[str] = (),
 ) -> Table:
     """A rich table; only the columns named in `wrap` may wrap. Plain strings are shown as
-    text, never read as rich markup (an id may hold "[...]")."""
+    text, never read as rich markup (an id may hold "[...]"), and escaped."""
     from rich.table import Table
     from rich.text import Text
 
@@ -62,7 +65,7 @@ def rich_table(
     for name in header:
         table.add_column(name, no_wrap=name not in wrap)
     for row in rows:
-        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
+        table.add_row(*(Text(printable(cell)) if isinstance(cell, str) else cell for cell in row))
     if caption:
         table.caption = caption
     return table

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import UsageError
+from vcctl.streams import printable
 
 if TYPE_CHECKING:
     from vcctl.resources import Resource
@@ -23,11 +24,20 @@ LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2}")
 # Lone surrogates stand for bytes that were not UTF-8 (an argument or a file row); they cannot
 # be sent as JSON text.
 UNDECODABLE = re.compile(r"[\ud800-\udfff]")
+# C0 controls, DEL and C1 controls.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def text(value: str, what: str) -> str:
+    """Text the user gives for a field: valid UTF-8, without control characters (NUL, ESC, tab,
+    newline, DEL...), which would reach other people's terminals and break the API's lists."""
     if UNDECODABLE.search(value):
         raise UsageError(f"{what} is not valid UTF-8 text")
+    control = CONTROL.search(value)
+    if control:
+        raise UsageError(
+            f"{what} must not contain control characters (found {printable(control.group())})"
+        )
     return value
 
 

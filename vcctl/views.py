@@ -52,7 +52,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return on_off(value)
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return printable(json.dumps(value, ensure_ascii=False))
     return printable(str(value))
 
 

@@ -253,9 +253,10 @@ class RowReporter:
     def _describe(self, resource: Any) -> str:
         kind = RESOURCES[self.noun]
         if not isinstance(resource, dict):
-            return f"{kind.singular} {streams.json_line(resource)}"
+            return f"{kind.singular} {streams.printable(streams.json_line(resource))}"
         label = resource.get(kind.label_field)
-        return f"{kind.singular} {resource.get('id', '?')}" + (f" ({label})" if label else "")
+        text = f"{resource.get('id', '?')}" + (f" ({label})" if label else "")
+        return f"{kind.singular} {streams.printable(text)}"
 
     def _out(self, text: str) -> None:
         if self._stdout_through_rich:

@@ -31,9 +31,9 @@ PROBE_ROOM_ID = "vcctl-credentials-check"
 
 
 def _message(text: str) -> None:
-    from vcctl.streams import stderr_line
+    from vcctl.streams import printable, stderr_line
 
-    stderr_line(text)
+    stderr_line(printable(text))
 
 
 def _load_config() -> ConfigFile:
@@ -260,6 +260,8 @@ def _show_status(report: dict[str, Any]) -> None:
     api = report["api"]
     state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
     lines.append(f"credentials: {state_word} ({api['detail']})")
+    # The detail and the settings may come from the API or a config file: escaped like answers.
+    lines = [streams.printable(line) for line in lines]
     if streams.use_rich():
         # Every column may wrap: the values (paths, URLs) can be long.
         table = rich_table(rows[0], rows[1:], wrap=rows[0])

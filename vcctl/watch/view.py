@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from vcctl.resources import PARTICIPANT, ROOM
+from vcctl.streams import printable
 from vcctl.watch.changes import WatchState, participant_key, participants_of
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def joined_time(value: Any, now: datetime) -> str:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        return "" if value is None else str(value)
+        return "" if value is None else printable(str(value))
     if moment.tzinfo is not None:
         moment = moment.astimezone(now.tzinfo)
     if moment.date() == now.date():
