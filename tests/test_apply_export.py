@@ -35,7 +35,8 @@ ROOMS = [
         participants=[
             person("P1", "R1", "Ada Lovelace", language="en"),
             person("P2", "R1", "Ada Lovelace", video_and_audio_on=False),
-            person("P3", "R1", "Zoë \x1b[31m"),
+            # Odd but sendable (a control character is not: see the test of left-out fields).
+            person("P3", "R1", "Zoë \u202e[31m"),
         ],
     ),
     room("R2", "Board meeting", participants=[]),
@@ -62,13 +63,13 @@ def test_keys_come_from_names_made_unique() -> None:
             "language": "fr",
             "video_and_audio_on": False,
         },
-        "zoe-31m": {"username": "Zoë \x1b[31m", "language": "fr", "video_and_audio_on": True},
+        "zoe-31m": {"username": "Zoë \u202e[31m", "language": "fr", "video_and_audio_on": True},
     }
     assert {k: v for k, v in board.items() if k != "participants"} == {
         "name": "Board meeting",
         "color": "#1E90FF",
     }
-    assert "\x1b" not in exported.text  # TOML escapes it; the value still round-trips
+    assert "\u202e" in exported.text  # a TOML string holds it; the value round-trips
     assert exported.records == (
         Record("room", "board-meeting", "R1"),
         Record("participant", "ada-lovelace", "P1", "board-meeting"),
@@ -111,7 +112,15 @@ def test_recorded_ids_keep_their_keys_and_new_keys_avoid_recorded_ones() -> None
 
 def test_values_a_stack_file_would_refuse_are_left_out_with_a_warning() -> None:
     rooms = [
-        room("R1", "Odd", "red", participants=[person("P1", "R1", "X", language="EN\x1b")]),
+        room(
+            "R1",
+            "Odd",
+            "red",
+            participants=[
+                person("P1", "R1", "X", language="EN\x1b"),
+                person("P2", "R1", "Zoë \x1b[31m"),
+            ],
+        ),
         room("R2", "  "),
         {"name": "no id"},
         room("R1", "duplicate id"),
@@ -123,6 +132,9 @@ def test_values_a_stack_file_would_refuse_are_left_out_with_a_warning() -> None:
         "expected a colour such as '#1e90ff' (or '#fff')",
         "participant P1: language left out: invalid language 'EN\\x1b': "
         "expected a two-letter code such as 'fr'",
+        "participant P2: username left out: username must not contain control characters "
+        "(found \\x1b)",
+        "participant P2 left out: it has no usable username",
         "room R2: name left out: name must not be empty",
         "room R2 left out: it has no usable name",
     )
