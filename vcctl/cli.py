@@ -175,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     visible = _before_dashdash(args)
     debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
     reporter = ErrorReporter(json_errors="--json" in visible, debug=debug)
+    if sys.stdin is None:  # started with stdin closed (`vcctl ... <&-`)
+        from typing import TextIO, cast
+
+        from vcctl.streams import ClosedStdin
+
+        sys.stdin = cast(TextIO, ClosedStdin())
     if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
         reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))
         sys.exit(errors.EXIT_INTERNAL)

@@ -12,7 +12,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from vcctl.errors import VcctlError
+from vcctl.errors import UsageError, VcctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -111,6 +111,40 @@ def _escape(match: re.Match[str]) -> str:
     if character in CONTROL_ESCAPES:
         return CONTROL_ESCAPES[character]
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+# -- stdin ----------------------------------------------------------------------------------------
+
+
+class ClosedStdin:
+    """Standard input when vcctl was started with it closed (`vcctl ... <&-`): not a terminal
+    (so a question is refused as off a terminal), and reading it is a usage error (exit 2)."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise _closed_stdin()
+
+    def read(self, size: int | None = -1) -> str:
+        raise _closed_stdin()
+
+    def readline(self, size: int | None = -1) -> str:
+        raise _closed_stdin()
+
+    @property
+    def buffer(self) -> Any:
+        raise _closed_stdin()
+
+
+def _closed_stdin() -> UsageError:
+    return UsageError(
+        "standard input is closed: nothing to read",
+        hint="give the input on standard input (a file or a pipe), or use a file name",
+    )
 
 
 # -- stderr ---------------------------------------------------------------------------------------

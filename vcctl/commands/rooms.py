@@ -295,6 +295,20 @@ def delete(
     )
 
 
+# A refresh at least every hour: a longer wait is a mistake, and 1e308 would overflow a sleep.
+MIN_INTERVAL = 0.2
+MAX_INTERVAL = 3600.0
+
+
+def _finite_interval(value: float) -> float:
+    # The range check lets nan through (every comparison with nan is false).
+    if value != value:
+        raise typer.BadParameter(
+            f"not a number; give seconds from {MIN_INTERVAL:g} to {MAX_INTERVAL:g}"
+        )
+    return value
+
+
 @app.command(
     "watch",
     epilog=examples(
@@ -308,7 +322,15 @@ def watch(
     ctx: typer.Context,
     room_id: Annotated[str, typer.Argument(help="The room to watch.", metavar="ROOM_ID")],
     interval: Annotated[
-        float, typer.Option("--interval", min=0.2, help="Seconds between refreshes.", metavar="S")
+        float,
+        typer.Option(
+            "--interval",
+            min=MIN_INTERVAL,
+            max=MAX_INTERVAL,
+            callback=_finite_interval,
+            help=f"Seconds between refreshes ({MIN_INTERVAL:g} to {MAX_INTERVAL:g}).",
+            metavar="S",
+        ),
     ] = 2.0,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
