@@ -285,7 +285,7 @@ complete -c vcctl -n "__vcctl_at 'rooms delete'" -l ignore-missing -d 'An id the
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'rooms watch'" -l interval -x -d 'Seconds between refreshes (0.2 to 3600)'
+complete -c vcctl -n "__vcctl_at 'rooms watch'" -l interval -x -d 'Seconds between refreshes'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l json -d 'Print one JSON line per change instead of a live view'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants'" -a create -d 'Add a participant to a room (or one per row with --from-file)'

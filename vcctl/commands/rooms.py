@@ -328,7 +328,7 @@ def watch(
             min=MIN_INTERVAL,
             max=MAX_INTERVAL,
             callback=_finite_interval,
-            help=f"Seconds between refreshes ({MIN_INTERVAL:g} to {MAX_INTERVAL:g}).",
+            help="Seconds between refreshes.",
             metavar="S",
         ),
     ] = 2.0,
