@@ -11,50 +11,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from vcctl import errors
+from vcctl.global_options import GLOBAL_OPTIONS, JSON_OPTION
 
 if TYPE_CHECKING:
     import typer
-
-# Global options accepted anywhere before `--`, like gh's persistent flags: value-taking ones map
-# to True. They are moved in front of the subcommand, where the root callback parses them.
-GLOBAL_OPTIONS: dict[str, bool] = {
-    "--profile": True,
-    "--base-url": True,
-    "--locale": True,
-    "--timeout": True,
-    "--max-attempts": True,
-    "--rate": True,
-    "--ca-bundle": True,
-    "--debug": False,
-    "--insecure-http": False,
-}
-
-
-def hoist_global_options(args: Sequence[str]) -> list[str]:
-    """Move global options (and their values) found after the subcommand to the front, and a
-    `--json` found before the subcommand to the end, where the leaf command parses it."""
-    hoisted: list[str] = []
-    rest: list[str] = []
-    json_before_subcommand = False
-    index = 0
-    while index < len(args):
-        token = args[index]
-        if token == "--":
-            break
-        name = token.split("=", 1)[0]
-        if name in GLOBAL_OPTIONS:
-            hoisted.append(token)
-            if GLOBAL_OPTIONS[name] and "=" not in token and index + 1 < len(args):
-                hoisted.append(args[index + 1])
-                index += 1
-        elif token == "--json" and not any(not item.startswith("-") for item in rest):
-            json_before_subcommand = True
-        else:
-            rest.append(token)
-        index += 1
-    if json_before_subcommand:
-        rest.append("--json")
-    return hoisted + rest + list(args[index:])
 
 
 def _invoked_subcommand(args: Sequence[str]) -> str | None:
@@ -68,6 +28,9 @@ def _invoked_subcommand(args: Sequence[str]) -> str | None:
         name = token.split("=", 1)[0]
         if name in GLOBAL_OPTIONS:
             index += 2 if GLOBAL_OPTIONS[name] and "=" not in token else 1
+            continue
+        if token == JSON_OPTION:
+            index += 1
             continue
         return token if token in SUBCOMMANDS else None
     return None
@@ -102,9 +65,11 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
 
     from vcctl.app import build_app
     from vcctl.commands.helpstyle import tidy
+    from vcctl.global_options import inherit_global_options
 
     command = get_command(build_app(only=_invoked_subcommand(args)))
     tidy(command)
+    inherit_global_options(command)
     try:
         with command.make_context("vcctl", list(args)) as ctx:
             result = command.invoke(ctx)
@@ -171,7 +136,7 @@ def _usage_error(exc: typer.TyperException, reporter: ErrorReporter) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    args = list(sys.argv[1:] if argv is None else argv)
     visible = _before_dashdash(args)
     debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
     reporter = ErrorReporter(json_errors="--json" in visible, debug=debug)

@@ -156,7 +156,7 @@ def load_tree() -> Tree:
     import typer.main
 
     from vcctl.app import app
-    from vcctl.cli import GLOBAL_OPTIONS
+    from vcctl.global_options import GLOBAL_OPTIONS
 
     root_command = typer.main.get_command(app)
     context = typer.Context(root_command, info_name=PROG, **root_command.context_settings)
