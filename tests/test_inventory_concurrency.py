@@ -53,7 +53,11 @@ def start_together(script: str, argument_lists: list[list[str]]) -> list[str]:
     try:
         for process in processes:
             assert process.stdout is not None
-            assert process.stdout.readline() == "ready\n"
+            line = process.stdout.readline()
+            if line != "ready\n":
+                process.kill()
+                assert process.stderr is not None
+                raise AssertionError(f"not ready: {line!r} {process.stderr.read()}")
         for process in processes:
             assert process.stdin is not None
             process.stdin.write("go\n")

@@ -128,11 +128,13 @@ class Inventory:
     def _version(self) -> int:
         """The file's schema version, refusing anything this vcctl must not touch."""
         try:
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-            tables = {
-                row[0]
-                for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
+            # One statement, one snapshot: another process may be creating the schema now.
+            version, names = self._db.execute(
+                "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table')"
+            ).fetchone()
+            version = int(version)
+            tables = set(names.split(",")) if names else set()
         except sqlite3.Error as exc:
             raise self._unreadable(exc) from None
         if version > SCHEMA_VERSION:
