@@ -110,19 +110,35 @@ class Inventory:
         try:
             version = self._version()
             if version < SCHEMA_VERSION:
-                # Persistent in the file; set before the transaction that creates the schema.
-                self._db.execute("PRAGMA journal_mode = WAL")
-                with self._write():
-                    version = self._version()  # another process may have migrated meanwhile
-                    for step in range(version, SCHEMA_VERSION):
-                        for statement in MIGRATIONS[step]:
-                            self._db.execute(statement)
-                    self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._migrate()
             # A process crash loses no commit in WAL mode; only a power cut could lose the last.
             self._db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise InventoryError(
                 f"cannot set up inventory {self.path}: {_describe(exc)}", path=str(self.path)
+            ) from None
+
+    def _migrate(self) -> None:
+        """Create or upgrade the schema, one process at a time: switching the journal to WAL
+        needs the file to itself, which SQLite's busy timeout does not always wait for."""
+        from vcctl import files
+
+        setup_lock = self.path.with_name(f".{self.path.name}.lock")
+        try:
+            with files.locked(setup_lock, timeout=BUSY_TIMEOUT):
+                if self._version() >= SCHEMA_VERSION:
+                    return  # another process did it while we waited
+                # Persistent in the file; set before the transaction that creates the schema.
+                self._db.execute("PRAGMA journal_mode = WAL")
+                with self._write():
+                    version = self._version()
+                    for step in range(version, SCHEMA_VERSION):
+                        for statement in MIGRATIONS[step]:
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except OSError as exc:
+            raise InventoryError(
+                f"cannot set up inventory {self.path}: {exc.strerror or exc}", path=str(self.path)
             ) from None
 
     def _version(self) -> int:
