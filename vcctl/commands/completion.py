@@ -10,8 +10,15 @@ import typer
 from vcctl.commands.examples import examples
 
 EXAMPLES = examples(
-    ("Turn on completion in bash, in ~/.bashrc:", "source <(vcctl completion bash)"),
-    ("Install it for zsh:", 'vcctl completion zsh > "${fpath[1]}/_vcctl"'),
+    (
+        "Install it for bash, for your user (no root needed):",
+        "mkdir -p ~/.local/share/bash-completion/completions",
+        "vcctl completion bash > ~/.local/share/bash-completion/completions/vcctl",
+    ),
+    (
+        "Install it for zsh; ~/.zshrc has fpath=(~/.zfunc $fpath) before compinit:",
+        "mkdir -p ~/.zfunc && vcctl completion zsh > ~/.zfunc/_vcctl",
+    ),
 )
 
 
@@ -26,9 +33,12 @@ def completion(
 ) -> None:
     """Print the shell completion script.
 
-    bash: add `source <(vcctl completion bash)` to ~/.bashrc.
-    zsh: save it as _vcctl in a folder of $fpath.
+    Installed for your user, without root (run again after upgrading vcctl):
+
+    bash (with bash-completion): save it as ~/.local/share/bash-completion/completions/vcctl.
+    zsh: save it as ~/.zfunc/_vcctl, and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath).
     fish: save it as ~/.config/fish/completions/vcctl.fish.
+    Or, in ~/.bashrc only: source <(vcctl completion bash).
     The script is static (as in completions/ of the source): TAB never starts vcctl.
     """
     # Generated from the command tree on the spot, so it always matches this vcctl; it needs no
