@@ -78,13 +78,20 @@ def test_login_reads_stdin_saves_the_first_profile_as_active_and_checks_it(
     assert result.code == 0, result
     assert result.stdout == ""
     path = config_file(bare_env)
+    # bare_env points at the emulator with VCCTL_BASE_URL: the profile keeps that URL, the one
+    # the credentials were checked against, and the environment's override is said.
     assert result.stderr.splitlines() == [
         f"vcctl: saved profile 'default' (active) to {path}",
         "vcctl: the API accepts these credentials",
+        f"vcctl: the profile keeps the base URL {emulator.base_url} (VCCTL_BASE_URL)",
+        "vcctl: note: the environment overrides profile 'default': VCCTL_BASE_URL "
+        "(unset it to use the profile)",
     ]
     assert read_config(bare_env) == {
         "active_profile": "default",
-        "profiles": {"default": {"api_key": API_KEY, "api_token": API_TOKEN}},
+        "profiles": {
+            "default": {"api_key": API_KEY, "api_token": API_TOKEN, "base_url": emulator.base_url}
+        },
     }
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -118,7 +125,11 @@ def test_login_of_a_second_profile_keeps_the_active_one_and_every_other_profile(
     assert read_config(bare_env) == {
         "active_profile": "default",
         "profiles": {
-            "default": {"api_key": API_KEY, "api_token": API_TOKEN},
+            "default": {
+                "api_key": API_KEY,
+                "api_token": API_TOKEN,
+                "base_url": emulator.base_url,  # from bare_env's VCCTL_BASE_URL
+            },
             "staging": {
                 "api_key": "staging-key-0000000001",
                 "api_token": "staging-token-000000002",
@@ -150,6 +161,7 @@ def test_login_again_replaces_the_secrets_and_keeps_the_other_settings(
         "api_token": API_TOKEN,
         "locale": "de",
         "timeout": 9,
+        "base_url": emulator.base_url,  # from bare_env's VCCTL_BASE_URL
     }
     assert emulator.recorded() == []  # --no-check: nothing sent
 
@@ -218,7 +230,11 @@ def test_login_on_a_terminal_prompts_without_echoing_the_secrets(
     for secret in (API_KEY, API_TOKEN):
         assert secret not in result.stdout
         assert secret[:6] not in result.stdout
-    assert read_config(bare_env)["profiles"]["tty"] == {"api_key": API_KEY, "api_token": API_TOKEN}
+    assert read_config(bare_env)["profiles"]["tty"] == {
+        "api_key": API_KEY,
+        "api_token": API_TOKEN,
+        "base_url": bare_env["VCCTL_BASE_URL"],
+    }
     assert probes(emulator)[0].headers["apiToken"] == API_TOKEN
 
 
@@ -248,7 +264,10 @@ def test_status_shows_sources_masked_secrets_and_the_verdict(
     assert lines[6].split() == ["timeout", "30.0", "default"]
     assert "credentials: accepted (the API accepts these credentials)" in result.stdout
     assert "\x1b[" not in result.stdout
-    assert result.stderr == ""
+    assert result.stderr == (
+        "vcctl: note: the environment overrides profile 'default': VCCTL_API_KEY, "
+        "VCCTL_API_TOKEN, VCCTL_BASE_URL (unset them to use the profile)\n"
+    )
 
 
 def test_status_reports_rejected_credentials_with_exit_4(
@@ -275,7 +294,9 @@ def test_status_exits_with_the_code_of_an_answer_that_tells_nothing(
     result = run_in_process(["auth", "status"], env)
     assert result.code == 8, result
     assert "credentials: unknown (could not check the credentials: HTTP 500" in result.stdout
-    assert result.stderr.startswith(
+    note, error = result.stderr.split("\n", 1)
+    assert note.startswith("vcctl: note: the environment overrides profile 'default': ")
+    assert error.startswith(
         "vcctl: error: could not check the credentials: HTTP 500 Internal Server Error"
     )
 
@@ -368,7 +389,11 @@ def test_switch_changes_the_profile_later_commands_use(
     write_config(bare_env, TWO_PROFILES)
     switched = run_in_process(["auth", "switch", "two"], bare_env)
     assert switched.code == 0, switched
-    assert switched.stderr == "vcctl: active profile is now 'two'\n"
+    assert switched.stderr == (
+        "vcctl: active profile is now 'two'\n"
+        "vcctl: note: the environment overrides profile 'two': VCCTL_BASE_URL "
+        "(unset it to use the profile)\n"
+    )
     assert read_config(bare_env) == {**TWO_PROFILES, "active_profile": "two"}
     got = run_in_process(["rooms", "get", "nosuch"], bare_env)
     assert got.code == 6, got

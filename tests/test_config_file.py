@@ -329,3 +329,45 @@ def test_a_shared_sticky_folder_is_left_alone_but_the_file_is_private(tmp_path: 
     assert stat.S_IMODE((shared / "config.toml").stat().st_mode) == 0o600
     assert config.load(shared / "config.toml").warnings == []
     assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+
+
+def test_a_write_that_drops_comments_warns_first_and_the_file_says_why(tmp_path: Path) -> None:
+    env = {"VCCTL_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    path = tmp_path / "config" / "config.toml"
+    path.parent.mkdir(mode=0o700)
+    path.write_text(
+        "# my work accounts\n"
+        'active_profile = "one"  # the usual one\n'
+        "[profiles.one]\n"
+        'api_key = "key-with-#-0000001"\n'
+        "[profiles.two]\n"
+        'locale = "de"\n'
+    )
+    path.chmod(0o600)
+    switched = run_in_process(["auth", "switch", "two"], env)
+    assert switched.code == 0, switched
+    assert switched.stderr.splitlines() == [
+        f"vcctl: warning: {path} has 2 lines with comments; vcctl rewrites the file from its "
+        "settings and cannot keep them (copy them elsewhere to keep them)",
+        "vcctl: active profile is now 'two'",
+    ]
+    written = path.read_text()
+    assert written.startswith(config.HEADER)
+    assert "my work accounts" not in written
+    assert config.load(path).data["profiles"]["one"]["api_key"] == "key-with-#-0000001"
+    # vcctl's own header is not a comment a person wrote: the next write is silent.
+    again = run_in_process(["auth", "switch", "one"], env)
+    assert again.stderr == "vcctl: active profile is now 'one'\n"
+    assert path.read_text().startswith(config.HEADER)
+
+
+def test_comment_lines_are_found_outside_strings_only() -> None:
+    text = (
+        'a = "x # not a comment"  # one\n'
+        "b = 'y # no' # two\n"
+        'c = """\n# inside a multi-line string\n"""\n'
+        "   # three\n"
+        'd = "escaped \\" # still a string"\n'
+    )
+    assert config.count_comment_lines(text) == 3
+    assert config.count_comment_lines(config.HEADER) == 2

@@ -71,7 +71,9 @@ def test_twenty_parallel_logins_leave_twenty_profiles(env: dict[str, str]) -> No
     loaded = config.load(directory / "config.toml")
     assert sorted(loaded.profiles) == names
     assert loaded.active_profile in names
-    assert all(p == {"api_key": API_KEY, "api_token": API_TOKEN} for p in loaded.profiles.values())
+    # env's VCCTL_BASE_URL (the emulator) is saved with each profile.
+    saved = {"api_key": API_KEY, "api_token": API_TOKEN, "base_url": env["VCCTL_BASE_URL"]}
+    assert all(p == saved for p in loaded.profiles.values())
     assert [p.name for p in directory.iterdir()] == ["config.toml"]  # no lock or temp file left
 
 

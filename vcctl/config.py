@@ -11,7 +11,7 @@ import contextlib
 import copy
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,11 @@ CONFIG_FILE_NAME = "config.toml"
 DIR_MODE = files.DIR_MODE
 FILE_MODE = files.FILE_MODE
 LOCK_TIMEOUT = 10.0  # seconds; an edit holds the lock for milliseconds
+# The top of every file vcctl writes: it is rewritten from its values, so comments do not last.
+HEADER = (
+    "# vcctl's profiles. 'vcctl auth login', 'logout' and 'switch' rewrite this file:\n"
+    "# settings and unknown keys are kept, comments are not.\n"
+)
 PROFILE_KEYS = (
     "api_key",
     "api_token",
@@ -58,6 +63,7 @@ class ConfigFile:
     data: dict[str, Any] = field(default_factory=dict)
     exists: bool = False
     warnings: list[str] = field(default_factory=list)
+    comment_lines: int = 0  # lines with a comment a person wrote (vcctl's own header aside)
 
     @property
     def active_profile(self) -> str | None:
@@ -102,6 +108,7 @@ def load(path: Path) -> ConfigFile:
             "fix or remove it (vcctl will not overwrite it)"
         ) from None
     _check_shape(config)
+    config.comment_lines = count_comment_lines(raw.decode("utf-8").removeprefix(HEADER))
     config.warnings.extend(_tighten_permissions(path))
     return config
 
@@ -169,11 +176,46 @@ def lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
 
 
+def count_comment_lines(text: str) -> int:
+    """How many lines of a TOML text hold a comment: a '#' outside any string."""
+    count = 0
+    open_multiline: str | None = None  # the delimiter of a multi-line string still open
+    for line in text.splitlines():
+        index = 0
+        quote: str | None = None
+        while index < len(line):
+            if open_multiline:
+                end = line.find(open_multiline, index)
+                if end < 0:
+                    break
+                index, open_multiline = end + 3, None
+                continue
+            char = line[index]
+            if quote:
+                if char == "\\" and quote == '"':
+                    index += 2
+                    continue
+                if char == quote:
+                    quote = None
+            elif line.startswith(('"""', "'''"), index):
+                open_multiline = line[index : index + 3]
+                index += 3
+                continue
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                count += 1
+                break
+            index += 1
+    return count
+
+
 @contextlib.contextmanager
-def editing(path: Path) -> Iterator[ConfigFile]:
+def editing(path: Path, *, warn: Callable[[str], None] | None = None) -> Iterator[ConfigFile]:
     """Load, let the caller change, and save the file, all under its lock: parallel edits (20
     `auth login` at once) each see the others' changes and none is lost. Saved only if changed;
-    an exception inside the block saves nothing."""
+    an exception inside the block saves nothing. `warn` hears, before the save, that it drops
+    the comments the file has (tomli-w writes values, not comments)."""
     in_block = False
     try:
         files.make_private_dir(path.parent)
@@ -184,6 +226,8 @@ def editing(path: Path) -> Iterator[ConfigFile]:
             yield loaded
             in_block = False
             if loaded.data != before:
+                if loaded.comment_lines and warn is not None:
+                    warn(dropped_comments_warning(loaded))
                 save(loaded)
     except files.LockTimeout:
         raise _locked_error(path) from None
@@ -193,6 +237,14 @@ def editing(path: Path) -> Iterator[ConfigFile]:
         raise ConfigError(
             f"cannot write config file {path}: {exc.strerror or exc}; the old file is unchanged"
         ) from None
+
+
+def dropped_comments_warning(config: ConfigFile) -> str:
+    lines = config.comment_lines
+    return (
+        f"{config.path} has {lines} line{'s' if lines > 1 else ''} with comments; vcctl rewrites "
+        "the file from its settings and cannot keep them (copy them elsewhere to keep them)"
+    )
 
 
 def _locked_error(path: Path) -> ConfigError:
@@ -212,7 +264,7 @@ def save(config: ConfigFile) -> None:
 
     path = config.path
     directory = path.parent
-    payload = tomli_w.dumps(config.data).encode("utf-8")
+    payload = (HEADER + tomli_w.dumps(config.data)).encode("utf-8")
     try:
         files.make_private_dir(directory)
         with files.locked(lock_path(path), timeout=LOCK_TIMEOUT):

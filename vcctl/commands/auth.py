@@ -36,6 +36,31 @@ def _message(text: str) -> None:
     stderr_line(printable(text))
 
 
+def _warn(text: str) -> None:
+    from vcctl.streams import warn
+
+    warn(text)
+
+
+def _note_environment_overrides(profile: str) -> None:
+    """Say which VCCTL_* variables win over the profile: they silently would otherwise."""
+    from vcctl.config import PROFILE_KEYS
+
+    candidates = ("VCCTL_PROFILE", *(f"VCCTL_{key.upper()}" for key in PROFILE_KEYS))
+    # Empty counts as unset, except for the locale, where "" means "no prefix".
+    names = [
+        name
+        for name in candidates
+        if os.environ.get(name) or (name == "VCCTL_LOCALE" and name in os.environ)
+    ]
+    if names:
+        them = "it" if len(names) == 1 else "them"
+        _message(
+            f"vcctl: note: the environment overrides profile {profile!r}: {', '.join(names)} "
+            f"(unset {them} to use the profile)"
+        )
+
+
 def _load_config() -> ConfigFile:
     from vcctl import config
 
@@ -147,6 +172,7 @@ def login(
     from vcctl import config
     from vcctl.context import context_of
     from vcctl.errors import UsageError
+    from vcctl.settings import DEFAULT_BASE_URL
 
     if verify and no_check:
         raise UsageError("--verify and --no-check contradict each other")
@@ -160,7 +186,11 @@ def login(
 
     # Only what the user asked for on the command line is stored; the environment is not.
     changes: dict[str, Any] = {"api_key": api_key, "api_token": api_token}
-    if settings.base_url.source == "flag":
+    # The base URL the credentials are checked against (and, say, an emulator's keys work
+    # with): saved unless it is the default, so the profile alone reaches the same server.
+    if settings.base_url.source == "flag" or (
+        settings.base_url.source == "env" and settings.base_url.value != DEFAULT_BASE_URL
+    ):
         changes["base_url"] = settings.base_url.value
     if settings.locale.source == "flag":
         changes["locale"] = settings.locale.value
@@ -176,7 +206,7 @@ def login(
             raise check.error
 
     # Read again under the lock: another login may have saved a profile since.
-    with config.editing(loaded.path) as loaded:
+    with config.editing(loaded.path, warn=_warn) as loaded:
         profiles = loaded.data.setdefault("profiles", {})
         first = not profiles
         profiles[name] = {**profiles.get(name, {}), **changes}
@@ -188,6 +218,9 @@ def login(
         _message(f"vcctl: {'' if verdict else 'warning: '}{detail}")
     if loaded.data.get("active_profile") != name:
         _message(f"vcctl: run 'vcctl auth switch {name}' to make it the active profile")
+    if settings.base_url.source == "env" and "base_url" in changes:
+        _message(f"vcctl: the profile keeps the base URL {changes['base_url']} (VCCTL_BASE_URL)")
+    _note_environment_overrides(name)
 
 
 @app.command(
@@ -237,6 +270,8 @@ def status(
         streams.print_json(report)
     else:
         _show_status(report)
+        # (The JSON report names each setting's source; stderr there is for a JSON error.)
+        _note_environment_overrides(settings.profile.value)
     # The report is the result (stdout); what went wrong is also an error, with its exit code.
     if problem is not None:
         raise problem
@@ -346,7 +381,7 @@ def logout(ctx: typer.Context) -> None:
     from vcctl import config
     from vcctl.context import context_of
 
-    with config.editing(_load_config().path) as loaded:
+    with config.editing(_load_config().path, warn=_warn) as loaded:
         name = _profile_name(context_of(ctx), loaded)
         _require_profile(loaded, name)
         profile = loaded.profiles[name]
@@ -367,7 +402,8 @@ def switch(name: Annotated[str, typer.Argument(help="The profile to make active.
     """Make another profile of the config file the active one."""
     from vcctl import config
 
-    with config.editing(_load_config().path) as loaded:
+    with config.editing(_load_config().path, warn=_warn) as loaded:
         _require_profile(loaded, name)
         loaded.data["active_profile"] = name
     _message(f"vcctl: active profile is now {name!r}")
+    _note_environment_overrides(name)
