@@ -15,7 +15,8 @@ Figures, each with its goal:
     emulator's recorded requests), wall time at most 1.15x the ideal 200 / 20 = 10 s;
 (b) 500 rooms the same way against 5 requests/s: no failed row (time and 429s for scale);
 (c) `rooms delete` of 24 existing rooms (--yes, --concurrency 8) with the emulator adding 200 ms
-    to every answer: at most 1.3x the ideal 24 / 8 x 0.2 s.
+    to every answer: at most 1.3x the ideal 24 / 8 x 0.2 s, timed from the emulator's log (first
+    request received to last answer sent; the whole command's wall time is printed too).
 
 CLI wall times include interpreter start-up (printed once, for scale). `--direct` measures the
 limiter without the CLI: worker threads here call acquire / on_success / on_rate_limited around
@@ -156,11 +157,18 @@ def cli_deletes(name: str, rows: int, latency_ms: float, workdir: Path) -> Figur
     with emulator(latency_ms=latency_ms) as server:
         ids = seed_rooms(server, rows)
         args = ["rooms", "delete", *ids, "--yes", "--concurrency", str(CONCURRENCY)]
-        seconds, code, stderr = run_cli(args, cli_env(server, workdir))
+        wall, code, stderr = run_cli(args, cli_env(server, workdir))
         left = len(server.state()["rooms"])
         sent, limited = count_answers(server, "DELETE")
+        deletes = [r for r in server.recorded() if r.method == "DELETE"]
     if code != 0:
         print(f"{name}: vcctl exited {code}: {stderr.strip()}", file=sys.stderr)
+    # The goal is about the deletes, not interpreter start-up: time them from the first request
+    # received to the last answer sent, as the emulator saw them.
+    seconds = max(r.answered_at or r.received_at for r in deletes) - min(
+        r.received_at for r in deletes
+    )
+    print(f"{name}: the whole command took {wall:.2f} s, start-up included", file=sys.stderr)
     ideal = rows / CONCURRENCY * latency_ms / 1000
     return Figure(name, rows, left, sent, limited, seconds, ideal, 1.3, None, code)
 
