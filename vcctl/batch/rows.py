@@ -20,12 +20,17 @@ from typing import IO, Any, Literal
 
 from vcctl import validate
 from vcctl.errors import UsageError
-from vcctl.resources import RESOURCES, Noun
+from vcctl.resources import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    KEY_COLUMN,
+    RESOURCES,
+    Noun,
+    boolean_spellings,
+)
 
 Format = Literal["csv", "jsonl"]
 
-CSV_TRUE = frozenset({"true", "1", "yes"})
-CSV_FALSE = frozenset({"false", "0", "no"})
 EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -69,7 +74,7 @@ class RowSource:
     @property
     def keyed(self) -> bool:
         """Whether the CSV header has a key column (JSON Lines rows tell one by one)."""
-        return KEY_FIELD in self._columns
+        return KEY_COLUMN in self._columns
 
     def position(self) -> int | None:
         """Bytes of the file read so far, for the progress bar (None when the size is unknown)."""
@@ -128,7 +133,8 @@ class RowSource:
         if problem:
             raise UsageError(
                 f"{self.label}: line 1: {problem}",
-                hint=f"the header row names the API's fields: {_columns(self.noun)}",
+                hint=f"the header row names the API's fields: {_columns(self.noun)} (and "
+                f"optionally {KEY_COLUMN}); see 'vcctl {self.noun} create --help'",
             )
 
     def _csv_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
@@ -193,12 +199,9 @@ def _open_binary(source: str) -> tuple[Format, IO[bytes], int | None]:
     return file_format, handle, size
 
 
-KEY_FIELD = "key"  # not an API field: the row's key in the inventory
-
-
 def _row_key(record: dict[str, Any]) -> str | None:
     """Take the key out of a row (it is not sent); an empty cell is no key."""
-    key = record.pop(KEY_FIELD, None)
+    key = record.pop(KEY_COLUMN, None)
     if key is None or key == "":
         return None
     if not isinstance(key, str):
@@ -211,7 +214,7 @@ def _columns(noun: Noun) -> str:
 
 
 def _header_problem(noun: Noun, columns: list[str], defaults: dict[str, Any]) -> str | None:
-    known = (*RESOURCES[noun].field_names, KEY_FIELD)
+    known = (*RESOURCES[noun].field_names, KEY_COLUMN)
     unknown = [name for name in columns if name not in known]
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
@@ -241,11 +244,11 @@ def _csv_record(noun: Noun, columns: list[str], cells: list[str]) -> dict[str, A
 
 def _csv_boolean(name: str, cell: str) -> bool:
     word = cell.strip().lower()
-    if word in CSV_TRUE:
+    if word in BOOLEAN_TRUE:
         return True
-    if word in CSV_FALSE:
+    if word in BOOLEAN_FALSE:
         return False
-    raise UsageError(f"invalid {name} {cell!r}: expected true/false, 1/0 or yes/no")
+    raise UsageError(f"invalid {name} {cell!r}: expected {boolean_spellings()}")
 
 
 def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
@@ -261,7 +264,7 @@ def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise UsageError(f"expected a JSON object, not {_json_type(data)}")
-    known = (*RESOURCES[noun].field_names, KEY_FIELD)
+    known = (*RESOURCES[noun].field_names, KEY_COLUMN)
     booleans = RESOURCES[noun].boolean_fields
     unknown = [str(key) for key in data if key not in known]
     if unknown:

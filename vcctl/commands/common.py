@@ -7,11 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from vcctl.resources import Noun
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
@@ -76,6 +79,26 @@ IgnoreMissingOption = Annotated[
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
 ]
+
+
+def from_file_command(noun: Noun) -> type[TyperCommand]:
+    """The command class of `NOUN create`: its help ends with the columns `--from-file` takes.
+
+    They are described by vcctl.resources, which is read only when the help is (every run builds
+    the command, few show its help), so the help, the man page and the batch reader agree."""
+
+    class FromFileCommand(TyperCommand):
+        @property
+        def help(self) -> str | None:
+            from vcctl.resources import from_file_help
+
+            return f"{self._own_help or ''}\n\n{from_file_help(noun)}".strip()
+
+        @help.setter
+        def help(self, text: str | None) -> None:
+            self._own_help = text
+
+    return FromFileCommand
 
 
 def confirm(question: str, *, yes: bool) -> None:

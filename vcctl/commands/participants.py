@@ -21,6 +21,7 @@ from vcctl.commands.common import (
     VideoAudioOption,
     YesOption,
     confirm_delete,
+    from_file_command,
     ignoring_missing,
     run_many,
 )
@@ -52,6 +53,7 @@ UsernameOption = Annotated[
 
 @app.command(
     "create",
+    cls=from_file_command("participants"),
     epilog=examples(
         (
             "Add a participant to a room and keep its id:",

@@ -20,6 +20,7 @@ from vcctl.commands.common import (
     QuietOption,
     YesOption,
     confirm_delete,
+    from_file_command,
     ignoring_missing,
     run_many,
 )
@@ -40,6 +41,7 @@ DeleteRoomIds = Annotated[
 
 @app.command(
     "create",
+    cls=from_file_command("rooms"),
     epilog=examples(
         (
             "Create a room and keep its id:",

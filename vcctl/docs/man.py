@@ -52,7 +52,9 @@ EXIT_STATUS_TEXT: tuple[tuple[str, str], ...] = (
     ),
     (
         "EXIT_INTERRUPTED",
-        "Interrupted (Ctrl-C). \\fBvcctl rooms watch\\fR, which Ctrl-C ends normally, exits 0.",
+        "Interrupted (Ctrl-C). SIGTERM exits 143 and SIGHUP 129, as a batch or \\fBvcctl apply\\fR "
+        "stopped by them does. \\fBvcctl rooms watch\\fR ends normally on Ctrl-C and SIGTERM: "
+        "exit 0.",
     ),
     (
         "EXIT_BROKEN_PIPE",
