@@ -149,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
         reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))
         sys.exit(errors.EXIT_INTERNAL)
+    _stop_like_ctrl_c_on(("SIGTERM", "SIGHUP"))
     try:
         code = run(args, reporter)
     except BrokenPipeError:
@@ -157,8 +158,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         # Almost always stdout itself (a full disk, a closed terminal): not a bug in vcctl.
         where = f" ({exc.filename})" if exc.filename else ""
         code = reporter.error(errors.VcctlError(f"I/O error{where}: {exc.strerror or exc}"))
-    except KeyboardInterrupt:
-        code = reporter.error(errors.Interrupted("interrupted"))
+    except KeyboardInterrupt as stop:
+        what = f"stopped by signal {stop.signum}" if isinstance(stop, errors.Stopped) else None
+        code = reporter.error(errors.Interrupted(what or "interrupted"))
     except Exception as exc:  # the last line of defence: a bug, reported as one
         code = _internal_error(exc, reporter)
     try:
@@ -168,6 +170,17 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except (OSError, ValueError):
         pass
     sys.exit(code)
+
+
+def _stop_like_ctrl_c_on(names: Sequence[str]) -> None:
+    """SIGTERM and SIGHUP stop a run as Ctrl-C does (what was done is reported, then exit 143 or
+    129), instead of killing it silently; a batch and a watch install their own handlers."""
+    import signal
+
+    for name in names:
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, errors.stop_like_ctrl_c)
 
 
 def _exit_now(code: int) -> NoReturn:

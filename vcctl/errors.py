@@ -171,11 +171,33 @@ def raise_for_items(failure_codes: Sequence[int], *, succeeded: int, what: str =
         raise MultiItemFailure(f"{failed} of {failed + succeeded} {what} failed", exit_code=code)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, delivered the way Ctrl-C is (see `stop_like_ctrl_c`), so that every
+    command that reports its finished work on Ctrl-C (multi-id calls, apply) does so for them too.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# The SIGTERM or SIGHUP that is stopping this run, if one came: its exit code is 128 + its number.
+_stopping_signal: int | None = None
+
+
+def stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """A signal handler: raise `Stopped` in the main thread, as Ctrl-C raises KeyboardInterrupt."""
+    global _stopping_signal
+    _stopping_signal = signum
+    raise Stopped(signum)
+
+
 class Interrupted(VcctlError):
     """Stopped by a signal: 130 for Ctrl-C, or 128 + the signal's number (SIGTERM 143).
 
-    `work_abandoned`: requests are still under way in other threads, which vcctl chose not to
-    wait for (a second Ctrl-C); the process ends without joining them.
+    Without an explicit exit code, the signal that is stopping the run decides it (Ctrl-C when
+    none was recorded). `work_abandoned`: requests are still under way in other threads, which
+    vcctl chose not to wait for (a second Ctrl-C); the process ends without joining them.
     """
 
     exit_code = EXIT_INTERRUPTED
@@ -185,10 +207,12 @@ class Interrupted(VcctlError):
         message: str,
         *,
         hint: str | None = None,
-        exit_code: int = EXIT_INTERRUPTED,
+        exit_code: int | None = None,
         work_abandoned: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
+        if exit_code is None:
+            exit_code = EXIT_INTERRUPTED if _stopping_signal is None else 128 + _stopping_signal
         self.exit_code = exit_code
         self.work_abandoned = work_abandoned
 

@@ -30,6 +30,7 @@ from vcctl.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    Stopped,
     VcctlError,
 )
 from vcctl.watch.changes import (
@@ -240,7 +241,9 @@ def watch_room(
             with _live_output() if live else nullcontext(JsonLinesOutput()) as output:
                 output.started(state)
                 follow(refresh_api, state, output, pace)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Stopped) and stop.signum != signal.SIGTERM:
+            raise  # a hang-up is not the user ending the watch: exit 129
         return
     finally:
         first_client.close()
