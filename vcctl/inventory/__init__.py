@@ -2,7 +2,8 @@
 be found again and creates with a key are safe to repeat.
 
 This package is the store only; commands decide when to use it (and respect the off switch,
-`inventory_enabled`). The API:
+`inventory_enabled`). All its SQL lives in `vcctl/inventory/store/`; no other module writes SQL.
+The API:
 
 - `inventory_path(env) -> Path`: `inventory.sqlite3` in VCCTL_DATA_DIR or platformdirs' user data
   folder. `inventory_enabled(env, profile) -> bool`: VCCTL_INVENTORY=off or `inventory = false`.

@@ -14,7 +14,7 @@ from vcctl.errors import KeyBlockedError, KeyPendingError
 from vcctl.inventory.model import Account, Kind, Record
 
 if TYPE_CHECKING:
-    from vcctl.inventory.store import Inventory
+    from vcctl.inventory.store.keys import KeyStore
 
 CLAIM_WAIT = 120.0  # seconds a create waits for another process holding the same key
 HOST = os.uname().nodename
@@ -74,7 +74,7 @@ class Claim:
     exception counts as unknown."""
 
     def __init__(
-        self, inventory: Inventory, account: Account, kind: Kind, scope: str, key: str, token: str
+        self, inventory: KeyStore, account: Account, kind: Kind, scope: str, key: str, token: str
     ) -> None:
         self.inventory = inventory
         self.account = account

@@ -1,0 +1,25 @@
+"""The inventory's SQLite file. SQL lives only in this package; nothing else in vcctl writes it.
+
+WAL journal and a busy timeout, so that many vcctl processes (`xargs -P 8`) share it and none
+loses a record; every write is one short `BEGIN IMMEDIATE` transaction (a batch records all its
+rows in one). An older file is migrated in place, a newer or unreadable one is reported with its
+path and never modified.
+
+The modules: `connection` (the connection, its lock, transactions, shared record rows),
+`schema` (opening, creating and migrating the file), `records` (record, list, mark gone, forget)
+and `keys` (claims and key rows). `Inventory` is all of them together.
+"""
+
+from __future__ import annotations
+
+from vcctl.inventory.store.keys import KeyStore
+from vcctl.inventory.store.records import Records
+from vcctl.inventory.store.schema import SCHEMA_VERSION, Schema
+
+
+class Inventory(Records, KeyStore, Schema):
+    """An open inventory file (`Inventory.open(path)`). Safe to share between threads (one
+    connection, one lock)."""
+
+
+__all__ = ["SCHEMA_VERSION", "Inventory"]

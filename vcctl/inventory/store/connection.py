@@ -1,0 +1,135 @@
+"""The open inventory file underneath every store operation: the connection and its lock, write
+transactions, SQLite errors turned into InventoryError, and the record rows the other store
+modules share (upserting one, reading some back by id)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from vcctl.errors import InventoryError
+from vcctl.inventory.model import Account, Kind, Record, created_at_ts
+
+UPSERT = """INSERT INTO records
+    (base_url, key_fp, kind, id, room_id, label, data, created, first_seen, last_seen, gone)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+    ON CONFLICT (base_url, key_fp, kind, id) DO UPDATE SET
+        room_id = coalesce(excluded.room_id, room_id), label = excluded.label,
+        data = excluded.data, created = coalesce(excluded.created, created),
+        last_seen = excluded.last_seen, gone = NULL"""
+# Columns in Record's field order: a row becomes a Record positionally (10,000 rows: cheap).
+SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r.first_seen),
+    r.first_seen, r.last_seen, r.gone, r.base_url, r.label FROM records r
+    LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
+    AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
+
+
+def describe(exc: sqlite3.Error) -> str:
+    return str(exc) or type(exc).__name__
+
+
+class Connection:
+    """An open inventory file. Safe to share between threads (one connection, one lock)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once so that concurrent writers queue on the busy
+        timeout instead of failing on a lock upgrade."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise InventoryError(
+                f"cannot {doing} inventory {self.path}: {describe(exc)}", path=str(self.path)
+            ) from None
+
+    # -- record rows -------------------------------------------------------------------------
+
+    def _upsert(
+        self,
+        db: sqlite3.Connection,
+        account: Account,
+        kind: Kind,
+        resource: Mapping[str, Any],
+        now: float,
+    ) -> None:
+        room_id = resource.get("room_id") if kind == "participant" else None
+        label = resource.get("name" if kind == "room" else "username")
+        db.execute(
+            UPSERT,
+            (
+                *acct(account),
+                kind,
+                str(resource["id"]),
+                None if room_id is None else str(room_id),
+                label if isinstance(label, str) else None,
+                json.dumps(resource, separators=(",", ":"), ensure_ascii=False),
+                created_at_ts(resource) or now,
+                now,
+                now,
+            ),
+        )
+
+    def _by_ids(self, account: Account, kind: Kind, ids: Sequence[str]) -> list[Record]:
+        found: dict[str, Record] = {}
+        with self._lock:
+            self._fetch_into(found, account, kind, ids)
+        return [found[i] for i in ids if i in found]
+
+    def _fetch_into(
+        self, found: dict[str, Record], account: Account, kind: Kind, ids: Sequence[str]
+    ) -> None:
+        for start in range(0, len(ids), 500):  # SQLite bounds the number of parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"{SELECT} WHERE r.base_url = ? AND r.key_fp = ? AND r.kind = ?"
+                f" AND r.id IN ({marks})",
+                (*acct(account), kind, *chunk),
+            )
+            found.update((row[0], record_of(row)) for row in rows)
+
+    def get(self, account: Account, kind: Kind, id: str) -> Record | None:
+        """The record of one id, gone or not; None if vcctl never saw it."""
+        found = self._by_ids(account, kind, [id])
+        return found[0] if found else None
+
+
+def acct(account: Account) -> tuple[str, str]:
+    return (account.base_url, account.key_fingerprint)
+
+
+def record_of(row: Sequence[Any]) -> Record:
+    return Record(*row)
