@@ -1,8 +1,8 @@
 """`vcctl apply`: make the rooms and participants of a stack file exist, or export existing ones.
 
 The file is read and validated before anything else, then the stack's records are opened (the
-`--state` file, or the local inventory), the recorded resources fetched, the plan shown, the
-deletes confirmed, and the plan carried out (`vcctl.apply.execute`, shown by
+`--state` file, or the local inventory), the recorded resources fetched (`vcctl.apply.fetch`),
+the plan shown, the deletes confirmed, and the plan carried out (`vcctl.apply.execute`, shown by
 `vcctl.apply.console`).
 """
 
@@ -183,7 +183,8 @@ def _apply(
     json_mode: bool,
 ) -> None:
     from vcctl.apply.console import ApplyConsole
-    from vcctl.apply.execute import fetch_live, run_plan
+    from vcctl.apply.execute import run_plan
+    from vcctl.apply.fetch import fetch_live
     from vcctl.apply.plan import make_plan
     from vcctl.commands.common import confirm
     from vcctl.errors import Interrupted, raise_for_items
@@ -235,8 +236,8 @@ def _export(
     concurrency: int,
 ) -> None:
     from vcctl import streams, validate
-    from vcctl.apply.execute import fetch_rooms
     from vcctl.apply.export import export_stack
+    from vcctl.apply.fetch import fetch_rooms
     from vcctl.apply.model import KEY_PATTERN, KEY_RULE
 
     for room_id in room_ids:

@@ -1,0 +1,120 @@
+"""Fetch what an apply or an export needs from the API before anything changes.
+
+`fetch_live` GETs each recorded room that matters (bounded concurrency; the client applies the
+retry rules), spreads the answers over their participants and GETs one by one only participants
+whose room's answer did not list them. A 404 is `GONE`; any other failure stops the apply before
+anything changes (`FetchError`). `fetch_rooms` GETs the rooms an export names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from vcctl.apply.model import DesiredStack, Record
+from vcctl.apply.plan import GONE, Live, live_from_rooms, rooms_to_fetch
+from vcctl.errors import InvalidResponseError, NotFoundError, VcctlError
+
+if TYPE_CHECKING:
+    from vcctl.api import Api
+
+
+class FetchError(VcctlError):
+    """A recorded resource could not be fetched (other than 404): no plan, nothing changed.
+
+    `failures` pairs what was asked for ("room board (id aVZOke)") with its error; the exit code
+    is the first one's.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, VcctlError]], *, what: str) -> None:
+        self.failures = tuple(failures)
+        first = failures[0][1]
+        named = "; ".join(f"{subject}: {error.message}" for subject, error in failures)
+        super().__init__(
+            f"{what}: {named}",
+            hint=first.hint,
+            status=first.status,
+        )
+        self.exit_code = first.exit_code
+
+
+def fetch_live(
+    api: Api,
+    desired: DesiredStack,
+    records: Sequence[Record],
+    *,
+    prune: bool,
+    concurrency: int,
+) -> dict[str, Live]:
+    """Recorded id -> the API's answer (or GONE) for every record the plan will look at."""
+    rooms = rooms_to_fetch(desired, records, prune=prune)
+    answers = _get_each(api.get_room, _ids(rooms), concurrency)
+    live, participants = live_from_rooms(answers, records)
+    live.update(_get_each(api.get_participant, _ids(participants), concurrency))
+    return live
+
+
+def fetch_rooms(api: Api, room_ids: Sequence[str], *, concurrency: int) -> list[dict[str, Any]]:
+    """GET each room (404 included, any failure raises FetchError), in the order given."""
+    answers = _get_each(
+        api.get_room,
+        {room_id: f"room {room_id}" for room_id in room_ids},
+        concurrency,
+        gone_ok=False,
+    )
+    return [answer for answer in answers.values() if isinstance(answer, dict)]
+
+
+def _ids(records: Sequence[Record]) -> dict[str, str]:
+    return {
+        record.id: f"{record.kind} {record.qualified_key} (id {record.id})"
+        for record in records
+        if record.id
+    }
+
+
+def _get_each(
+    get: Callable[[str], Any], subjects: dict[str, str], concurrency: int, *, gone_ok: bool = True
+) -> dict[str, Live]:
+    """id -> answer for each id of `subjects` (id -> how messages name it); 404 is GONE."""
+    if not subjects:
+        return {}
+    failures: list[tuple[str, VcctlError]] = []
+    answers: dict[str, Live] = {}
+
+    def fetch(id: str) -> Live:
+        try:
+            answer = get(id)
+        except NotFoundError:
+            if not gone_ok:
+                raise
+            return GONE
+        if not isinstance(answer, dict):
+            raise InvalidResponseError("the API's answer is not a JSON object")
+        return answer
+
+    with Pool(concurrency) as pool:
+        futures = [(id, pool.submit(fetch, id)) for id in subjects]
+        for id, future in futures:
+            try:
+                answers[id] = future.result()
+            except VcctlError as exc:
+                failures.append((subjects[id], exc))
+    if failures:
+        what = "cannot make the plan, nothing was changed" if gone_ok else "cannot export"
+        raise FetchError(failures, what=what)
+    return answers
+
+
+class Pool:
+    """A thread pool that, when left (Ctrl-C included), drops what has not started yet."""
+
+    def __init__(self, workers: int) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vcctl-apply")
+
+    def __enter__(self) -> ThreadPoolExecutor:
+        return self.executor
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
