@@ -20,10 +20,6 @@ app = typer.Typer(
 
 DEFAULT_PORT = 8790
 DEFAULT_MAX_RECORDED = 10_000  # the same as vcctl.emulator.recording (not imported at start-up)
-# What a shell, env(1) or timeout(1) answer when the command cannot be run: `exec` passes
-# through the command's exit code, so a command that never ran gets the shell's codes too.
-EXIT_COMMAND_NOT_FOUND = 127
-EXIT_COMMAND_NOT_EXECUTABLE = 126
 
 Host = Annotated[
     str, typer.Option("--host", help="Address to bind; anything but loopback exposes it.")
@@ -113,16 +109,6 @@ def _warn_if_exposed(emulator: Emulator) -> None:
         else "its /_emulator/ endpoints are off (--allow-remote-control turns them on)"
     )
     warn(f"the emulator listens on {host}, reachable from other machines; {control}")
-
-
-def _cannot_run(message: str, exit_code: int) -> Exception:
-    from vcctl.errors import UsageError
-
-    error = UsageError(
-        message, hint="CMD runs without a shell: use -- sh -c '...' for pipes or variables"
-    )
-    error.exit_code = exit_code
-    return error
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> Exception:
@@ -354,6 +340,7 @@ def exec_(
     """
     import os
 
+    from vcctl.emulator.child import run_command
     from vcctl.emulator.server import Emulator
 
     config = _config(
@@ -369,48 +356,7 @@ def exec_(
     env = dict(os.environ)
     env.update(VCCTL_BASE_URL=emulator.local_url, VCCTL_API_KEY=api_key, VCCTL_API_TOKEN=api_token)
     try:
-        code = _run(command, env)
+        code = run_command(command, env)
     finally:
         emulator.shutdown()
     raise typer.Exit(code if code >= 0 else 128 - code)
-
-
-def _run(command: list[str], env: dict[str, str]) -> int:
-    """Run CMD and return its exit code (negative: the signal that ended it).
-
-    A SIGTERM sent to vcctl (a cancelled CI job) is passed on to CMD, rather than ending vcctl
-    and leaving CMD running against a stopped emulator.
-    """
-    import signal
-    import subprocess
-
-    started: list[subprocess.Popen[bytes]] = []
-    terminated = False
-
-    def forward(signum: int, frame: object) -> None:
-        nonlocal terminated
-        terminated = True
-        for child in started:
-            child.send_signal(signum)
-
-    previous = signal.signal(signal.SIGTERM, forward)
-    try:
-        try:
-            child = subprocess.Popen(command, env=env)
-        except FileNotFoundError:
-            raise _cannot_run(f"command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND) from None
-        except PermissionError:
-            raise _cannot_run(
-                f"command not executable: {command[0]}", EXIT_COMMAND_NOT_EXECUTABLE
-            ) from None
-        started.append(child)
-        if terminated:  # the SIGTERM came while CMD was starting
-            child.terminate()
-        while True:
-            try:
-                return child.wait()
-            except KeyboardInterrupt:
-                # The child got the same Ctrl-C from the terminal; its exit code is the answer.
-                continue
-    finally:
-        signal.signal(signal.SIGTERM, previous)
