@@ -245,6 +245,7 @@ def status(
 ) -> None:
     """Show the settings in use, where each came from, and whether the API accepts them."""
     from vcctl import streams
+    from vcctl.commands.auth_report import show_status
     from vcctl.context import context_of
     from vcctl.errors import CredentialsError
 
@@ -269,43 +270,12 @@ def status(
     if json_out:
         streams.print_json(report)
     else:
-        _show_status(report)
+        show_status(report)
         # (The JSON report names each setting's source; stderr there is for a JSON error.)
         _note_environment_overrides(settings.profile.value)
     # The report is the result (stdout); what went wrong is also an error, with its exit code.
     if problem is not None:
         raise problem
-
-
-def _show_status(report: dict[str, Any]) -> None:
-    from vcctl import streams
-    from vcctl.settings import describe_source
-    from vcctl.table import plain_table, rich_table
-
-    rows = [["SETTING", "VALUE", "FROM"]]
-    keys = ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
-    for key in (*keys, "rate"):
-        entry = report[key]
-        value = entry["value"]
-        unset = "unlimited" if key == "rate" else "(not set)"
-        rows.append([key, unset if value is None else str(value), describe_source(entry["source"])])
-    lines = [f"config file: {report['config_file']}"]
-    if not report["profile"]["in_config_file"]:
-        lines.append(f"profile {report['profile']['value']!r} is not in the config file")
-    api = report["api"]
-    state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
-    lines.append(f"credentials: {state_word} ({api['detail']})")
-    # The detail and the settings may come from the API or a config file: escaped like answers.
-    lines = [streams.printable(line) for line in lines]
-    if streams.use_rich():
-        # Every column may wrap: the values (paths, URLs) can be long.
-        table = rich_table(rows[0], rows[1:], wrap=rows[0])
-        console = streams.rich_console()
-        console.print(table)
-        for line in lines:
-            console.print(line, markup=False)
-        return
-    streams.write_stdout(plain_table(rows) + "".join(line + "\n" for line in lines))
 
 
 @app.command(
@@ -317,8 +287,8 @@ def _show_status(report: dict[str, Any]) -> None:
 def list_profiles(json_out: JsonOption = False) -> None:
     """List the profiles of the config file (secrets masked)."""
     from vcctl import streams
+    from vcctl.commands.auth_report import show_profiles
     from vcctl.settings import mask
-    from vcctl.table import plain_table
 
     loaded = _load_config()
     active = loaded.active_profile
@@ -339,24 +309,7 @@ def list_profiles(json_out: JsonOption = False) -> None:
     if not entries:
         _message(f"vcctl: no profiles in {loaded.path}; run 'vcctl auth login'")
         return
-    rows = [["", "PROFILE", "BASE URL", "LOCALE", "API KEY"]]
-    for entry in entries:
-        rows.append(
-            [
-                "*" if entry["active"] else "",
-                str(entry["name"]),
-                str(entry["base_url"] or "(default)"),
-                _locale_cell(entry["locale"]),
-                str(entry["api_key"] or "(none)"),
-            ]
-        )
-    streams.write_stdout(plain_table(rows))
-
-
-def _locale_cell(locale: Any) -> str:
-    if locale is None:
-        return "(default)"
-    return str(locale) or "(no prefix)"
+    show_profiles(entries)
 
 
 def _require_profile(loaded: ConfigFile, name: str) -> None:
