@@ -269,11 +269,19 @@ def test_prune_deletes_dropped_participants_then_dropped_rooms() -> None:
     assert plan_for(api, smaller, state, prune=True).changes == ()
 
 
-def test_a_pruned_room_takes_its_participants_without_separate_deletes() -> None:
+def test_a_pruned_room_has_its_participants_deleted_first() -> None:
     api, state, _ = converged(STACK)
     only_sales = parse('stack = "weekly"\n[rooms.sales]\nname = "Sales"\n')
     plan = plan_for(api, only_sales, state, prune=True)
-    assert [(a.action, a.qualified_key) for a in plan.changes] == [("delete", "board")]
+    assert [(a.action, a.qualified_key) for a in plan.changes] == [
+        ("delete", "board/ada"),
+        ("delete", "board/bob"),
+        ("delete", "board"),
+    ]
+    assert [[a.kind for a in phase] for phase in plan.phases()] == [
+        ["participant", "participant"],
+        ["room"],
+    ]
     execute(api, plan, state)
     assert api.participants == {}
     assert [r.qualified_key for r in state.entries()] == ["sales"]

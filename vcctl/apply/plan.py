@@ -3,8 +3,8 @@
 Order: create rooms, update rooms, create participants, update participants, then (with prune)
 delete participants, then rooms. Only fields the file gives are compared, and an update sends only
 the ones that differ. A room that is recorded but answered 404 is created again with all its
-participants. Deleting a room deletes its participants with it, so a pruned room's participants get
-no actions of their own; a participant the file dropped from a room that stays is deleted by itself.
+participants. A pruned room's live participants are deleted one by one before the room itself: the
+API does not promise that deleting a room removes its participants, so none is left behind.
 """
 
 from __future__ import annotations
@@ -316,6 +316,9 @@ class _Planner:
             self.forget.append(record)
             self.forget.extend(r for (rk, _), r in self.participants.items() if rk == record.key)
             return
+        for (room_key, _), precord in self.participants.items():
+            if room_key == record.key:
+                self.undeclared_participant(precord)
         self.add(Action("delete", "room", record.key, None, record.id, resource=current))
 
 
