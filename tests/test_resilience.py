@@ -60,11 +60,11 @@ def test_a_429_is_waited_out_as_retry_after_says_then_the_create_succeeds(
     lines = debug_lines(result)
     assert "< 429 Too Many Requests" in " ".join(lines)
     assert "< Retry-After: 1" in lines
-    # The wait the client took is Retry-After's, not its own backoff; a 429 is not an attempt.
+    # The wait the client took is Retry-After's, not its own backoff; a 429 is an attempt.
     [wait] = [line for line in lines if line.startswith("  HTTP 429: retrying in ")]
     assert wait.startswith("  HTTP 429: retrying in 1.00 s, every worker waiting ")
-    assert "(not counted as an attempt; 0 s of the 120 s allowed spent)" in wait
-    assert f"> POST {emulator.base_url}/api/v1/rooms (attempt 1/5, after 1 rate-limited)" in lines
+    assert "(attempt 1/5; 0 s of the 120 s allowed spent)" in wait
+    assert f"> POST {emulator.base_url}/api/v1/rooms (attempt 2/5, after 1 rate-limited)" in lines
 
 
 def test_a_get_answered_503_twice_is_retried_and_succeeds(
@@ -135,15 +135,29 @@ def test_a_persistent_fault_stops_after_the_allowed_attempts_with_its_exit_code(
     assert "Traceback" not in result.stderr
 
 
-def test_a_429_is_not_counted_as_an_attempt_while_the_wait_budget_lasts(
+def test_a_429_counts_as_an_attempt(env: dict[str, str], emulator: Emulator) -> None:
+    room_id = make_room(emulator, env)
+    emulator.add_fault(Fault("status", status=429, times=4, retry_after="0"))
+    result = run(env, "rooms", "get", room_id, "--json")
+    assert result.code == 0, result
+    assert answered(emulator, "GET") == [429] * 4 + [200]
+    assert json.loads(result.stdout)["id"] == room_id
+    emulator.clear_recorded()
+    emulator.add_fault(Fault("status", status=429, times=7, retry_after="0"))
+    limited = run(env, "rooms", "get", room_id, "--max-attempts", "2", "--json")
+    assert limited.code == 7, limited
+    assert answered(emulator, "GET") == [429] * 2
+    assert json.loads(limited.stderr)["error"]["status"] == 429
+
+
+def test_an_api_that_always_answers_429_now_fails_after_five_attempts(
     env: dict[str, str], emulator: Emulator
 ) -> None:
-    room_id = make_room(emulator, env)
-    emulator.add_fault(Fault("status", status=429, times=7, retry_after="0"))
-    result = run(env, "rooms", "get", room_id, "--max-attempts", "2", "--json")
-    assert result.code == 0, result
-    assert answered(emulator, "GET") == [429] * 7 + [200]
-    assert json.loads(result.stdout)["id"] == room_id
+    emulator.add_fault(Fault("status", status=429, times=1000, retry_after="0"))
+    result = run(env, "rooms", "create", "--name", "Never", "--json")
+    assert result.code == 7, result
+    assert answered(emulator, "POST") == [429] * 5
+    assert result.stdout == ""
 
 
 def test_a_429_past_the_wait_budget_fails_with_exit_7(

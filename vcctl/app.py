@@ -140,8 +140,8 @@ def root(
         int | None,
         typer.Option(
             "--max-attempts",
-            help="Attempts per request, retries included (default: 5). A 429 (rate limited) is "
-            "not counted: it is retried while the request's waits stay within 120 s.",
+            help="Attempts per request, retries included (default: 5), 429s (rate limited) "
+            "too; a request's waits on 429s stay within 120 s.",
         ),
     ] = None,
     rate: Annotated[

@@ -104,7 +104,7 @@ class Client:
         """Send with retries; return the successful response, or raise a typed error.
 
         With a limiter, every attempt waits for its turn first and reports its answer; a 429 is
-        then retried while the request's wait budget lasts and is not counted as an attempt.
+        then retried like any failure, as long as its waits fit the request's budget.
         """
         url = self.base_url + path
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -113,7 +113,7 @@ class Client:
         budget = limiter.budget() if limiter is not None else None
         maybe_applied = False  # an earlier attempt may have been carried out by the server
         attempt = 0
-        rate_limited = 0  # 429s answered to this request, when they are not counted as attempts
+        rate_limited = 0  # 429s answered to this request (shown in --debug)
         while True:
             attempt += 1
             last = attempt >= self.max_attempts
@@ -141,17 +141,18 @@ class Client:
             if limiter is not None and budget is not None and status == 429:
                 retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
                 pause = limiter.on_rate_limited(retry_after, sent_at=sent_at)
-                if budget.allows(pause):
-                    # The next acquire() waits out the shared pause; not counted as an attempt.
+                # A 429 is an attempt like any other (at most max_attempts in all), and its
+                # waits must also fit the request's budget.
+                if not last and budget.allows(pause):
+                    # The next acquire() waits out the shared pause.
                     self._log(
                         f"  HTTP 429: retrying in {pause:.2f} s, every worker waiting "
-                        f"(not counted as an attempt; {budget.spent:.0f} s of the "
+                        f"(attempt {attempt}/{self.max_attempts}; {budget.spent:.0f} s of the "
                         f"{budget.total:.0f} s allowed spent)"
                     )
-                    attempt -= 1
                     rate_limited += 1
                     continue
-                raise self._error_for(response, kind=kind, retried=True)
+                raise self._error_for(response, kind=kind, retried=attempt > 1)
             if limiter is not None:
                 limiter.on_success(sent_at=sent_at)
             if 200 <= status < 300:
