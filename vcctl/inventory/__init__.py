@@ -32,18 +32,49 @@ The API:
 `kind` is "room" or "participant"; a participant's key scope is its room id, apply's the stack.
 """
 
-from vcctl.inventory.keys import Claim
-from vcctl.inventory.model import (
-    KINDS,
-    Account,
-    Kind,
-    Record,
-    account_for,
-    inventory_enabled,
-    inventory_path,
-)
-from vcctl.inventory.store import SCHEMA_VERSION, Inventory
-from vcctl.inventory.when import WHEN_HELP, parse_when
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vcctl.inventory.keys import Claim
+    from vcctl.inventory.model import (
+        KINDS,
+        Account,
+        Kind,
+        Record,
+        account_for,
+        inventory_enabled,
+        inventory_path,
+    )
+    from vcctl.inventory.store import SCHEMA_VERSION, Inventory
+    from vcctl.inventory.when import WHEN_HELP, parse_when
+
+# Loaded on first use: a run with the inventory off asks `inventory_enabled` and must not pay
+# for sqlite3 and the store.
+_HOMES = {
+    "Claim": "vcctl.inventory.keys",
+    "KINDS": "vcctl.inventory.model",
+    "Account": "vcctl.inventory.model",
+    "Kind": "vcctl.inventory.model",
+    "Record": "vcctl.inventory.model",
+    "account_for": "vcctl.inventory.model",
+    "inventory_enabled": "vcctl.inventory.model",
+    "inventory_path": "vcctl.inventory.model",
+    "SCHEMA_VERSION": "vcctl.inventory.store",
+    "Inventory": "vcctl.inventory.store",
+    "WHEN_HELP": "vcctl.inventory.when",
+    "parse_when": "vcctl.inventory.when",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",
