@@ -102,6 +102,8 @@ def printable(text: str) -> str:
     """`text` safe to show on a terminal: controls escaped (`\\x1b`, `\\n`), bidi and
     zero-width characters made visible (`\\u202e`). The one escaping of every renderer for text
     that did not come from the user's own command line; applying it twice changes nothing."""
+    if text.isascii() and text.isprintable():
+        return text  # most cells: no control, bidi or zero-width character can be in them
     return UNPRINTABLE.sub(_escape, text)
 
 
