@@ -5,7 +5,7 @@ on 127.0.0.1)::
 
     python bench/ratelimit.py            # through the real CLI, about 2 minutes
     python bench/ratelimit.py --quick    # smaller figures (the 5/s batch has 100 rows)
-    python bench/ratelimit.py --direct   # vcctl.ratelimit alone, driven by worker threads here
+    python bench/ratelimit.py --direct   # vcctl.http.limiter alone, driven by worker threads here
     python bench/ratelimit.py --json     # the table, then the figures as JSON
 
 Figures, each with its goal:
@@ -41,7 +41,7 @@ from pathlib import Path
 import requests
 
 from vcctl.emulator.server import Emulator, EmulatorConfig
-from vcctl.ratelimit import RateLimiter
+from vcctl.http.limiter import RateLimiter
 
 API_KEY = "bench-api-key-0123456789"
 API_TOKEN = "bench-api-token-9876543210"

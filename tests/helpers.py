@@ -75,11 +75,11 @@ def run_vcctl(
 
 
 def run_in_process(args: Sequence[str], env: Mapping[str, str], *, input: str = "") -> Result:
-    """The CLI's real entry point (vcctl.cli.main) in this process, with exactly `env`: the same
-    code path as `python -m vcctl` minus the interpreter start-up, for tests that run many
+    """The CLI's real entry point (vcctl.cli.main.main) in this process, with exactly `env`: the
+    same code path as `python -m vcctl` minus the interpreter start-up, for tests that run many
     commands. Standard input is not a terminal; the streams are captured as bytes, as vcctl
     writes JSON to the buffer under sys.stdout."""
-    from vcctl import cli
+    from vcctl.cli import main
 
     out, err = io.BytesIO(), io.BytesIO()
     stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
@@ -94,7 +94,7 @@ def run_in_process(args: Sequence[str], env: Mapping[str, str], *, input: str = 
         patch.setattr(sys, "stdout", stdout)
         patch.setattr(sys, "stderr", stderr)
         try:
-            cli.main(list(args))
+            main.main(list(args))
         except SystemExit as exit_:
             code = exit_.code
     assert isinstance(code, int)

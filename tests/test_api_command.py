@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, Runner
-from vcctl.api import Api
-from vcctl.client import Client
-from vcctl.commands.api_call import _parse_field, _target
+from vcctl.cli.commands.api_call import _parse_field, _target
 from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UsageError
+from vcctl.http.api import Api
+from vcctl.http.client import Client
 
 
 def make_room(emulator: Emulator, name: str = "Raw") -> dict[str, Any]:

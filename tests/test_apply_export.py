@@ -6,8 +6,8 @@ import tomllib
 from typing import Any
 
 from vcctl.apply import stackfile
+from vcctl.apply.desired import KEY_PATTERN, Record
 from vcctl.apply.export import export_stack, slug, unique_key
-from vcctl.apply.model import KEY_PATTERN, Record
 from vcctl.apply.plan import Live, live_from_rooms, make_plan
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from vcctl.apply import stackfile
-from vcctl.apply.model import DesiredStack, Record
+from vcctl.apply.desired import DesiredStack, Record
 from vcctl.apply.plan import (
     GONE,
     Action,

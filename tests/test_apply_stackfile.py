@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vcctl.apply import stackfile
-from vcctl.apply.model import DesiredParticipant, DesiredRoom, DesiredStack
+from vcctl.apply.desired import DesiredParticipant, DesiredRoom, DesiredStack
 from vcctl.apply.stackfile import StackFileError
 from vcctl.errors import EXIT_USAGE, UsageError
 

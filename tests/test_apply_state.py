@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vcctl.apply.model import Record
+from vcctl.apply.desired import Record
 from vcctl.apply.state import MemoryState, StackState, StateFile, StateFileError, open_state
 
 

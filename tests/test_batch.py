@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, Runner, run_in_pty
-from vcctl.api import Api
 from vcctl.batch.reporting import Tally
 from vcctl.batch.rows import RowSource
-from vcctl.client import Client
 from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UsageError
+from vcctl.http.api import Api
+from vcctl.http.client import Client
 
 
 def api_for(emulator: Emulator) -> Api:

@@ -24,7 +24,6 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from vcctl.client import Client
 from vcctl.errors import (
     BadRequestError,
     InvalidResponseError,
@@ -36,8 +35,9 @@ from vcctl.errors import (
     UnauthorizedError,
     VcctlError,
 )
-from vcctl.hints import api_message
-from vcctl.retry import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, CallKind, parse_retry_after
+from vcctl.http.client import Client
+from vcctl.http.hints import api_message
+from vcctl.http.retry import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, CallKind, parse_retry_after
 
 BASE = "https://api.example"
 KEY = "unit-key-abcdefgh1234"

@@ -27,8 +27,9 @@ from typing import Protocol
 import pytest
 
 from tests.helpers import clean_environment, run_vcctl
-from vcctl import docs
-from vcctl.docs import files, model
+from vcctl import docgen
+from vcctl.docgen import files
+from vcctl.docgen import tree as model
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"
@@ -432,30 +433,30 @@ def test_completion_command_needs_no_config_and_prints_the_committed_script(
     assert result.stdout.encode("utf-8") == (COMPLETIONS / "vcctl.bash").read_bytes()
 
 
-@pytest.mark.parametrize("shell_name", docs.SHELLS)
+@pytest.mark.parametrize("shell_name", docgen.SHELLS)
 def test_completion_command_prints_the_script_byte_for_byte(
     shell_name: str, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     # In-process (the subprocess test above covers a real run): the same main() as `vcctl`.
-    from vcctl.cli import main
+    from vcctl.cli.main import main
 
     with pytest.raises(SystemExit) as exited:
         main(["completion", shell_name])
     captured = capfdbinary.readouterr()
     assert (exited.value.code, captured.err) == (0, b"")
-    assert captured.out == (COMPLETIONS / docs.COMPLETION_FILES[shell_name]).read_bytes()
+    assert captured.out == (COMPLETIONS / docgen.COMPLETION_FILES[shell_name]).read_bytes()
 
 
 def test_committed_completions_are_current(tmp_path: Path) -> None:
     files.write(tmp_path, files.generated_files())
     stale = [
         name
-        for name in docs.COMPLETION_FILES.values()
+        for name in docgen.COMPLETION_FILES.values()
         if (tmp_path / "completions" / name).read_bytes() != (COMPLETIONS / name).read_bytes()
     ]
     assert not stale, (
         f"out of date with the command tree: completions/{', completions/'.join(stale)}; "
-        f"run `{docs.REGENERATE_COMMAND}` and commit the result"
+        f"run `{docgen.REGENERATE_COMMAND}` and commit the result"
     )
 
 
@@ -468,4 +469,4 @@ def test_a_value_hint_that_matches_no_parameter_stops_the_generator(
     with pytest.raises(ValueError, match="no_such_parameter"):
         files.generated_files()
     # `vcctl completion` still works: a stale hint must not break users' shells.
-    assert "complete -F _vcctl vcctl" in docs.completion_script("bash")
+    assert "complete -F _vcctl vcctl" in docgen.completion_script("bash")

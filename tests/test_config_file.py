@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, Result, run_in_process, run_vcctl
-from vcctl import config
+from vcctl.config import profiles
 from vcctl.emulator.server import Emulator
 from vcctl.errors import ConfigError
 
@@ -38,26 +38,26 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def make_config(tmp_path: Path, text: str = GOOD_FILE) -> config.ConfigFile:
+def make_config(tmp_path: Path, text: str = GOOD_FILE) -> profiles.ConfigFile:
     directory = tmp_path / "cfg"
     directory.mkdir(mode=0o700)
     path = directory / "config.toml"
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
-    return config.load(path)
+    return profiles.load(path)
 
 
 def test_config_path_honours_vcctl_config_dir_then_platformdirs(tmp_path: Path) -> None:
-    explicit = config.config_path({"VCCTL_CONFIG_DIR": str(tmp_path / "here")})
+    explicit = profiles.config_path({"VCCTL_CONFIG_DIR": str(tmp_path / "here")})
     assert explicit == tmp_path / "here" / "config.toml"
     import platformdirs
 
-    default = config.config_path({})
+    default = profiles.config_path({})
     assert default == Path(platformdirs.user_config_dir("vcctl", appauthor=False)) / "config.toml"
 
 
 def test_a_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
-    loaded = config.load(tmp_path / "nothing" / "config.toml")
+    loaded = profiles.load(tmp_path / "nothing" / "config.toml")
     assert (loaded.exists, loaded.data, loaded.profiles, loaded.active_profile) == (
         False,
         {},
@@ -68,20 +68,20 @@ def test_a_missing_file_is_an_empty_configuration(tmp_path: Path) -> None:
 
 def test_save_creates_the_file_0600_in_a_0700_folder(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "vcctl" / "config.toml"
-    loaded = config.load(path)
+    loaded = profiles.load(path)
     loaded.data = {"active_profile": "a", "profiles": {"a": {"api_key": "k" * 16}}}
-    config.save(loaded)
+    profiles.save(loaded)
     assert mode_of(path) == 0o600
     assert mode_of(path.parent) == 0o700
-    assert config.load(path).data == loaded.data
+    assert profiles.load(path).data == loaded.data
     assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temporary file left
 
 
 def test_save_keeps_every_key_and_profile_it_does_not_know(tmp_path: Path) -> None:
     loaded = make_config(tmp_path)
     loaded.profiles["staging"]["locale"] = "de"
-    config.save(loaded)
-    again = config.load(loaded.path)
+    profiles.save(loaded)
+    again = profiles.load(loaded.path)
     assert again.data["editor_hint"] == "kept"
     assert again.profiles["prod"] == {
         "api_key": "prod-key-0000000001",
@@ -96,12 +96,12 @@ def test_looser_modes_are_tightened_with_a_warning(tmp_path: Path) -> None:
     loaded = make_config(tmp_path)
     loaded.path.chmod(0o644)
     loaded.path.parent.chmod(0o755)
-    reloaded = config.load(loaded.path)
+    reloaded = profiles.load(loaded.path)
     assert mode_of(loaded.path) == 0o600
     assert mode_of(loaded.path.parent) == 0o700
     assert len(reloaded.warnings) == 2
     assert "(mode 0644); changed it to 0600" in reloaded.warnings[1]
-    assert config.load(loaded.path).warnings == []  # once tightened, no more warnings
+    assert profiles.load(loaded.path).warnings == []  # once tightened, no more warnings
 
 
 def test_looser_modes_warn_on_stderr_of_any_command(
@@ -138,14 +138,14 @@ def test_a_failure_mid_write_leaves_the_old_file_intact(
     loaded.profiles["staging"]["api_key"] = "replaced-key-000005"
     monkeypatch.setattr(target, name, _fail)
     with pytest.raises(ConfigError) as caught:
-        config.save(loaded)
+        profiles.save(loaded)
     monkeypatch.undo()
     assert caught.value.exit_code == 2
     assert f"cannot write config file {loaded.path}: No space left on device" in (
         caught.value.message
     )
     assert loaded.path.read_bytes() == before
-    assert config.load(loaded.path).profiles["staging"]["api_key"] == "staging-key-0000003"
+    assert profiles.load(loaded.path).profiles["staging"]["api_key"] == "staging-key-0000003"
     assert [p.name for p in loaded.path.parent.iterdir()] == ["config.toml"]
 
 
@@ -178,7 +178,7 @@ def test_a_full_disk_while_writing_the_temporary_file_loses_nothing(
 
     monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(fd))
     with pytest.raises(ConfigError):
-        config.save(loaded)
+        profiles.save(loaded)
     monkeypatch.undo()
     assert loaded.path.read_bytes() == before
     assert [p.name for p in loaded.path.parent.iterdir()] == ["config.toml"]
@@ -197,7 +197,7 @@ def test_a_serialisation_failure_happens_before_anything_is_written(
 
     monkeypatch.setattr(tomli_w, "dumps", broken_dumps)
     with pytest.raises(TypeError):
-        config.save(loaded)
+        profiles.save(loaded)
     assert loaded.path.read_bytes() == before
     assert [p.name for p in loaded.path.parent.iterdir()] == ["config.toml"]
 
@@ -216,7 +216,7 @@ def test_a_file_that_does_not_parse_names_path_and_line(
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        config.load(path)
+        profiles.load(path)
     assert caught.value.exit_code == 2
     assert f"config file {path} is not valid TOML" in caught.value.message
     assert needle in caught.value.message
@@ -239,7 +239,7 @@ def test_a_file_of_the_wrong_shape_is_refused(tmp_path: Path, text: str, needle:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        config.load(path)
+        profiles.load(path)
     assert needle in caught.value.message
 
 
@@ -247,7 +247,7 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b'active_profile = "\xff"\n')
     with pytest.raises(ConfigError) as caught:
-        config.load(path)
+        profiles.load(path)
     assert "is not valid UTF-8" in caught.value.message
 
 
@@ -323,11 +323,11 @@ def test_a_shared_sticky_folder_is_left_alone_but_the_file_is_private(tmp_path: 
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o1777)  # like /tmp, which VCCTL_CONFIG_DIR may point at
-    loaded = config.ConfigFile(path=shared / "config.toml", data={"active_profile": "default"})
-    config.save(loaded)
+    loaded = profiles.ConfigFile(path=shared / "config.toml", data={"active_profile": "default"})
+    profiles.save(loaded)
     assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
     assert stat.S_IMODE((shared / "config.toml").stat().st_mode) == 0o600
-    assert config.load(shared / "config.toml").warnings == []
+    assert profiles.load(shared / "config.toml").warnings == []
     assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
 
 
@@ -352,13 +352,13 @@ def test_a_write_that_drops_comments_warns_first_and_the_file_says_why(tmp_path:
         "vcctl: active profile is now 'two'",
     ]
     written = path.read_text()
-    assert written.startswith(config.HEADER)
+    assert written.startswith(profiles.HEADER)
     assert "my work accounts" not in written
-    assert config.load(path).data["profiles"]["one"]["api_key"] == "key-with-#-0000001"
+    assert profiles.load(path).data["profiles"]["one"]["api_key"] == "key-with-#-0000001"
     # vcctl's own header is not a comment a person wrote: the next write is silent.
     again = run_in_process(["auth", "switch", "one"], env)
     assert again.stderr == "vcctl: active profile is now 'one'\n"
-    assert path.read_text().startswith(config.HEADER)
+    assert path.read_text().startswith(profiles.HEADER)
 
 
 def test_comment_lines_are_found_outside_strings_only() -> None:
@@ -369,5 +369,5 @@ def test_comment_lines_are_found_outside_strings_only() -> None:
         "   # three\n"
         'd = "escaped \\" # still a string"\n'
     )
-    assert config.count_comment_lines(text) == 3
-    assert config.count_comment_lines(config.HEADER) == 2
+    assert profiles.count_comment_lines(text) == 3
+    assert profiles.count_comment_lines(profiles.HEADER) == 2

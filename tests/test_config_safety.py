@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, run_in_process
-from vcctl import config, files
+from vcctl.config import files, profiles
 from vcctl.errors import ConfigError
 
 OTHER_UID = 4242  # any uid but ours: tests run as root here, and root may chown
@@ -68,7 +68,7 @@ def test_twenty_parallel_logins_leave_twenty_profiles(env: dict[str, str]) -> No
         assert process.wait(timeout=60) == 0, stderr
         assert f"saved profile {name!r}" in stderr
     directory = Path(env["VCCTL_CONFIG_DIR"])
-    loaded = config.load(directory / "config.toml")
+    loaded = profiles.load(directory / "config.toml")
     assert sorted(loaded.profiles) == names
     assert loaded.active_profile in names
     # env's VCCTL_BASE_URL (the emulator) is saved with each profile.
@@ -141,7 +141,7 @@ def test_root_ownership_is_not_trusted_for_a_normal_user(
     os.chown(path, 0, -1)
     monkeypatch.setattr(os, "geteuid", lambda: OTHER_UID)  # we are now a normal user
     with pytest.raises(ConfigError) as caught:
-        config.load(path)
+        profiles.load(path)
     assert f"config file {path} is owned by uid 0, not by you (uid {OTHER_UID})" in (
         caught.value.message
     )
@@ -153,7 +153,9 @@ def test_a_sticky_folder_owned_by_another_normal_user_is_refused(tmp_path: Path)
     shared.chmod(0o1777)
     os.chown(shared, OTHER_UID, -1)  # its owner could replace our file at will
     with pytest.raises(ConfigError) as caught:
-        config.save(config.ConfigFile(path=shared / "config.toml", data={"active_profile": "a"}))
+        profiles.save(
+            profiles.ConfigFile(path=shared / "config.toml", data={"active_profile": "a"})
+        )
     assert f"config folder {shared} is owned by uid {OTHER_UID}" in caught.value.message
     assert list(shared.iterdir()) == []
 
@@ -197,7 +199,7 @@ def test_temporary_files_a_killed_save_left_are_removed_by_the_next_save(
     result = run_in_process(["auth", "switch", "b"], env)
     assert result.code == 0, result
     assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml", "notes.txt"]
-    assert config.load(path).active_profile == "b"
+    assert profiles.load(path).active_profile == "b"
 
 
 def test_a_symlinked_config_file_is_updated_through_the_link(env: dict[str, str]) -> None:
@@ -218,7 +220,7 @@ def test_a_symlinked_config_file_is_updated_through_the_link(env: dict[str, str]
     assert result.code == 0, result
     assert link.is_symlink()
     assert os.readlink(link) == str(real)
-    loaded = config.load(real)
+    loaded = profiles.load(real)
     assert loaded.active_profile == "b"
     assert sorted(loaded.profiles) == ["a", "b", "c"]
     assert mode_of(real) == 0o600
@@ -246,7 +248,7 @@ def test_a_symlink_to_a_file_of_another_user_is_refused(env: dict[str, str]) -> 
 HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
-from vcctl import files
+from vcctl.config import files
 try:
     with files.locked(Path(sys.argv[1]), timeout=0.2):
         print("got it")

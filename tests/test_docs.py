@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_environment, run_in_process
-from vcctl.commands.examples import Example, examples, parse_examples
-from vcctl.docs import model
-from vcctl.environment import ENVIRONMENT
+from vcctl.cli.examples import Example, examples, parse_examples
+from vcctl.config.environment import ENVIRONMENT
+from vcctl.docgen import tree as model
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -96,7 +96,7 @@ def test_the_readme_settings_table_lists_every_environment_variable() -> None:
 
 
 def test_shellcheck_finds_nothing_in_the_bash_template_and_script() -> None:
-    template = package_files("vcctl.docs").joinpath("templates", "vcctl.bash")
+    template = package_files("vcctl.docgen").joinpath("templates", "vcctl.bash")
     completed = subprocess.run(
         [require("shellcheck"), str(template), str(ROOT / "completions" / "vcctl.bash")],
         capture_output=True,
@@ -110,12 +110,12 @@ def test_shellcheck_finds_nothing_in_the_bash_template_and_script() -> None:
 def test_completion_loads_only_the_renderer_of_its_shell(tmp_path: Path) -> None:
     probe = (
         "import sys\n"
-        "from vcctl.cli import main\n"
+        "from vcctl.cli.main import main\n"
         "try:\n"
         "    main(['completion', 'zsh'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "loaded = sorted(name for name in sys.modules if name.startswith('vcctl.docs'))\n"
+        "loaded = sorted(name for name in sys.modules if name.startswith('vcctl.docgen'))\n"
         "sys.stderr.write(' '.join(loaded))\n"
     )
     completed = subprocess.run(
@@ -129,5 +129,10 @@ def test_completion_loads_only_the_renderer_of_its_shell(tmp_path: Path) -> None
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("#compdef vcctl")
     loaded = set(completed.stderr.split())
-    assert {"vcctl.docs.zsh", "vcctl.docs.model", "vcctl.docs.shell"} <= loaded
-    assert not loaded & {"vcctl.docs.man", "vcctl.docs.bash", "vcctl.docs.fish", "vcctl.docs.files"}
+    assert {"vcctl.docgen.zsh", "vcctl.docgen.tree", "vcctl.docgen.shell"} <= loaded
+    assert not loaded & {
+        "vcctl.docgen.man",
+        "vcctl.docgen.bash",
+        "vcctl.docgen.fish",
+        "vcctl.docgen.files",
+    }

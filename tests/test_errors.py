@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import API_KEY, run_concurrently, run_in_process, seed_participant, seed_room
-from vcctl.api import Api
 from vcctl.emulator.server import Emulator, Fault
+from vcctl.http.api import Api
 
 
 @dataclass
@@ -257,7 +257,7 @@ def test_error_messages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     emulator.add_fault(fault)
-    monkeypatch.setattr("vcctl.ratelimit.RATE_LIMIT_BUDGET", 0.0)
+    monkeypatch.setattr("vcctl.http.limiter.RATE_LIMIT_BUDGET", 0.0)
 
     result = run_in_process(args, env)
 

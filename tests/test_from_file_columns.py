@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Runner, clean_environment, run_in_process, seed_room
-from vcctl.docs import model
+from vcctl.docgen import tree as model
 from vcctl.emulator.server import Emulator
 from vcctl.resources import (
     BOOLEAN_FALSE,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_environment, run_in_process
-from vcctl.docs import model
+from vcctl.docgen import tree as model
 
 TYPE_NOISE = ("<str>", "<int", "<float", "<path>", "<text>", "TEXT", "INTEGER", "FLOAT RANGE")
 

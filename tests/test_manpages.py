@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from vcctl import docs, errors
-from vcctl.commands.examples import Example
-from vcctl.docs import files, model
-from vcctl.docs.__main__ import main as generate
+from vcctl import docgen, errors
+from vcctl.cli.examples import Example
+from vcctl.docgen import files
+from vcctl.docgen import tree as model
+from vcctl.docgen.__main__ import main as generate
 
 ROOT = Path(__file__).resolve().parent.parent
 MAN = ROOT / "man"
@@ -83,7 +84,7 @@ def test_committed_man_pages_are_current(tmp_path: Path) -> None:
     )
     assert not stale, (
         f"out of date with the command tree: man/{', man/'.join(stale)}; "
-        f"run `{docs.REGENERATE_COMMAND}` and commit the result"
+        f"run `{docgen.REGENERATE_COMMAND}` and commit the result"
     )
 
 
@@ -224,7 +225,7 @@ def test_check_mode_fails_on_a_stale_file_and_says_how_to_fix(
     err = capsys.readouterr().err
     assert "out of date: man/vcctl-rooms-get.1" in err
     assert "no longer generated: man/vcctl-rooms-gone.1" in err
-    assert f"run `{docs.REGENERATE_COMMAND}`" in err
+    assert f"run `{docgen.REGENERATE_COMMAND}`" in err
     assert generate([str(tmp_path)]) == 0  # regenerating fixes both
     assert not (tmp_path / "man" / "vcctl-rooms-gone.1").exists()
     assert files.differences(tmp_path, generated) == []

@@ -99,7 +99,7 @@ def test_text_from_the_api_cannot_drive_the_terminal(
 
 IMPORT_PROBE = """
 import contextlib, io, json, sys
-from vcctl import cli
+from vcctl.cli import main
 
 report = {}
 for args in (["--help"], ["rooms", "--help"], ["participants", "create", "--help"], ["--version"],
@@ -107,11 +107,11 @@ for args in (["--help"], ["rooms", "--help"], ["participants", "create", "--help
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         try:
-            cli.main(args)
+            main.main(args)
         except SystemExit as exit_:
             code = exit_.code
     report[" ".join(args)] = [code, out.getvalue()]
-heavy = ("requests", "urllib3", "vcctl.client", "vcctl.api", "vcctl.emulator.server")
+heavy = ("requests", "urllib3", "vcctl.http.client", "vcctl.http.api", "vcctl.emulator.server")
 report["imported"] = sorted(m for m in heavy if m in sys.modules)
 print(json.dumps(report))
 """

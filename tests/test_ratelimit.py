@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 
-from vcctl import ratelimit
-from vcctl.ratelimit import (
+from vcctl.http import limiter as limiter_module
+from vcctl.http.limiter import (
     BACKOFF_BASE,
     HOLD_SECONDS,
     PAUSE_CAP,
@@ -219,14 +219,14 @@ def test_a_429_with_nothing_let_through_halves_and_grows_back() -> None:
     clock = FakeClock()
     limit = limiter(clock)
     limit.on_rate_limited(1.0, sent_at=limit.acquire())
-    assert limit.rate == pytest.approx(ratelimit.FALLBACK_RATE)
+    assert limit.rate == pytest.approx(limiter_module.FALLBACK_RATE)
     clock.now += 5
     limit.on_rate_limited(1.0, sent_at=limit.acquire())
-    assert limit.rate == pytest.approx(ratelimit.FALLBACK_RATE / 2)
+    assert limit.rate == pytest.approx(limiter_module.FALLBACK_RATE / 2)
     run_at(limit, clock, per_second=100, seconds=60)
     rate = limit.rate
     assert rate is not None
-    assert rate > ratelimit.FALLBACK_RATE / 2  # no hold when nothing was learned
+    assert rate > limiter_module.FALLBACK_RATE / 2  # no hold when nothing was learned
 
 
 def test_the_learned_rate_never_exceeds_the_cap() -> None:
@@ -298,15 +298,15 @@ def test_a_cap_must_be_a_positive_rate(bad: float) -> None:
 
 
 def test_one_limiter_per_process_and_a_fresh_one_per_run() -> None:
-    first = ratelimit.process_limiter()
-    assert ratelimit.process_limiter() is first
-    fresh = ratelimit.reset_process_limiter(5.0)
+    first = limiter_module.process_limiter()
+    assert limiter_module.process_limiter() is first
+    fresh = limiter_module.reset_process_limiter(5.0)
     assert fresh is not first
-    assert ratelimit.process_limiter() is fresh
+    assert limiter_module.process_limiter() is fresh
     assert fresh.rate == 5.0
     with pytest.raises(RateLimiterClosed):
         first.acquire()  # the old run's waiting workers are released
-    ratelimit.reset_process_limiter()
+    limiter_module.reset_process_limiter()
 
 
 # -- real threads ---------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_a_429_past_the_wait_budget_fails_with_exit_7(
 ) -> None:
     room_id = make_room(emulator, env)
     # 1.5 s of waiting allowed: the first Retry-After: 1 fits, the second would end past it.
-    monkeypatch.setattr("vcctl.ratelimit.RATE_LIMIT_BUDGET", 1.5)
+    monkeypatch.setattr("vcctl.http.limiter.RATE_LIMIT_BUDGET", 1.5)
     emulator.add_fault(Fault("status", status=429, times=50, retry_after="1"))
     result = run(env, "rooms", "get", room_id)
     assert result.code == 7, result

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import tomli_w
 
+from vcctl.config.settings import Flags, Settings, mask, resolve
 from vcctl.errors import ConfigError, CredentialsError
-from vcctl.settings import Flags, Settings, mask, resolve
 
 LAYERS = ("flag", "env", "file", "default")
 

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from vcctl.api import Api
-from vcctl.client import Client
 from vcctl.emulator.server import Emulator, EmulatorConfig
 from vcctl.errors import ApiError, NetworkError, VcctlError
+from vcctl.http.api import Api
+from vcctl.http.client import Client
 
 KEY = "soak-key-0000000001"
 TOKEN = "soak-token-00000002"

@@ -12,7 +12,7 @@ from tests.helpers import clean_environment
 PROBE = """
 import contextlib, io, json, sys
 sys.argv = ["vcctl", *json.loads(sys.argv[1])]
-from vcctl.cli import main
+from vcctl.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     try:
         main()
@@ -35,13 +35,13 @@ def loaded_modules(args: list[str], tmp_path: Path) -> set[str]:
 
 def test_a_group_command_builds_only_its_group(tmp_path: Path) -> None:
     modules = loaded_modules(["rooms", "update", "--help"], tmp_path)
-    assert "vcctl.commands.rooms" in modules
+    assert "vcctl.cli.commands.rooms" in modules
     others = {"auth", "participants", "events", "emulator", "api_call", "completion"}
-    assert not {f"vcctl.commands.{name}" for name in others} & modules
+    assert not {f"vcctl.cli.commands.{name}" for name in others} & modules
     assert "requests" not in modules
 
 
 def test_the_root_help_lists_every_group(tmp_path: Path) -> None:
     modules = loaded_modules(["--help"], tmp_path)
-    assert {"vcctl.commands.auth", "vcctl.commands.emulator"} <= modules
+    assert {"vcctl.cli.commands.auth", "vcctl.cli.commands.emulator"} <= modules
     assert "requests" not in modules

@@ -26,12 +26,12 @@ import pytest
 from rich.console import Console
 
 from tests.helpers import API_KEY, API_TOKEN, run_in_pty
-from vcctl.api import Api
-from vcctl.client import Client
-from vcctl.context import CommandContext
+from vcctl.cli.context import CommandContext
+from vcctl.config.settings import Flags, resolve
 from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UnauthorizedError
-from vcctl.settings import Flags, resolve
+from vcctl.http.api import Api
+from vcctl.http.client import Client
 from vcctl.watch import Pace, backoff, watch_room
 from vcctl.watch.changes import Change, Failure, WatchState, diff_rooms
 from vcctl.watch.view import render_view

@@ -1,6 +1,6 @@
 """`python -m vcctl`."""
 
-from vcctl.cli import main
+from vcctl.cli.main import main
 
 if __name__ == "__main__":
     main()

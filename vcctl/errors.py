@@ -1,6 +1,6 @@
 """Typed failures, the exit codes they map to, and the rule for operations on several items.
 
-The core raises these; only `vcctl.cli` turns them into a message and an exit code. The codes
+The core raises these; only `vcctl.cli.main` turns them into a message and an exit code. The codes
 and the multi-item rule are described in README.md ("Exit codes") and docs/design.md.
 """
 
@@ -50,7 +50,7 @@ class UsageError(VcctlError):
     """Bad usage or invalid input detected locally: nothing was sent."""
 
     exit_code = EXIT_USAGE
-    # Without a hint of its own, `vcctl.cli` ends it with "see 'vcctl ... --help'", as it does
+    # Without a hint of its own, `vcctl.cli.main` ends it with "see 'vcctl ... --help'", as it does
     # the parser's refusals.
     points_to_help = True
 
@@ -142,7 +142,7 @@ class CommandLineError(UsageError):
 class MultiItemFailure(VcctlError):
     """Some or all items of a multi-item operation (several ids, a batch file) failed.
 
-    Each failure was reported already, item by item: `vcctl.cli` prints nothing more and exits
+    Each failure was reported already, item by item: `vcctl.cli.main` prints nothing more and exits
     with the code `multi_item_exit_code` chose.
     """
 

@@ -13,11 +13,11 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from vcctl import streams
 from vcctl.apply.execute import Outcome, Result
 from vcctl.apply.plan import Action, Plan
 from vcctl.apply.render import plain_plan, rich_plan, summary_line
 from vcctl.errors import VcctlError
+from vcctl.output import streams
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

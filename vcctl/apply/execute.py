@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from vcctl.apply.desired import Record
 from vcctl.apply.fetch import Pool
-from vcctl.apply.model import Record
 from vcctl.apply.plan import Action, Counts, Plan
 from vcctl.apply.state import StateFile
 from vcctl.errors import (
@@ -32,11 +32,11 @@ from vcctl.errors import (
     NotFoundError,
     VcctlError,
 )
-from vcctl.hints import MAYBE_CARRIED_OUT
+from vcctl.http.hints import MAYBE_CARRIED_OUT
 
 if TYPE_CHECKING:
-    from vcctl.api import Api
     from vcctl.apply.state import StackState
+    from vcctl.http.api import Api
 
 
 @dataclass(frozen=True)

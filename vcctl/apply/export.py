@@ -15,9 +15,9 @@ from typing import Any
 
 import tomli_w
 
-from vcctl.apply.model import RESOURCE_OF, Kind, Record, managed_fields
+from vcctl.apply.desired import RESOURCE_OF, Kind, Record, managed_fields
 from vcctl.apply.stackfile import value_problem
-from vcctl.streams import printable
+from vcctl.output.streams import printable
 
 _SLUG_LENGTH = 48
 

@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from vcctl.apply.model import DesiredStack, Record
+from vcctl.apply.desired import DesiredStack, Record
 from vcctl.apply.plan import GONE, Live, live_from_rooms, rooms_to_fetch
 from vcctl.errors import InvalidResponseError, NotFoundError, VcctlError
 
 if TYPE_CHECKING:
-    from vcctl.api import Api
+    from vcctl.http.api import Api
 
 
 class FetchError(VcctlError):

@@ -30,14 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from vcctl.apply.model import Kind, Record, qualified_key
+from vcctl.apply.desired import Kind, Record, qualified_key
 from vcctl.errors import UsageError, VcctlError
 
 if TYPE_CHECKING:
     from vcctl.apply.state import StackState
-    from vcctl.context import CommandContext
-    from vcctl.inventory.keys import KeyRow
-    from vcctl.inventory.model import Account
+    from vcctl.cli.context import CommandContext
+    from vcctl.inventory.claims import KeyRow
+    from vcctl.inventory.records import Account
     from vcctl.inventory.store import Inventory
 
 STATE_HINT = "pass --state FILE to keep the stack's records in a file instead"
@@ -147,7 +147,7 @@ class InventoryState:
                 "since this apply read it (another vcctl is creating it); not sent",
                 hint="run apply again once the other vcctl has finished",
             )
-        from vcctl.inventory.keys import KeyRow
+        from vcctl.inventory.claims import KeyRow
 
         state = "created" if id is not None else "unknown"
         row = KeyRow(kind, scope, key, state, id, since or datetime.now(UTC).timestamp())
@@ -208,7 +208,7 @@ def open_inventory_state(context: CommandContext, stack: str | None) -> Iterator
 @contextlib.contextmanager
 def _stack_lock(folder: Path, account: Account, stack: str | None) -> Iterator[None]:
     """Held by one apply of this account's stack at a time; others wait their turn."""
-    from vcctl import files
+    from vcctl.config import files
 
     name = "\0".join((account.base_url, account.key_fingerprint, room_scope(stack)))
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
@@ -224,7 +224,7 @@ def _stack_lock(folder: Path, account: Account, stack: str | None) -> Iterator[N
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            from vcctl.streams import notice_on_terminal
+            from vcctl.output.streams import notice_on_terminal
 
             what = "the rooms without a stack" if stack is None else f"stack {stack}"
             notice_on_terminal(f"waiting for another vcctl apply of {what} to finish")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from vcctl.apply.model import RESOURCE_OF, DesiredStack, Kind, Record, qualified_key
+from vcctl.apply.desired import RESOURCE_OF, DesiredStack, Kind, Record, qualified_key
 from vcctl.errors import UsageError
 
 ActionName = Literal["create", "update", "delete", "unchanged"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from vcctl.apply.model import RESOURCE_OF
+from vcctl.apply.desired import RESOURCE_OF
 from vcctl.apply.plan import Action, Counts, Plan
-from vcctl.streams import printable
+from vcctl.output.streams import printable
 
 if TYPE_CHECKING:
     from rich.text import Text

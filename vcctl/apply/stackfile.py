@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vcctl import validate
-from vcctl.apply.locate import line_of, toml_lines
-from vcctl.apply.model import (
+from vcctl.apply.desired import (
     KEY_PATTERN,
     KEY_RULE,
     RESOURCE_OF,
@@ -33,6 +32,7 @@ from vcctl.apply.model import (
     Kind,
     managed_fields,
 )
+from vcctl.apply.locate import line_of, toml_lines
 from vcctl.errors import UsageError
 from vcctl.resources import Field
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from vcctl.apply.model import Kind, Record
+from vcctl.apply.desired import Kind, Record
 from vcctl.errors import UsageError
 
 STATE_VERSION = 1

@@ -15,13 +15,13 @@ from vcctl.batch.reporting import RowReporter
 from vcctl.batch.rows import Row, RowSource
 from vcctl.batch.sending import PlanningTransport, StopSignals, plan_rows, send_rows
 from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
-from vcctl.inventory.keyed import create_with_key
+from vcctl.inventory.keyed_create import create_with_key
 from vcctl.inventory.recorder import RecordingApi
+from vcctl.output.streams import warn
 from vcctl.resources import Noun
-from vcctl.streams import warn
 
 if TYPE_CHECKING:
-    from vcctl.context import CommandContext
+    from vcctl.cli.context import CommandContext
     from vcctl.inventory import Kind
 
 
@@ -38,7 +38,7 @@ def create_from_file(
     retry_unknown: bool = False,
 ) -> None:
     """Create one resource per row of `source` (see the module docstring). Rows with a key are
-    created at most once (see `vcctl.inventory.keyed`): running the same file again creates
+    created at most once (see `vcctl.inventory.keyed_create`): running the same file again creates
     only the rows still missing.
 
     Raises MultiItemFailure when rows failed (its code from the multi-item rule; 2 in --dry-run

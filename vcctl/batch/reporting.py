@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from vcctl import streams
 from vcctl.batch.rows import Row, RowSource
 from vcctl.errors import VcctlError, multi_item_exit_code
+from vcctl.output import streams
 from vcctl.resources import RESOURCES, Noun
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class RowReporter:
         elif self.json_mode:
             self._out(streams.json_line(resource) + "\n")
         else:
-            from vcctl.inventory.keyed import Existing
+            from vcctl.inventory.keyed_create import Existing
 
             done = "exists:" if isinstance(resource, Existing) else "created"
             self._out(f"line {row.line}: {done} {self._describe(resource)}\n")

@@ -21,8 +21,8 @@ from typing import Any
 from vcctl.batch.reporting import RowReporter, StopReport
 from vcctl.batch.rows import Row, RowSource
 from vcctl.errors import InvalidResponseError, VcctlError
-from vcctl.retry import CallKind
-from vcctl.streams import warn
+from vcctl.http.retry import CallKind
+from vcctl.output.streams import warn
 
 # Rows read ahead of the oldest unreported one, per worker: enough to keep every worker busy
 # while the head of the line waits, small enough that memory does not grow with the file.
@@ -31,7 +31,7 @@ WINDOW_PER_WORKER = 4
 
 class PlanningTransport:
     """The Api's transport in --dry-run: answers with the request the Api would send, so that
-    what is shown is exactly what vcctl.api builds, and nothing leaves the machine."""
+    what is shown is exactly what vcctl.http.api builds, and nothing leaves the machine."""
 
     def request(
         self,

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vcctl.files import make_private_dir
+from vcctl.config.files import make_private_dir
 
 PID_FILE_NAME = "emulator.pid"
 PID_VARIABLE = "VCCTL_EMULATOR_PID"

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
+from vcctl.config.settings import is_loopback
 from vcctl.emulator.answers import Answer, error_answer, json_answer, phrase
 from vcctl.emulator.chaos import RandomErrors, RateLimiter
 from vcctl.emulator.control import handle_control
@@ -49,7 +50,6 @@ from vcctl.emulator.recording import DEFAULT_MAX_RECORDED, RecordedRequest, Requ
 from vcctl.emulator.routes import is_control
 from vcctl.emulator.store import ApiStore
 from vcctl.emulator.transport import Server
-from vcctl.settings import is_loopback
 
 __all__ = ["Emulator", "EmulatorConfig", "Fault", "RecordedRequest"]
 

@@ -35,8 +35,8 @@ The API:
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vcctl.inventory.keys import Claim
-    from vcctl.inventory.model import (
+    from vcctl.inventory.claims import Claim
+    from vcctl.inventory.records import (
         KINDS,
         Account,
         Kind,
@@ -51,14 +51,14 @@ if TYPE_CHECKING:
 # Loaded on first use: a run with the inventory off asks `inventory_enabled` and must not pay
 # for sqlite3 and the store.
 _HOMES = {
-    "Claim": "vcctl.inventory.keys",
-    "KINDS": "vcctl.inventory.model",
-    "Account": "vcctl.inventory.model",
-    "Kind": "vcctl.inventory.model",
-    "Record": "vcctl.inventory.model",
-    "account_for": "vcctl.inventory.model",
-    "inventory_enabled": "vcctl.inventory.model",
-    "inventory_path": "vcctl.inventory.model",
+    "Claim": "vcctl.inventory.claims",
+    "KINDS": "vcctl.inventory.records",
+    "Account": "vcctl.inventory.records",
+    "Kind": "vcctl.inventory.records",
+    "Record": "vcctl.inventory.records",
+    "account_for": "vcctl.inventory.records",
+    "inventory_enabled": "vcctl.inventory.records",
+    "inventory_path": "vcctl.inventory.records",
     "SCHEMA_VERSION": "vcctl.inventory.store",
     "Inventory": "vcctl.inventory.store",
     "WHEN_HELP": "vcctl.inventory.when",

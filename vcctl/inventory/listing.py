@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vcctl.errors import UsageError
-from vcctl.inventory.model import Kind, Record
-from vcctl.streams import printable
+from vcctl.inventory.records import Kind, Record
+from vcctl.output.streams import printable
 
 if TYPE_CHECKING:
-    from vcctl.context import CommandContext
+    from vcctl.cli.context import CommandContext
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ def _refresh(
     the answers and marks 404s gone. Returns the exit codes of the other failures."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from vcctl import streams
     from vcctl.errors import NotFoundError, VcctlError
+    from vcctl.output import streams
 
     workers = max(1, min(concurrency, len(records)))
     api = context.api(pool_size=workers)
@@ -118,7 +118,7 @@ def _safe(text: str) -> str:
 def _show(
     kind: Kind, records: list[Record], *, json_mode: bool, quiet: bool, accounts: bool
 ) -> None:
-    from vcctl import streams
+    from vcctl.output import streams
 
     if quiet:
         streams.write_stdout("".join(f"{record.id}\n" for record in records))
@@ -154,7 +154,7 @@ def _show(
             row.append(_safe(record.base_url))
         rows.append(row)
     if streams.use_rich():
-        from vcctl.table import rich_table
+        from vcctl.output.table import rich_table
 
         noun = "rooms" if kind == "room" else "participants"
         caption = None if rows else f"no {noun} in the inventory"
@@ -162,6 +162,6 @@ def _show(
         return
     if not rows:
         return  # off a terminal, nothing listed is nothing printed (scripts count lines)
-    from vcctl.table import plain_table
+    from vcctl.output.table import plain_table
 
     streams.write_stdout(plain_table([header, *rows]))

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vcctl.api import Api, Transport
 from vcctl.errors import (
     InventoryError,
     NetworkError,
@@ -28,7 +27,8 @@ from vcctl.errors import (
     UsageError,
     VcctlError,
 )
-from vcctl.inventory.model import Account, Kind
+from vcctl.http.api import Api, Transport
+from vcctl.inventory.records import Account, Kind
 
 if TYPE_CHECKING:
     from vcctl.inventory.store import Inventory
@@ -94,7 +94,7 @@ class Recorder:
             return None
 
     def _warn(self, exc: InventoryError) -> None:
-        from vcctl.streams import warn
+        from vcctl.output.streams import warn
 
         with self._cond:
             self._broken = self._broken or exc
@@ -241,7 +241,7 @@ def outcome_unknown(error: BaseException) -> bool:
     """Whether a failed create may still have been carried out by the API: a 5xx other than
     503, an answer that could not be read, or a request lost after it reached the server."""
     from vcctl.errors import InvalidResponseError
-    from vcctl.hints import MAYBE_CARRIED_OUT
+    from vcctl.http.hints import MAYBE_CARRIED_OUT
 
     if isinstance(error, ServerError):
         return error.status != 503

@@ -47,8 +47,8 @@ from vcctl.watch.view import render_view
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from vcctl.api import Api
-    from vcctl.context import CommandContext
+    from vcctl.cli.context import CommandContext
+    from vcctl.http.api import Api
 
 # Backoff after transient failures without Retry-After: interval * 2**failures, capped, jittered.
 MAX_BACKOFF = 30.0
@@ -67,12 +67,12 @@ class JsonLinesOutput:
     """One compact JSON object per line on stdout, flushed at once; failures on stderr."""
 
     def started(self, state: WatchState) -> None:
-        from vcctl.streams import print_json_line
+        from vcctl.output.streams import print_json_line
 
         print_json_line(snapshot_line(state))
 
     def refreshed(self, state: WatchState, recovered_after: int) -> None:
-        from vcctl.streams import print_json_line, warn
+        from vcctl.output.streams import print_json_line, warn
 
         if recovered_after:
             warn(f"room {state.room_id}: refreshed again after {recovered_after} failed attempt(s)")
@@ -80,7 +80,7 @@ class JsonLinesOutput:
             print_json_line(change_line(state.room_id, change, state.refreshed_at))
 
     def failed(self, state: WatchState) -> None:
-        from vcctl.streams import warn
+        from vcctl.output.streams import warn
 
         failure = state.failure
         assert failure is not None
@@ -91,7 +91,7 @@ class JsonLinesOutput:
         )
 
     def deleted(self, state: WatchState) -> None:
-        from vcctl.streams import print_json_line
+        from vcctl.output.streams import print_json_line
 
         assert state.deleted_at is not None
         print_json_line(deleted_line(state, state.deleted_at))
@@ -222,7 +222,7 @@ def watch_room(
     pace: Pace | None = None,
 ) -> None:
     """Run the watch until Ctrl-C, SIGTERM or the room's deletion (all normal ends)."""
-    from vcctl import streams
+    from vcctl.output import streams
 
     pace = pace or Pace()
     first_client = context.client(pool_size=1)
@@ -254,7 +254,7 @@ def watch_room(
 def _live_output() -> Iterator[WatchOutput]:
     from rich.live import Live
 
-    from vcctl.streams import rich_console
+    from vcctl.output.streams import rich_console
 
     with Live(
         console=rich_console(),

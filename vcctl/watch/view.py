@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from vcctl.output.streams import printable
 from vcctl.resources import PARTICIPANT, ROOM
-from vcctl.streams import printable
 from vcctl.watch.changes import WatchState, participant_key, participants_of
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _header(state: WatchState) -> RenderableType:
     from rich.panel import Panel
     from rich.text import Text
 
-    from vcctl.views import cell_text, safe_style
+    from vcctl.output.views import cell_text, safe_style
 
     room = state.room
     color = room.get("color")
@@ -63,7 +63,7 @@ def _header(state: WatchState) -> RenderableType:
 def _status_line(state: WatchState) -> Text:
     from rich.text import Text
 
-    from vcctl.views import cell_text
+    from vcctl.output.views import cell_text
 
     clock = "%H:%M:%S"
     if state.deleted_at is not None:
@@ -128,8 +128,8 @@ def _participants_table(state: WatchState) -> RenderableType:
 def _participant_cells(participant: dict[str, Any], state: WatchState) -> list[Text]:
     from rich.text import Text
 
-    from vcctl.table import on_off_text
-    from vcctl.views import cell_text
+    from vcctl.output.table import on_off_text
+    from vcctl.output.views import cell_text
 
     cells: list[Text] = []
     for column in PARTICIPANT.columns:

@@ -12,8 +12,8 @@ and `keys` (claims and key rows). `Inventory` is all of them together.
 
 from __future__ import annotations
 
-from vcctl.inventory.store.keys import KeyStore
-from vcctl.inventory.store.records import Records
+from vcctl.inventory.store.key_rows import KeyStore
+from vcctl.inventory.store.record_rows import Records
 from vcctl.inventory.store.schema import SCHEMA_VERSION, Schema
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Self
 
 from vcctl.errors import InventoryError
-from vcctl.inventory.model import prepare_file
+from vcctl.inventory.records import prepare_file
 from vcctl.inventory.store.connection import Connection, describe
 
 SCHEMA_VERSION = 2
@@ -83,7 +83,7 @@ class Schema(Connection):
     def _migrate(self) -> None:
         """Create or upgrade the schema, one process at a time: switching the journal to WAL
         needs the file to itself, which SQLite's busy timeout does not always wait for."""
-        from vcctl import files
+        from vcctl.config import files
 
         setup_lock = self.path.with_name(f".{self.path.name}.lock")
         try:

@@ -1,0 +1,194 @@
+"""The command tree: the root callback with the global options, and the sub-apps.
+
+Command modules import only typer at module level; the HTTP core is loaded when a command runs.
+A run builds only the subcommand it invokes (see `build_app`); `app` is the whole tree.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from vcctl import __version__
+from vcctl.cli.context import CommandContext
+from vcctl.cli.examples import examples
+from vcctl.config.settings import Flags
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+# Subcommand name -> (module, attribute): a Typer sub-app, or a function for a single command.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "rooms": ("vcctl.cli.commands.rooms", "app"),
+    "participants": ("vcctl.cli.commands.participants", "app"),
+    "events": ("vcctl.cli.commands.events", "app"),
+    "apply": ("vcctl.cli.commands.apply", "apply"),
+    "inventory": ("vcctl.cli.commands.inventory", "app"),
+    "auth": ("vcctl.cli.commands.auth", "app"),
+    "emulator": ("vcctl.cli.commands.emulator", "app"),
+    "api": ("vcctl.cli.commands.api_call", "api"),
+    "completion": ("vcctl.cli.commands.completion", "completion"),
+}
+
+# The examples of `vcctl --help` and of the vcctl(1) man page: a session from login to cleanup.
+TOUR = examples(
+    (
+        "Save an API key and token in the default profile (asks for both, hidden):",
+        "vcctl auth login",
+    ),
+    (
+        "Create a room and keep its id:",
+        'ROOM=$(vcctl rooms create --name "Board meeting" --color "#1e90ff" -q)',
+    ),
+    (
+        "Create participants from a CSV file, checking it first:",
+        'vcctl participants create --from-file attendees.csv --room "$ROOM" --dry-run',
+    ),
+    (
+        "Add a participant and keep its id:",
+        'PARTICIPANT=$(vcctl participants create --room "$ROOM" \\',
+        '  --username "Grace Hopper" -q)',
+    ),
+    (
+        "Show the room and its participants; count them with jq:",
+        "vcctl rooms get \"$ROOM\" --json | jq '.participants | length'",
+    ),
+    (
+        "Mute everyone, then let one participant speak:",
+        'vcctl events mute-all --room "$ROOM"',
+        'vcctl events activate-video-and-audio --room "$ROOM" \\',
+        '  --participant "$PARTICIPANT"',
+    ),
+    ("Watch the meeting live (Ctrl-C to leave):", 'vcctl rooms watch "$ROOM"'),
+    ("Delete the room from a script, without the question:", 'vcctl rooms delete "$ROOM" --yes'),
+    ("Send a raw request:", "vcctl api GET '/{locale}/api/v1/rooms/'\"$ROOM\""),
+    ("Use another profile for one command:", 'vcctl --profile staging rooms get "$ROOM"'),
+    (
+        "Rehearse against the local emulator, without an account:",
+        "vcctl emulator exec -- sh -c 'vcctl rooms create --name Test'",
+    ),
+    ("Turn on completion in bash:", "source <(vcctl completion bash)"),
+)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The root app with every subcommand, or with just `only`.
+
+    Every start pays for the groups it builds (their imports, and typer inspecting each
+    command's signature): a run of `vcctl rooms get` needs the rooms group alone.
+    """
+    tree = typer.Typer(
+        name="vcctl",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings=CONTEXT_SETTINGS,
+        epilog=TOUR,
+    )
+    tree.callback()(root)
+    for name, (module_name, attribute) in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(module_name)
+        target = getattr(module, attribute)
+        if isinstance(target, typer.Typer):
+            tree.add_typer(target, name=name)
+        else:  # a single command: its examples are its module's EXAMPLES
+            tree.command(name, epilog=getattr(module, "EXAMPLES", None))(target)
+    return tree
+
+
+def __getattr__(name: str) -> Any:
+    # `from vcctl.cli.app import app`: the whole tree, built on first use (docs, completions).
+    if name == "app":
+        tree = build_app()
+        globals()["app"] = tree
+        return tree
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"vcctl {__version__}\n")
+        raise typer.Exit()
+
+
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Profile of the config file to use.")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="API base URL (default: https://videoconnect.app)."),
+    ] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option("--locale", help="Locale prefix of API paths; empty for none (default: fr)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds one attempt may take: connecting, headers and body together "
+            "(default: 30).",
+        ),
+    ] = None,
+    max_attempts: Annotated[
+        int | None,
+        typer.Option(
+            "--max-attempts",
+            help="Attempts per request, retries included (default: 5), 429s (rate limited) "
+            "too; a request's waits on 429s stay within 120 s.",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="At most this many requests per second (default: as fast as the API allows; "
+            "a 429 slows every worker down).",
+            metavar="N",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        str | None,
+        typer.Option("--ca-bundle", help="CA bundle file to verify TLS certificates with."),
+    ] = None,
+    insecure_http: Annotated[
+        bool,
+        typer.Option("--insecure-http", help="Allow plain http to a host that is not loopback."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Log HTTP traffic to stderr (secrets masked)."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Administer Video Connect rooms, participants and live meeting events.
+
+    Flags win over VCCTL_* environment variables, which win over the
+    active profile of the config file (see 'vcctl auth'), then defaults.
+    An answer larger than 16 MiB once decoded ends with exit 9
+    (VCCTL_MAX_ANSWER_BYTES changes the limit).
+    """
+    ctx.obj = CommandContext(
+        Flags(
+            profile=profile,
+            base_url=base_url,
+            locale=locale,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            rate=rate,
+            debug=debug,
+            insecure_http=insecure_http,
+            ca_bundle=ca_bundle,
+        )
+    )

@@ -1,0 +1,257 @@
+"""`vcctl apply`: make the rooms and participants of a stack file exist, or export existing ones.
+
+The file is read and validated before anything else, then the stack's records are opened (the
+`--state` file, or the local inventory), the recorded resources fetched (`vcctl.apply.fetch`),
+the plan shown, the deletes confirmed, and the plan carried out (`vcctl.apply.execute`, shown by
+`vcctl.apply.console`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vcctl.cli.commands.common import YesOption
+from vcctl.cli.examples import examples
+from vcctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from vcctl.apply.desired import DesiredStack
+    from vcctl.apply.plan import Action
+    from vcctl.apply.state import StackState
+    from vcctl.cli.context import CommandContext
+
+EXAMPLES = examples(
+    (
+        "Review the plan (only GETs are sent), then carry it out, deleting what the file dropped:",
+        "vcctl apply -f rooms.toml --state rooms.state.json --dry-run",
+        "vcctl apply -f rooms.toml --state rooms.state.json --prune --yes",
+    ),
+    (
+        "Adopt rooms made before, then check that applying the export changes nothing:",
+        "vcctl apply --export abc123 def456 --stack board > rooms.toml",
+        "vcctl apply -f rooms.toml --dry-run",
+    ),
+)
+
+StateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state",
+        help="Keep the stack's key -> id records in this JSON file (commit it, or keep it in "
+        "the CI cache) instead of this machine's inventory.",
+        metavar="STATEFILE",
+    ),
+]
+
+
+def apply(
+    ctx: typer.Context,
+    room_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="With --export: the rooms to describe.", metavar="ROOM_ID"),
+    ] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="The stack file: .toml, .json of the same shape, or - for TOML on stdin.",
+            metavar="FILE",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan and stop (only GETs are sent).")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Delete what this stack created earlier and the file no longer has."
+        ),
+    ] = False,
+    yes: YesOption = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight.")
+    ] = 8,
+    state: StateOption = None,
+    retry_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unknown",
+            help="Create again the keys whose earlier create had an unknown outcome.",
+        ),
+    ] = False,
+    export: Annotated[
+        bool,
+        typer.Option(
+            "--export", help="Print a stack file describing ROOM_IDs and record their keys."
+        ),
+    ] = False,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="With --export: the stack name to write.", metavar="NAME"),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print JSON Lines, one object per action (not with --export)."),
+    ] = False,
+) -> None:
+    """Make the rooms and participants a stack file declares exist, as declared.
+
+    The plan is shown as a diff (+ create, ~ update with old → new, - delete),
+    then carried out: rooms before their participants, participants deleted
+    before their rooms. Only the fields the file gives are managed. Running it
+    again changes nothing. Deletes (--prune) ask on a terminal and are refused
+    off one without --yes. Without --state the stack's records are kept in this
+    machine's inventory (vcctl inventory path), for the current account; with
+    the inventory off, use --state. --json prints one JSON line per action:
+    action, kind, key, id, changes, resource.
+    """
+    from vcctl.cli.context import context_of
+
+    context = context_of(ctx)
+    if export:
+        if file is not None:
+            raise UsageError("--export prints a stack file: drop -f")
+        if not room_ids:
+            raise UsageError("--export needs the ids of the rooms to describe")
+        _export(context, room_ids, stack=stack, state_path=state, concurrency=concurrency)
+        return
+    if room_ids:
+        raise UsageError("ROOM_ID arguments go with --export", hint="to apply a file: -f FILE")
+    if stack is not None:
+        raise UsageError("--stack goes with --export: a stack file names its own stack")
+    if file is None:
+        raise UsageError("missing option -f FILE (or --export ROOM_ID...)")
+    desired = _load(file)
+    _apply(
+        context,
+        desired,
+        dry_run=dry_run,
+        prune=prune,
+        yes=yes,
+        concurrency=concurrency,
+        state_path=state,
+        retry_unknown=retry_unknown,
+        json_mode=json_out,
+    )
+
+
+def _load(file: str) -> DesiredStack:
+    from vcctl.apply import stackfile
+
+    if file != "-":
+        return stackfile.load(file)
+    if sys.stdin.isatty():
+        from vcctl.output.streams import warn
+
+        warn("reading TOML from the terminal; end with Ctrl-D")
+    return stackfile.load("-", stdin_text=sys.stdin.read())
+
+
+@contextlib.contextmanager
+def _stack_state(
+    context: CommandContext, state_path: str | None, stack: str | None
+) -> Iterator[StackState]:
+    """The stack's records: the --state file (locked while in use), or the local inventory."""
+    if state_path is not None:
+        from vcctl.apply.state import open_state
+
+        with open_state(state_path, stack) as state:
+            yield state
+        return
+    from vcctl.apply.inventory_state import open_inventory_state
+
+    with open_inventory_state(context, stack) as state:
+        yield state
+
+
+def _apply(
+    context: CommandContext,
+    desired: DesiredStack,
+    *,
+    dry_run: bool,
+    prune: bool,
+    yes: bool,
+    concurrency: int,
+    state_path: str | None,
+    retry_unknown: bool,
+    json_mode: bool,
+) -> None:
+    from vcctl.apply.console import ApplyConsole
+    from vcctl.apply.execute import run_plan
+    from vcctl.apply.fetch import fetch_live
+    from vcctl.apply.plan import make_plan
+    from vcctl.cli.commands.common import confirm
+    from vcctl.errors import Interrupted, raise_for_items
+
+    if prune and desired.stack is None:
+        make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
+    api = context.api(pool_size=concurrency)  # no credentials: exit 4 before the state opens
+    console = ApplyConsole(json_mode=json_mode)
+    with _stack_state(context, state_path, desired.stack) as state:
+        records = state.entries()
+        live = fetch_live(api, desired, records, prune=prune, concurrency=concurrency)
+        plan = make_plan(desired, records, live, prune=prune, retry_unknown=retry_unknown)
+        console.plan(plan, dry_run=dry_run)
+        if dry_run:
+            if json_mode:
+                console.summary(None, plan)
+            return
+        if plan.deletes:
+            confirm(f"Carry out this plan, with {_deletes(plan.deletes)}?", yes=yes)
+        with console:
+            console.start(len(plan.changes))
+            result = run_plan(api, plan, state, concurrency=concurrency, listener=console.finished)
+        console.summary(result, plan)
+    if result.not_sent:
+        raise Interrupted(
+            f"interrupted: {result.not_sent} changes were not sent; run apply again to finish"
+        )
+    codes = [outcome.error.exit_code for outcome in result.failures if outcome.error]
+    succeeded = len(result.outcomes) - len(codes)
+    raise_for_items(codes, succeeded=succeeded, what="changes")
+
+
+def _deletes(actions: tuple[Action, ...]) -> str:
+    kinds = [action.kind for action in actions]
+    parts = []
+    for kind in ("participant", "room"):
+        count = kinds.count(kind)
+        if count:
+            parts.append(f"{count} {kind} delete{'s' if count != 1 else ''}")
+    return " and ".join(parts)
+
+
+def _export(
+    context: CommandContext,
+    room_ids: list[str],
+    *,
+    stack: str | None,
+    state_path: str | None,
+    concurrency: int,
+) -> None:
+    from vcctl import validate
+    from vcctl.apply.desired import KEY_PATTERN, KEY_RULE
+    from vcctl.apply.export import export_stack
+    from vcctl.apply.fetch import fetch_rooms
+    from vcctl.output import streams
+
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
+    if stack is not None and not KEY_PATTERN.fullmatch(stack):
+        raise UsageError(f"invalid --stack {stack!r}: {KEY_RULE}")
+    api = context.api(pool_size=concurrency)
+    with _stack_state(context, state_path, stack) as state:
+        rooms = fetch_rooms(api, room_ids, concurrency=concurrency)
+        exported = export_stack(rooms, stack=stack, existing=state.entries())
+        for record in exported.records:
+            assert record.id is not None
+            state.remember(record.kind, record.key, record.id, record.room_key)
+    for warning in exported.warnings:
+        streams.warn(warning)
+    streams.write_stdout(exported.text)

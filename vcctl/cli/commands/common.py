@@ -1,0 +1,290 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from vcctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from vcctl.resources import Noun
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
+]
+# What --json prints differs by command: each says which of its outputs it is.
+JsonPerIdOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the API's JSON: one object for one id; JSON Lines (one object per line, in "
+        "order) for several.",
+    ),
+]
+JsonCreatedOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the created object as the API's JSON; with --from-file, JSON Lines (one "
+        "object per created row).",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ColorOption = Annotated[
+    str | None,
+    typer.Option("--color", help="Colour, such as '#1e90ff' or '#fff'.", metavar="'#RRGGBB'"),
+]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language", help="Two-letter language code, such as 'fr' or 'EN'.", metavar="xx"
+    ),
+]
+VideoAudioOption = Annotated[
+    bool | None,
+    typer.Option("--video-and-audio/--no-video-and-audio", help="Whether video and audio are on."),
+]
+FromFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from-file",
+        help="Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin.",
+        metavar="FILE",
+    ),
+]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        "--concurrency", min=1, max=64, help="Requests in flight with --from-file.", metavar="N"
+    ),
+]
+IdsConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", min=1, max=64, help="Requests in flight for several ids.")
+]
+IgnoreMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-missing",
+        help="An id the API does not know (404) counts as deleted: nothing on stdout, exit 0.",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
+]
+
+
+def from_file_command(noun: Noun) -> type[TyperCommand]:
+    """The command class of `NOUN create`: its help ends with the columns `--from-file` takes.
+
+    They are described by vcctl.resources, which is read only when the help is (every run builds
+    the command, few show its help), so the help, the man page and the batch reader agree."""
+
+    class FromFileCommand(TyperCommand):
+        @property
+        def help(self) -> str | None:
+            from vcctl.resources import from_file_help
+
+            return f"{self._own_help or ''}\n\n{from_file_help(noun)}".strip()
+
+        @help.setter
+        def help(self, text: str | None) -> None:
+            self._own_help = text
+
+    return FromFileCommand
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Ask on a terminal; off a terminal refuse unless --yes. Raises UsageError (exit 2)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to delete without confirmation: standard input is not a terminal",
+            hint="pass --yes to delete without asking",
+        )
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        from vcctl.errors import NotConfirmed
+
+        raise NotConfirmed("not confirmed; nothing was deleted")
+
+
+def confirm_delete(
+    noun: str, ids: Sequence[str], *, yes: bool, look_up: Callable[[str], Any] | None
+) -> None:
+    """Ask before deleting `ids` of `noun` (rooms, participants): on a terminal the question
+    shows what each is, read with `look_up` (one GET each); off a terminal refuse unless --yes.
+
+    `look_up` is None when the question must not send anything."""
+    if yes:
+        return
+    if not sys.stdin.isatty() or look_up is None:
+        confirm(f"Delete {describe_ids(ids, noun.removesuffix('s'))}?", yes=False)
+        return
+    confirm(delete_question(noun, [(item, _look(look_up, item)) for item in ids]), yes=False)
+
+
+def _look(look_up: Callable[[str], Any], item: str) -> Any:
+    from vcctl.errors import VcctlError
+
+    try:
+        return look_up(item)
+    except VcctlError as exc:  # the delete itself will report it; the question says so
+        return exc
+
+
+def delete_question(noun: str, found: Sequence[tuple[str, Any]]) -> str:
+    """'Delete room P8HtyN "Weekly sync" and its 3 participants?', or one line per item."""
+    from vcctl.output.streams import printable
+    from vcctl.resources import RESOURCES
+
+    resource = RESOURCES[noun]  # type: ignore[index]
+
+    def what(item: str, answer: Any) -> str:
+        if not isinstance(answer, dict):
+            reason = getattr(answer, "message", "no answer")
+            return f"{resource.singular} {printable(item)} (cannot read it: {printable(reason)})"
+        text = f"{resource.singular} {printable(item)}"
+        label = resource.label(answer)
+        if label:
+            text += f' "{printable(label)}"'
+        participants = answer.get("participants")
+        if noun == "rooms" and isinstance(participants, list):
+            count = len(participants)
+            text += f" and its {count} participant{'' if count == 1 else 's'}"
+        return text
+
+    if len(found) == 1:
+        return f"Delete {what(*found[0])}?"
+    lines = "".join(f"\n  {what(item, answer)}" for item, answer in found)
+    return f"Delete these {len(found)} {noun}?{lines}\n"
+
+
+def describe_ids(ids: Sequence[str], noun: str) -> str:
+    """'room X', or '3 rooms (X, Y, Z)', for confirmation questions."""
+    if len(ids) == 1:
+        return f"{noun} {ids[0]}"
+    return f"{len(ids)} {noun}s ({', '.join(ids)})"
+
+
+class Missing:
+    """What a delete with --ignore-missing gives for an id the API does not know (404)."""
+
+
+MISSING = Missing()
+
+
+def ignoring_missing(action: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`action`, with a 404 answered by MISSING instead of an error (--ignore-missing)."""
+    from vcctl.errors import NotFoundError
+
+    def tolerant(item: str) -> Any:
+        try:
+            return action(item)
+        except NotFoundError:
+            return MISSING
+
+    return tolerant
+
+
+def run_many(
+    items: Sequence[str],
+    action: Callable[[str], Any],
+    *,
+    json_mode: bool,
+    render: Callable[[str, Any], None],
+    separate: bool = False,
+    concurrency: int = 1,
+    stop: Callable[[], None] | None = None,
+    missing: Callable[[str], None] | None = None,
+) -> None:
+    """Apply `action` to each id on up to `concurrency` workers; report in input order.
+
+    One id behaves like a single command. Several ids print JSON Lines with --json; each
+    failure is reported on its own line and the others go on; the exit code follows the
+    multi-item rule (`errors.multi_item_exit_code`). A result of MISSING (see
+    `ignoring_missing`) prints nothing on stdout and calls `missing`; it counts as done.
+    Ctrl-C calls `stop` (to wake workers waiting on the rate limiter), reports every id already
+    done, and ends with Interrupted.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vcctl.errors import MultiItemFailure, VcctlError, raise_for_items
+    from vcctl.output import streams
+
+    if len(items) == 1:
+        result = action(items[0])
+        if isinstance(result, Missing):
+            if missing is not None:
+                missing(items[0])
+        elif json_mode:
+            if result is not None:
+                streams.print_json(result)
+        else:
+            render(items[0], result)
+        return
+    failure_codes: list[int] = []
+    rendered = False
+
+    def report(item: str, future: Future[Any]) -> None:
+        nonlocal rendered
+        try:
+            result = future.result()
+        except (UsageError, MultiItemFailure):
+            raise
+        except VcctlError as exc:
+            streams.print_error(exc, json_mode=json_mode, subject=item)
+            failure_codes.append(exc.exit_code)
+            return
+        if isinstance(result, Missing):
+            if missing is not None:
+                missing(item)
+        elif json_mode:
+            if result is not None:
+                streams.print_json_line(result)
+        else:
+            if separate and rendered:
+                streams.write_stdout("\n")  # one record after another, as `kubectl describe`
+            render(item, result)
+            rendered = True
+
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="vcctl-ids"
+    ) as executor:
+        futures = [executor.submit(action, item) for item in items]
+        done = 0
+        try:
+            for item, future in zip(items, futures, strict=True):
+                report(item, future)
+                done += 1
+        except KeyboardInterrupt:
+            _stop_after_interrupt(futures, stop)
+            for item, future in zip(items[done:], futures[done:], strict=True):
+                if not future.cancelled():
+                    report(item, future)
+            from vcctl.errors import Interrupted
+
+            raise Interrupted("interrupted: the ids not reported were not sent") from None
+    raise_for_items(failure_codes, succeeded=len(items) - len(failure_codes), what="ids")
+
+
+def _stop_after_interrupt(futures: Sequence[Future[Any]], stop: Callable[[], None] | None) -> None:
+    """Send nothing more; let the requests under way finish, since they may have done
+    something the user needs to hear about."""
+    from concurrent.futures import wait
+
+    for future in futures:
+        future.cancel()  # only those not started yet
+    if stop is not None:
+        stop()
+    wait(futures)

@@ -1,0 +1,89 @@
+"""`vcctl events ...`: send events into a live meeting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vcctl.cli.commands.common import JsonOption
+from vcctl.cli.examples import examples
+
+app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
+
+RoomOption = Annotated[str, typer.Option("--room", help="Id of the room.", metavar="ROOM_ID")]
+ParticipantOption = Annotated[
+    str, typer.Option("--participant", help="Id of the participant.", metavar="PARTICIPANT_ID")
+]
+
+
+def _send_event(
+    ctx: typer.Context, event: str, room: str, participant: str | None, json_out: bool
+) -> None:
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+    from vcctl.output import streams, views
+
+    validate.identifier(room, "--room")
+    if participant is not None:  # required by the per-participant events' options
+        validate.identifier(participant, "--participant")
+    answer = context_of(ctx).api().send_event(event, room, participant)
+    if json_out:
+        if answer is not None:
+            streams.print_json(answer)
+        return
+    target = f"participant {participant} in room {room}" if participant else f"room {room}"
+    views.show_message(f"sent {event} to {target}")
+
+
+@app.command(
+    "activate-video-and-audio",
+    epilog=examples(
+        (
+            "Mute everyone, then let one participant speak:",
+            "vcctl events mute-all --room abc123",
+            "vcctl events activate-video-and-audio --room abc123 --participant xyz789",
+        ),
+    ),
+)
+def activate(
+    ctx: typer.Context,
+    room: RoomOption,
+    participant: ParticipantOption,
+    json_out: JsonOption = False,
+) -> None:
+    """Turn a participant's video and audio on."""
+    _send_event(ctx, "activate-video-and-audio", room, participant, json_out)
+
+
+DEACTIVATE_EXAMPLES = examples(
+    (
+        "Turn one participant's video and audio off:",
+        "vcctl events deactivate-video-and-audio --room abc123 --participant xyz789",
+    ),
+)
+
+
+@app.command("deactivate-video-and-audio", epilog=DEACTIVATE_EXAMPLES)
+def deactivate(
+    ctx: typer.Context,
+    room: RoomOption,
+    participant: ParticipantOption,
+    json_out: JsonOption = False,
+) -> None:
+    """Turn a participant's video and audio off (sent as the API's desactivate-video-and-audio)."""
+    _send_event(ctx, "desactivate-video-and-audio", room, participant, json_out)
+
+
+app.command("desactivate-video-and-audio", hidden=True, epilog=DEACTIVATE_EXAMPLES)(deactivate)
+
+
+@app.command(
+    "mute-all",
+    epilog=examples(
+        ("Mute everyone in a room:", "vcctl events mute-all --room abc123"),
+    ),
+)
+def mute_all(ctx: typer.Context, room: RoomOption, json_out: JsonOption = False) -> None:
+    """Mute every participant of a room."""
+    _send_event(ctx, "mute-all", room, None, json_out)

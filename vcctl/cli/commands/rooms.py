@@ -1,0 +1,379 @@
+"""`vcctl rooms ...`: create, get, update, delete and watch rooms."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from vcctl.cli.commands.common import (
+    ColorOption,
+    ConcurrencyOption,
+    DryRunOption,
+    FromFileOption,
+    IdsConcurrencyOption,
+    IgnoreMissingOption,
+    JsonCreatedOption,
+    JsonOption,
+    JsonPerIdOption,
+    QuietOption,
+    YesOption,
+    confirm_delete,
+    from_file_command,
+    ignoring_missing,
+    run_many,
+)
+from vcctl.cli.commands.key_options import (
+    KeyOption,
+    RetryUnknownOption,
+    create_one,
+    ids_from_arguments,
+)
+from vcctl.cli.examples import examples
+from vcctl.errors import UsageError
+
+app = typer.Typer(help="Create, list, inspect, change and delete rooms.", no_args_is_help=True)
+
+RoomIds = Annotated[list[str], typer.Argument(help="One or more room ids.", metavar="ROOM_ID...")]
+DeleteRoomIds = Annotated[
+    list[str],
+    typer.Argument(
+        help="One or more room ids; - reads them from standard input.", metavar="ROOM_ID..."
+    ),
+]
+
+
+@app.command(
+    "create",
+    cls=from_file_command("rooms"),
+    epilog=examples(
+        (
+            "Create a room and keep its id:",
+            'ROOM=$(vcctl rooms create --name "Board meeting" --color "#1e90ff" -q)',
+        ),
+        (
+            "One room per row of a CSV file (name,color,key); run again, it creates only the "
+            "rows still missing:",
+            "vcctl rooms create --from-file rooms.csv",
+        ),
+    ),
+)
+def create(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name of the room.", metavar="NAME")
+    ] = None,
+    color: ColorOption = None,
+    key: KeyOption = None,
+    retry_unknown: RetryUnknownOption = False,
+    from_file: FromFileOption = None,
+    concurrency: ConcurrencyOption = 8,
+    dry_run: DryRunOption = False,
+    quiet: QuietOption = False,
+    json_out: JsonCreatedOption = False,
+) -> None:
+    """Create a room (or one per row with --from-file)."""
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+    from vcctl.output import views
+
+    if from_file is not None:
+        if name is not None or color is not None:
+            raise UsageError("--from-file takes the fields from the file: drop --name and --color")
+        if key is not None:
+            raise UsageError("--from-file takes keys from the file's key column: drop --key")
+        from vcctl.batch import create_from_file
+
+        create_from_file(
+            context_of(ctx),
+            "rooms",
+            from_file,
+            defaults={},
+            concurrency=concurrency,
+            dry_run=dry_run,
+            json_mode=json_out,
+            quiet=quiet,
+            retry_unknown=retry_unknown,
+        )
+        return
+    if dry_run:
+        raise UsageError("--dry-run goes with --from-file")
+    if name is None:
+        raise UsageError("missing option --name (or --from-file)")
+    fields = validate.room_fields(name_value=name, color_value=color)
+    create_one(
+        context_of(ctx),
+        "room",
+        fields,
+        key=key,
+        retry_unknown=retry_unknown,
+        json_mode=json_out,
+        quiet=quiet,
+        view=views.show_room,
+    )
+
+
+@app.command(
+    "list",
+    epilog=examples(
+        ("List the rooms vcctl created or saw, newest first:", "vcctl rooms list"),
+        (
+            "Delete the rooms created more than 30 days ago:",
+            "vcctl rooms list -q --created-before 30d | vcctl rooms delete --yes -",
+        ),
+    ),
+)
+def list_(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Only names matching this shell pattern (case-sensitive).",
+            metavar="GLOB",
+        ),
+    ] = None,
+    created_before: Annotated[
+        str | None,
+        typer.Option(
+            "--created-before",
+            help="Only rooms created before WHEN (2024-05-01, 30d, 12h).",
+            metavar="WHEN",
+        ),
+    ] = None,
+    created_after: Annotated[
+        str | None,
+        typer.Option("--created-after", help="Only rooms created after WHEN.", metavar="WHEN"),
+    ] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="GET each listed room first; a 404 marks it gone.")
+    ] = False,
+    include_gone: Annotated[
+        bool, typer.Option("--include-gone", help="Also rooms deleted or found missing.")
+    ] = False,
+    all_accounts: Annotated[
+        bool, typer.Option("--all-accounts", help="Rooms of every account (base URL and key).")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="GETs in flight with --refresh.")
+    ] = 8,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="JSON Lines: each room as last seen, plus a vcctl member."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
+) -> None:
+    """List the rooms in the local inventory (the API has no list call).
+
+    The inventory holds every room vcctl created or saw, per account. No
+    request is sent unless --refresh is given.
+    """
+    from vcctl.cli.context import context_of
+    from vcctl.inventory.listing import Filters, list_inventory
+
+    list_inventory(
+        context_of(ctx),
+        "room",
+        Filters(name, created_before, created_after, include_gone, all_accounts),
+        refresh=refresh,
+        concurrency=concurrency,
+        json_mode=json_out,
+        quiet=quiet,
+    )
+
+
+@app.command(
+    "get",
+    epilog=examples(
+        ("Show a room and its participants:", "vcctl rooms get abc123"),
+        (
+            "Count its participants with jq:",
+            "vcctl rooms get abc123 --json | jq '.participants | length'",
+        ),
+    ),
+)
+def get(
+    ctx: typer.Context,
+    room_ids: RoomIds,
+    concurrency: IdsConcurrencyOption = 8,
+    json_out: JsonPerIdOption = False,
+) -> None:
+    """Show rooms and their participants."""
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
+    context = context_of(ctx)
+    api = context.api(pool_size=concurrency)
+
+    def render(_: str, room: Any) -> None:
+        from vcctl.output import views  # not needed for --json
+
+        views.show_room(room)
+
+    run_many(
+        room_ids,
+        api.get_room,
+        json_mode=json_out,
+        render=render,
+        separate=True,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+    )
+
+
+@app.command(
+    "update",
+    epilog=examples(
+        (
+            "Rename a room and change its color:",
+            'vcctl rooms update abc123 --name "Weekly sync" --color "#ff8c00"',
+        ),
+    ),
+)
+def update(
+    ctx: typer.Context,
+    room_id: Annotated[str, typer.Argument(help="The room to change.", metavar="ROOM_ID")],
+    name: Annotated[str | None, typer.Option("--name", help="New name.", metavar="NAME")] = None,
+    color: ColorOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Change a room's name or colour (only the fields given are sent)."""
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+    from vcctl.output import views
+
+    validate.identifier(room_id, "ROOM_ID")
+    fields = validate.room_fields(name_value=name, color_value=color)
+    if not fields:
+        raise UsageError("nothing to update: give --name and/or --color")
+    room = context_of(ctx).api().update_room(room_id, fields)
+    views.emit(room, json_mode=json_out, view=views.show_room)
+
+
+@app.command(
+    "delete",
+    epilog=examples(
+        (
+            "Delete two rooms from a script, without the question:",
+            "vcctl rooms delete abc123 def456 --yes",
+        ),
+        (
+            "Delete the rooms named test-* that vcctl remembers:",
+            "vcctl rooms list -q --name 'test-*' | vcctl rooms delete --yes -",
+        ),
+    ),
+)
+def delete(
+    ctx: typer.Context,
+    room_ids: DeleteRoomIds,
+    yes: YesOption = False,
+    ignore_missing: IgnoreMissingOption = False,
+    concurrency: IdsConcurrencyOption = 8,
+    json_out: JsonPerIdOption = False,
+) -> None:
+    """Delete rooms (and their participants). Asks first unless --yes."""
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+    from vcctl.output import views
+
+    room_ids = ids_from_arguments(room_ids, "ROOM_ID")
+    if not room_ids:
+        return  # `-` with nothing on standard input: nothing to delete
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
+    # Off a terminal the refusal comes before anything else can fail: always exit 2.
+    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
+    confirm_delete("rooms", room_ids, yes=yes, look_up=api.get_room if api else None)
+    context = context_of(ctx)
+    api = api or context.api(pool_size=concurrency)
+
+    def render(room_id: str, room: Any) -> None:
+        name = room.get("name") if isinstance(room, dict) else None
+        views.show_message(f"deleted room {room_id}" + (f" ({name})" if name else ""))
+
+    run_many(
+        room_ids,
+        ignoring_missing(api.delete_room) if ignore_missing else api.delete_room,
+        json_mode=json_out,
+        render=render,
+        concurrency=concurrency,
+        stop=context.limiter().close,
+        missing=views.note_missing("room"),
+    )
+
+
+# A refresh at least every hour: a longer wait is a mistake, and 1e308 would overflow a sleep.
+MIN_INTERVAL = 0.2
+MAX_INTERVAL = 3600.0
+
+
+def _finite_interval(value: float) -> float:
+    # The range check lets nan through (every comparison with nan is false).
+    if value != value:
+        raise typer.BadParameter(
+            f"not a number; give seconds from {MIN_INTERVAL:g} to {MAX_INTERVAL:g}"
+        )
+    return value
+
+
+@app.command(
+    "watch",
+    epilog=examples(
+        (
+            "Watch a meeting live, refreshed every 2 seconds (Ctrl-C to leave):",
+            "vcctl rooms watch abc123 --interval 2",
+        ),
+    ),
+)
+def watch(
+    ctx: typer.Context,
+    room_id: Annotated[str, typer.Argument(help="The room to watch.", metavar="ROOM_ID")],
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval",
+            min=MIN_INTERVAL,
+            max=MAX_INTERVAL,
+            callback=_finite_interval,
+            help="Seconds between refreshes.",
+            metavar="S",
+        ),
+    ] = 2.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
+    ] = False,
+) -> None:
+    """Follow a meeting: who is in the room, whose video and audio is on.
+
+    On a terminal: a live view refreshed every --interval seconds, marking
+    who joined (+), changed (~) or left (-) at the last refresh. Ctrl-C or
+    SIGTERM leaves (exit 0).
+
+    With NO_COLOR: the same live view, without colour.
+
+    Off a terminal or with --json: one JSON object per line
+    on stdout, flushed at once (AT: when vcctl saw it, ISO-8601):
+      {"event": "snapshot", "room_id": R, "room": ROOM, "at": AT}  (first)
+      {"event": "joined", "room_id": R, "participant": P, "at": AT}
+      {"event": "changed", "room_id": R, "participant": P,
+       "changes": {"FIELD": [OLD, NEW]}, "at": AT}
+      {"event": "left", "room_id": R, "participant": P, "at": AT}
+      {"event": "room_changed", "room_id": R, "room": ROOM,
+       "changes": {...}, "at": AT}
+      {"event": "room_deleted", "room_id": R, "at": AT}  (last, exit 0)
+    ROOM and P are the API's objects as received (P as last seen for left).
+
+    A failed refresh (network, 5xx, 429) does not end the watch: it backs off
+    (on 429 as Retry-After asks), keeps the last data marked stale, and in
+    JSON mode warns on stderr. If the first refresh fails, the watch cannot
+    start: the command ends with that error's exit code.
+    """
+    from vcctl import validate
+    from vcctl.cli.context import context_of
+    from vcctl.watch import watch_room
+
+    validate.identifier(room_id, "ROOM_ID")
+    watch_room(context_of(ctx), room_id, interval=interval, json_mode=json_out)

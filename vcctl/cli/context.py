@@ -1,0 +1,161 @@
+"""What every command is given: its settings, a client factory and the Api, built on first use.
+
+One `CommandContext` per run, created by the root callback (`vcctl.cli.app.root`) and found by each
+command with `context_of(ctx)`. Nothing is resolved until asked for, so that --help, completion
+and the emulator need no configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vcctl.config.settings import Flags
+
+if TYPE_CHECKING:
+    import typer
+
+    from vcctl.config.settings import Settings
+    from vcctl.http.api import Api, Transport
+    from vcctl.http.client import Client
+    from vcctl.http.limiter import RateLimiter
+    from vcctl.inventory.recorder import Recorder
+    from vcctl.inventory.records import Account
+
+
+@dataclass
+class CommandContext:
+    flags: Flags
+    _settings: Settings | None = None
+    _recorder: Recorder | None = None
+    _limiter: RateLimiter | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> CommandContext:
+        """A context over settings resolved already (tests, embedding)."""
+        return cls(Flags(), settings)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from vcctl.config.settings import resolve
+
+            self._settings = resolve(self.flags, os.environ)
+            if self._settings.config.warnings:
+                from vcctl.output.streams import warn
+
+                for warning in self._settings.config.warnings:
+                    warn(warning)
+        return self._settings
+
+    def limiter(self) -> RateLimiter:
+        """The run's rate limiter, shared by all its clients and workers (see vcctl.http.limiter).
+
+        A fresh one per run, capped by the rate setting: an earlier run in the same process
+        (tests, embedding) leaves no pause or learned rate behind. Its pauses are announced
+        on a terminal, one line each (a batch's progress display shows them instead).
+        """
+        if self._limiter is None:
+            from vcctl.http.limiter import reset_process_limiter
+            from vcctl.output.streams import notice_on_terminal
+
+            settings = self.settings()
+            self._limiter = reset_process_limiter(settings.rate.value)
+            if not settings.debug.value:  # --debug logs every wait already
+                self._limiter.set_notice(notice_on_terminal)
+        return self._limiter
+
+    def client(
+        self,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
+        pool_size: int = 10,
+        credentials: tuple[str, str] | None = None,
+        quiet_waits: bool = False,
+        rate_limited: bool = True,
+    ) -> Client:
+        """A new HTTP client from the settings; every command builds its clients here.
+
+        attempts: per call, retries included (default: the max_attempts setting);
+        timeout: seconds per answer (default: the timeout setting);
+        pool_size: keep-alive connections kept, one per concurrent worker;
+        credentials: (key, token) to use instead of the configured ones (no credentials: exit 4);
+        quiet_waits: no notice line per retry wait (a progress display shows the waits);
+        rate_limited: False for a caller that paces itself and wants every 429 as an error.
+        """
+        from vcctl.http.client import Client
+        from vcctl.output.streams import debug_line, notice_on_terminal
+
+        settings = self.settings()
+        api_key, api_token = credentials or settings.credentials()
+        return Client(
+            base_url=settings.base_url.value,
+            api_key=api_key,
+            api_token=api_token,
+            timeout=timeout or settings.timeout.value,
+            max_attempts=attempts or settings.max_attempts.value,
+            ca_bundle=settings.ca_bundle,
+            max_answer_bytes=settings.max_answer_bytes,
+            pool_size=pool_size,
+            debug=debug_line if settings.debug.value else None,
+            notice=None if quiet_waits else notice_on_terminal,
+            limiter=self.limiter() if rate_limited else None,
+        )
+
+    def api(
+        self,
+        *,
+        attempts: int | None = None,
+        timeout: float | None = None,
+        pool_size: int = 10,
+        credentials: tuple[str, str] | None = None,
+        quiet_waits: bool = False,
+    ) -> Api:
+        """The Api over a new client (see `client` for the parameters). With the configured
+        credentials it records what it returns in the inventory (see `inventory`)."""
+        client = self.client(
+            attempts=attempts,
+            timeout=timeout,
+            pool_size=pool_size,
+            credentials=credentials,
+            quiet_waits=quiet_waits,
+        )
+        if credentials is not None or not self.inventory().enabled:
+            return self.api_over(client)
+        from vcctl.inventory.recorder import RecordingApi
+
+        return RecordingApi(client, self.settings().locale.value, self.inventory())
+
+    def inventory(self) -> Recorder:
+        """The run's inventory recorder (a no-op when the inventory is off)."""
+        if self._recorder is None:
+            from vcctl.inventory.recorder import Recorder
+            from vcctl.inventory.records import account_for, inventory_enabled, inventory_path
+
+            settings = self.settings()
+            profile = settings.config.profiles.get(settings.profile.value)
+
+            def account() -> Account:
+                return account_for(settings.base_url.value, settings.credentials()[0])
+
+            self._recorder = Recorder(
+                inventory_path(os.environ),
+                account,
+                enabled=inventory_enabled(os.environ, profile),
+            )
+        return self._recorder
+
+    def api_over(self, transport: Transport) -> Api:
+        """The Api with the configured locale over any transport (a recorder for --dry-run)."""
+        from vcctl.http.api import Api
+
+        return Api(transport, self.settings().locale.value)
+
+
+def context_of(ctx: typer.Context) -> CommandContext:
+    """The run's context, from any command's typer context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CommandContext):
+        root.obj = CommandContext(Flags())
+    return root.obj

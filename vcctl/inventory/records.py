@@ -1,0 +1,151 @@
+"""What the inventory holds, without any SQL: accounts, records, where the file lives, and
+whether the user turned it off."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["room", "participant"]
+KINDS: tuple[Kind, ...] = ("room", "participant")
+FILE_NAME = "inventory.sqlite3"
+FINGERPRINT_LENGTH = 16  # hex digits of SHA-256: enough to tell keys apart, useless to guess one
+OFF_VALUES = frozenset({"off", "0", "false", "no"})
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose resources these are: the API's base URL and a fingerprint of the API key."""
+
+    base_url: str
+    key_fingerprint: str
+
+
+def account_for(base_url: str, api_key: str) -> Account:
+    """The account of a base URL and API key; the key itself is never stored."""
+    digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+    return Account(base_url.rstrip("/"), digest[:FINGERPRINT_LENGTH])
+
+
+@dataclass(eq=False)
+class Record:
+    """One room or participant as vcctl last saw it.
+
+    Times are unix seconds (`*_ts`) with datetime views; `data` (the API's JSON) is decoded on
+    first use, so listing thousands of records for their ids costs no JSON parsing."""
+
+    id: str
+    kind: Kind
+    room_id: str | None  # a participant's room; None for rooms
+    key: str | None  # the key it was created under, if any
+    data_json: str
+    created_ts: float  # the API's created_at, or first_seen when it has none
+    first_seen_ts: float
+    last_seen_ts: float
+    gone_ts: float | None  # when vcctl learnt it no longer exists
+    base_url: str
+    label: str | None = None  # a room's name or a participant's username, without decoding data
+    participants: list[Record] | None = field(default=None)  # rooms, when asked: as last seen
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        value = json.loads(self.data_json)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def gone(self) -> bool:
+        return self.gone_ts is not None
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromtimestamp(self.created_ts, UTC)
+
+    @property
+    def first_seen(self) -> datetime:
+        return datetime.fromtimestamp(self.first_seen_ts, UTC)
+
+    @property
+    def last_seen(self) -> datetime:
+        return datetime.fromtimestamp(self.last_seen_ts, UTC)
+
+    @property
+    def gone_since(self) -> datetime | None:
+        return None if self.gone_ts is None else datetime.fromtimestamp(self.gone_ts, UTC)
+
+    def local_facts(self) -> dict[str, Any]:
+        """What vcctl knows beyond the API's object (the `vcctl` member of JSON output)."""
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "gone": self.gone,
+            "base_url": self.base_url,
+        }
+
+
+def prepare_file(path: Path) -> None:
+    """Make the folder (0700) and an empty file (0600) if missing; refuse ones others could
+    change. SQLite gives its -wal and -shm files the mode of the database file."""
+    import os
+
+    from vcctl.config import files
+    from vcctl.errors import InventoryError
+
+    try:
+        files.make_private_dir(path.parent)
+        for candidate, what in ((path.parent, "inventory folder"), (path, "inventory")):
+            problem = files.unsafe_reason(candidate, what=what)
+            if problem is not None:
+                raise InventoryError(
+                    f"{problem[0]}; vcctl will not use it", path=str(path), hint=problem[1]
+                )
+        if not path.exists():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, files.FILE_MODE))
+                os.chmod(path, files.FILE_MODE)
+            except FileExistsError:
+                pass  # another process created it meanwhile
+    except OSError as exc:
+        raise InventoryError(
+            f"cannot create inventory {path}: {exc.strerror or exc}", path=str(path)
+        ) from None
+
+
+def inventory_path(env: Mapping[str, str]) -> Path:
+    """`inventory.sqlite3` in VCCTL_DATA_DIR, else in platformdirs' user data folder."""
+    explicit = env.get("VCCTL_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser() / FILE_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("vcctl", appauthor=False)) / FILE_NAME
+
+
+def inventory_enabled(env: Mapping[str, str], profile: Mapping[str, Any] | None = None) -> bool:
+    """False when VCCTL_INVENTORY=off, or the profile says `inventory = false` (the
+    environment wins: VCCTL_INVENTORY=on turns it back on for one command)."""
+    value = env.get("VCCTL_INVENTORY", "").strip().lower()
+    if value:
+        return value not in OFF_VALUES
+    return not (profile is not None and profile.get("inventory") is False)
+
+
+def created_at_ts(resource: Mapping[str, Any]) -> float | None:
+    """The API's created_at as unix seconds, if it is a readable ISO time."""
+    value = resource.get("created_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -1,0 +1,154 @@
+"""Records in the inventory file: remembering what the API returned, marking what is gone,
+listing with filters, and forgetting records (and the keys naming them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from vcctl.inventory.records import Account, Kind, Record
+from vcctl.inventory.store.connection import SELECT, Connection, acct, record_of
+
+
+class Records(Connection):
+    """Writing, listing and forgetting records."""
+
+    def record(
+        self, account: Account, kind: Kind, resource: Mapping[str, Any], *, key: str | None = None
+    ) -> Record:
+        """Remember what the API returned (creates, gets, updates, listings) and return it as
+        stored. With `key`, the resource is the one that key names (scoped by its room for a
+        participant). A room's embedded `participants` are recorded too."""
+        return self.record_many(account, kind, [resource], keys=[key])[0]
+
+    def record_many(
+        self,
+        account: Account,
+        kind: Kind,
+        resources: Sequence[Mapping[str, Any]],
+        *,
+        keys: Sequence[str | None] | None = None,
+        fetch: bool = True,
+    ) -> list[Record]:
+        """`record` for many resources in ONE transaction (a batch's rows). `fetch=False`
+        returns [] instead of reading the records back (recording only)."""
+        now = time.time()
+        keys = keys if keys is not None else [None] * len(resources)
+        with self._translated("write"), self._write() as db:
+            for resource, key in zip(resources, keys, strict=True):
+                self._upsert(db, account, kind, resource, now)
+                if key is not None:
+                    scope = _default_scope(kind, resource)
+                    db.execute(
+                        "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state,"
+                        " id, since) VALUES (?, ?, ?, ?, ?, 'created', ?, ?)",
+                        (*acct(account), kind, scope, key, str(resource["id"]), now),
+                    )
+                nested = resource.get("participants") if kind == "room" else None
+                if isinstance(nested, list):
+                    for participant in nested:
+                        if isinstance(participant, Mapping) and "id" in participant:
+                            self._upsert(db, account, "participant", participant, now)
+            if not fetch:
+                return []
+            ids = [str(resource["id"]) for resource in resources]
+            return self._by_ids(account, kind, ids)
+
+    def mark_gone(self, account: Account, kind: Kind, id: str) -> bool:
+        """A delete or a 404: the record (and a room's participants) no longer exist.
+        False if vcctl had no live record of it."""
+        now = time.time()
+        with self._translated("write"), self._write() as db:
+            changed = db.execute(
+                "UPDATE records SET gone = ? WHERE base_url = ? AND key_fp = ? AND kind = ?"
+                " AND id = ? AND gone IS NULL",
+                (now, *acct(account), kind, id),
+            ).rowcount
+            if kind == "room":
+                db.execute(
+                    "UPDATE records SET gone = ? WHERE base_url = ? AND key_fp = ?"
+                    " AND kind = 'participant' AND room_id = ? AND gone IS NULL",
+                    (now, *acct(account), id),
+                )
+        return changed > 0
+
+    def list_records(
+        self,
+        account: Account | None,
+        kind: Kind,
+        *,
+        name_glob: str | None = None,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+        include_gone: bool = False,
+        room_id: str | None = None,
+        with_participants: bool = False,
+    ) -> list[Record]:
+        """Records of one account (None: every account), newest first. `name_glob` matches a
+        room's name or a participant's username, shell-style and case-sensitive."""
+        where = ["r.kind = ?"]
+        params: list[Any] = [kind]
+        if account is not None:
+            where.append("r.base_url = ? AND r.key_fp = ?")
+            params += acct(account)
+        if name_glob is not None:
+            where.append("r.label GLOB ?")
+            params.append(name_glob)
+        if created_before is not None:
+            where.append("r.created < ?")
+            params.append(created_before.timestamp())
+        if created_after is not None:
+            where.append("r.created > ?")
+            params.append(created_after.timestamp())
+        if not include_gone:
+            where.append("r.gone IS NULL")
+        if room_id is not None:
+            where.append("r.room_id = ?")
+            params.append(room_id)
+        query = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY r.created DESC, r.id"
+        with self._translated("read"), self._lock:
+            records = [record_of(row) for row in self._db.execute(query, params)]
+            if with_participants and kind == "room":
+                self._attach_participants(account, records)
+        return records
+
+    def _attach_participants(self, account: Account | None, rooms: list[Record]) -> None:
+        by_room: dict[tuple[str, str], list[Record]] = {}
+        for room in rooms:
+            room.participants = []
+            by_room[(room.base_url, room.id)] = room.participants
+        query = f"{SELECT} WHERE r.kind = 'participant' AND r.gone IS NULL"
+        params: list[Any] = []
+        if account is not None:
+            query += " AND r.base_url = ? AND r.key_fp = ?"
+            params += acct(account)
+        for row in self._db.execute(query + " ORDER BY r.created, r.id", params):
+            participant = record_of(row)
+            bucket = by_room.get((participant.base_url, participant.room_id or ""))
+            if bucket is not None:
+                bucket.append(participant)
+
+    def forget_ids(self, account: Account, ids: Iterable[str]) -> list[str]:
+        """Drop the records (any kind) and the keys naming them; returns the ids it knew."""
+        forgotten: list[str] = []
+        with self._translated("write"), self._write() as db:
+            for id in ids:
+                rows = db.execute(
+                    "DELETE FROM records WHERE base_url = ? AND key_fp = ? AND id = ?",
+                    (*acct(account), id),
+                ).rowcount
+                db.execute(
+                    "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND id = ?",
+                    (*acct(account), id),
+                )
+                if rows:
+                    forgotten.append(id)
+        return forgotten
+
+
+def _default_scope(kind: Kind, resource: Mapping[str, Any]) -> str:
+    """Participant keys are scoped by their room; room keys have no scope."""
+    room_id = resource.get("room_id")
+    return str(room_id) if kind == "participant" and room_id is not None else ""
