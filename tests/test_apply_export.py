@@ -6,7 +6,7 @@ import tomllib
 from typing import Any
 
 from vcctl.apply import stackfile
-from vcctl.apply.desired import KEY_PATTERN, Record
+from vcctl.apply.desired import KEY_PATTERN, StackEntry
 from vcctl.apply.export import export_stack, slug, unique_key
 from vcctl.apply.plan import Live, live_from_rooms, make_plan
 
@@ -71,13 +71,13 @@ def test_keys_come_from_names_made_unique() -> None:
     }
     assert "\u202e" in exported.text  # a TOML string holds it; the value round-trips
     assert exported.records == (
-        Record("room", "board-meeting", "R1"),
-        Record("participant", "ada-lovelace", "P1", "board-meeting"),
-        Record("participant", "ada-lovelace-2", "P2", "board-meeting"),
-        Record("participant", "zoe-31m", "P3", "board-meeting"),
-        Record("room", "board-meeting-2", "R2"),
-        Record("room", "equipe-de-vente", "R3"),
-        Record("room", "room", "R4"),
+        StackEntry("room", "board-meeting", "R1"),
+        StackEntry("participant", "ada-lovelace", "P1", "board-meeting"),
+        StackEntry("participant", "ada-lovelace-2", "P2", "board-meeting"),
+        StackEntry("participant", "zoe-31m", "P3", "board-meeting"),
+        StackEntry("room", "board-meeting-2", "R2"),
+        StackEntry("room", "equipe-de-vente", "R3"),
+        StackEntry("room", "room", "R4"),
     )
     assert exported.warnings == ()
 
@@ -96,9 +96,9 @@ def test_export_then_parse_then_plan_is_all_unchanged() -> None:
 
 def test_recorded_ids_keep_their_keys_and_new_keys_avoid_recorded_ones() -> None:
     existing = [
-        Record("room", "board", "R1"),
-        Record("room", "board-meeting", "R9"),
-        Record("participant", "ada", "P1", "board"),
+        StackEntry("room", "board", "R1"),
+        StackEntry("room", "board-meeting", "R9"),
+        StackEntry("participant", "ada", "P1", "board"),
     ]
     exported = export_stack(ROOMS[:2], stack="s", existing=existing)
     assert [r.qualified_key for r in exported.records] == [

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from vcctl.apply import stackfile
-from vcctl.apply.desired import DesiredStack, Record
+from vcctl.apply.desired import DesiredStack, StackEntry
 from vcctl.apply.plan import (
     GONE,
     Action,
@@ -84,7 +84,9 @@ class FakeApi:
         for pid in [p["id"] for p in self.participants.values() if p["room_id"] == room_id]:
             del self.participants[pid]
 
-    def live(self, desired: DesiredStack, records: list[Record], prune: bool) -> dict[str, Live]:
+    def live(
+        self, desired: DesiredStack, records: list[StackEntry], prune: bool
+    ) -> dict[str, Live]:
         ids = [r.id for r in rooms_to_fetch(desired, records, prune=prune) if r.id]
         live, to_fetch = live_from_rooms({i: self.get_room(i) for i in ids}, records)
         assert to_fetch == []
@@ -304,7 +306,7 @@ def test_prune_needs_a_stack_name() -> None:
 
 
 def test_a_create_with_an_unknown_outcome_blocks_its_key() -> None:
-    records = [Record("room", "board", None, unknown_since="2024-05-01T10:00:00Z")]
+    records = [StackEntry("room", "board", None, unknown_since="2024-05-01T10:00:00Z")]
     with pytest.raises(UnknownOutcomeError) as caught:
         make_plan(parse(STACK), records, {})
     assert caught.value.message == (
@@ -318,11 +320,11 @@ def test_a_create_with_an_unknown_outcome_blocks_its_key() -> None:
 
 def test_a_recorded_id_without_an_answer_is_a_caller_error() -> None:
     with pytest.raises(ValueError, match="no API answer given for room board"):
-        make_plan(parse(STACK), [Record("room", "board", "R1")], {})
+        make_plan(parse(STACK), [StackEntry("room", "board", "R1")], {})
 
 
 def test_rooms_to_fetch_are_the_declared_ones_unless_pruning() -> None:
-    records = [Record("room", "board", "R1"), Record("room", "old", "R2")]
+    records = [StackEntry("room", "board", "R1"), StackEntry("room", "old", "R2")]
     desired = parse(STACK)
     assert rooms_to_fetch(desired, records, prune=False) == records[:1]
     assert rooms_to_fetch(desired, records, prune=True) == records
@@ -330,13 +332,13 @@ def test_rooms_to_fetch_are_the_declared_ones_unless_pruning() -> None:
 
 def test_live_from_rooms_spreads_answers_over_participants() -> None:
     records = [
-        Record("room", "a", "R1"),
-        Record("room", "b", "R2"),
-        Record("room", "c", "R3"),
-        Record("participant", "x", "P1", "a"),
-        Record("participant", "y", "P2", "a"),
-        Record("participant", "z", "P3", "b"),
-        Record("participant", "w", "P4", "c"),
+        StackEntry("room", "a", "R1"),
+        StackEntry("room", "b", "R2"),
+        StackEntry("room", "c", "R3"),
+        StackEntry("participant", "x", "P1", "a"),
+        StackEntry("participant", "y", "P2", "a"),
+        StackEntry("participant", "z", "P3", "b"),
+        StackEntry("participant", "w", "P4", "c"),
     ]
     p1 = {"id": "P1", "room_id": "R1", "username": "X"}
     answers: dict[str, Live] = {

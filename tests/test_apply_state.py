@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vcctl.apply.desired import Record
+from vcctl.apply.desired import StackEntry
 from vcctl.apply.state import MemoryState, StackState, StateFile, StateFileError, open_state
 
 
@@ -48,11 +48,11 @@ def test_a_missing_file_is_a_new_state_and_records_are_written_through(tmp_path:
     )
     with open_state(path, "weekly") as state:
         assert state.entries() == [
-            Record("room", "annex", "R2"),
-            Record("room", "board", "R1"),
-            Record("participant", "ada", "P1", "board"),
+            StackEntry("room", "annex", "R2"),
+            StackEntry("room", "board", "R1"),
+            StackEntry("participant", "ada", "P1", "board"),
         ]
-        assert state.lookup("participant", "ada", "board") == Record(
+        assert state.lookup("participant", "ada", "board") == StackEntry(
             "participant", "ada", "P1", "board"
         )
         assert state.lookup("participant", "ada", "annex") is None
@@ -77,7 +77,7 @@ def test_a_room_with_a_new_id_drops_the_old_ones_participants(tmp_path: Path) ->
         state.remember("room", "board", "R1")
         assert len(state.entries()) == 2
         state.remember("room", "board", "R7")
-        assert state.entries() == [Record("room", "board", "R7")]
+        assert state.entries() == [StackEntry("room", "board", "R7")]
 
 
 def test_unknown_outcomes_are_recorded_and_read_back(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_unknown_outcomes_are_recorded_and_read_back(tmp_path: Path) -> None:
         state.mark_unknown("room", "board", since="2024-05-01T10:00:00Z")
     with open_state(path, "s") as state:
         assert state.entries() == [
-            Record("room", "board", None, unknown_since="2024-05-01T10:00:00Z")
+            StackEntry("room", "board", None, unknown_since="2024-05-01T10:00:00Z")
         ]
 
 
@@ -189,7 +189,7 @@ def test_the_lock_is_held_while_the_state_is_open(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(timeout=30)
     with open_state(path, "s", timeout=0) as state:
-        assert state.entries() == [Record("room", "first", "R1")]
+        assert state.entries() == [StackEntry("room", "first", "R1")]
 
 
 ADD = """
@@ -210,11 +210,11 @@ def test_processes_sharing_the_file_lose_no_records(tmp_path: Path) -> None:
 
 
 def test_both_stores_satisfy_the_protocol(tmp_path: Path) -> None:
-    def use(state: StackState) -> list[Record]:
+    def use(state: StackState) -> list[StackEntry]:
         state.remember("room", "a", "R1")
         return state.entries()
 
-    assert use(MemoryState("s")) == [Record("room", "a", "R1")]
+    assert use(MemoryState("s")) == [StackEntry("room", "a", "R1")]
     with open_state(tmp_path / "s.json", "s") as state:
         assert isinstance(state, StateFile)
-        assert use(state) == [Record("room", "a", "R1")]
+        assert use(state) == [StackEntry("room", "a", "R1")]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers import API_KEY, API_TOKEN, Result, clean_environment, run_vcctl
-from vcctl.emulator.chaos import RateLimiter
+from vcctl.emulator.chaos import WindowRateLimit
 from vcctl.emulator.server import Emulator, EmulatorConfig
 
 Runner = Any
@@ -98,7 +98,7 @@ def test_exec_on_every_address_gives_its_command_a_loopback_url(tmp_path: Path) 
 
 def test_rate_limit_is_a_sliding_window_per_api_key() -> None:
     now = [100.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
+    limiter = WindowRateLimit(2, clock=lambda: now[0])
     assert [limiter.admit("a"), limiter.admit("a"), limiter.admit("b")] == [None, None, None]
     now[0] = 100.2
     assert limiter.admit("a") == 1  # at least a whole second, even when less is left
@@ -106,9 +106,9 @@ def test_rate_limit_is_a_sliding_window_per_api_key() -> None:
     assert limiter.admit("a") == 1
     now[0] = 101.0  # both requests of 100.0 left the window; refused ones never counted
     assert [limiter.admit("a"), limiter.admit("a"), limiter.admit("a")] == [None, None, 1]
-    slow = RateLimiter(0.25, clock=lambda: now[0])
+    slow = WindowRateLimit(0.25, clock=lambda: now[0])
     assert (slow.admit("a"), slow.admit("a")) == (None, 4)
-    burst = RateLimiter(1, burst=3, clock=lambda: now[0])
+    burst = WindowRateLimit(1, burst=3, clock=lambda: now[0])
     assert [burst.admit("a") for _ in range(4)] == [None, None, None, 3]
 
 

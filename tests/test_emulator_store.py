@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vcctl.emulator.answers import Answer, ApiError
+from vcctl.emulator.answers import Answer, ApiRefusal
 from vcctl.emulator.chaos import RandomErrors
 from vcctl.emulator.faults import Fault, FaultQueue, fault_answer, faults_from_json
 from vcctl.emulator.routes import ROUTES, is_control, route, split_target
@@ -57,7 +57,7 @@ def test_route_finds_the_operation(
      ("POST", "/api/v1/events/x"), ("POST", "//api/v1/rooms"), ("POST", "/FR/api/v1/rooms")],
 )  # fmt: skip
 def test_route_refuses_unknown_endpoints(method: str, path: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ApiRefusal) as caught:
         route(method, path)
     assert caught.value.status == 404
 

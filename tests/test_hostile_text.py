@@ -24,7 +24,7 @@ from tests.helpers import (
     run_vcctl,
 )
 from vcctl.emulator.server import Emulator
-from vcctl.output.streams import printable
+from vcctl.text import printable
 
 CLIPBOARD = "\x1b]52;c;ZWNobyBwd25lZA==\x07"  # OSC 52: write the clipboard
 CLEAR = "\x1b[2J\x1b[H"

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import tomli_w
 
-from vcctl.config.settings import Flags, Settings, mask, resolve
+from vcctl.config.settings import Flags, Settings, resolve
 from vcctl.errors import ConfigError, CredentialsError
+from vcctl.text import mask
 
 LAYERS = ("flag", "env", "file", "default")
 

@@ -2,7 +2,8 @@
 
 The loop is driven two ways: the real CLI in a subprocess, followed line by line as its output
 arrives (with a deadline, never a sleep), and `watch_room` in-process with an injected clock whose
-`sleep` records each wait and makes the next change, so that backoff is checked exactly without
+`sleep` records each wait and makes the next change, so that the backoff is checked exactly
+without
 waiting for it. Both talk real HTTP to the emulator.
 """
 
@@ -32,7 +33,7 @@ from vcctl.emulator.server import Emulator, Fault
 from vcctl.errors import UnauthorizedError
 from vcctl.http.api import Api
 from vcctl.http.client import Client
-from vcctl.watch import Pace, backoff, watch_room
+from vcctl.watch import Pace, refresh_delay, watch_room
 from vcctl.watch.changes import Change, Failure, WatchState, diff_rooms
 from vcctl.watch.view import render_view
 
@@ -319,7 +320,7 @@ def test_server_and_network_failures_back_off_and_keep_stdout_clean(
     assert room_gets(emulator, room_id) == [200, 500, "drop", 200]
     assert waits[0] == INTERVAL
     assert waits[3] == INTERVAL
-    assert INTERVAL <= waits[1] <= 2 * INTERVAL  # backoff grows with each failure in a row
+    assert INTERVAL <= waits[1] <= 2 * INTERVAL  # the delay grows with each failure in a row
     assert 2 * INTERVAL <= waits[2] <= 4 * INTERVAL
     out, err = capsys.readouterr()
     assert [e["event"] for e in stdout_events(out)] == ["snapshot"]  # nothing changed
@@ -329,9 +330,9 @@ def test_server_and_network_failures_back_off_and_keep_stdout_clean(
 
 def test_backoff_is_capped_and_never_shorter_than_the_interval() -> None:
     rng = random.Random(1)
-    assert backoff(2.0, 1, 0.5, rng) == 2.0  # Retry-After shorter than the interval
-    assert backoff(2.0, 1, 7.0, rng) == 7.0
-    assert all(15.0 <= backoff(2.0, 12, None, rng) <= 30.0 for _ in range(50))
+    assert refresh_delay(2.0, 1, 0.5, rng) == 2.0  # Retry-After shorter than the interval
+    assert refresh_delay(2.0, 1, 7.0, rng) == 7.0
+    assert all(15.0 <= refresh_delay(2.0, 12, None, rng) <= 30.0 for _ in range(50))
 
 
 def test_unauthorized_while_watching_ends_the_watch_with_its_error(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Noun = Literal["rooms", "participants"]
+# What a resource is, in the singular: the inventory's records and keys and apply's entries say it.
+Kind = Literal["room", "participant"]
 FieldKind = Literal["name", "identifier", "color", "language", "boolean"]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import UsageError
-from vcctl.output.streams import printable
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from vcctl.resources import Resource

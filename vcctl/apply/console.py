@@ -18,6 +18,7 @@ from vcctl.apply.plan import Action, Plan
 from vcctl.apply.render import plain_plan, rich_plan, summary_line
 from vcctl.errors import VcctlError
 from vcctl.output import streams
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -90,7 +91,7 @@ class ApplyConsole:
         self._done += 1
         if self._progress is not None and self._task is not None:
             self._progress.update(
-                self._task, completed=self._done, description=streams.printable(action.key)
+                self._task, completed=self._done, description=printable(action.key)
             )
 
     def failure(self, action: Action, error: VcctlError, *, unknown: bool) -> None:

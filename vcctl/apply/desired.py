@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from vcctl.resources import PARTICIPANT, ROOM, Resource
-
-Kind = Literal["room", "participant"]
+from vcctl.resources import PARTICIPANT, ROOM, Kind, Resource
 
 # A key names a resource in a stack. Keys are TOML bare keys (so a table header never needs
 # quotes and a dotted path in a message is unambiguous: no dot, no slash, no blank), starting with
@@ -59,7 +57,7 @@ class DesiredStack:
 
 
 @dataclass(frozen=True)
-class Record:
+class StackEntry:
     """One key -> id record of a stack, as the state file or the inventory keeps it."""
 
     kind: Kind

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from vcctl.apply.desired import Record
+from vcctl.apply.desired import StackEntry
 from vcctl.apply.fetch import Pool
 from vcctl.apply.plan import Action, Counts, Plan
 from vcctl.apply.state import StateFile
@@ -77,7 +77,7 @@ class Result:
 Listener = Callable[[Outcome], None]
 
 
-class Recorder:
+class StateWriter:
     """The stack's records, changed by the workers one at a time.
 
     A state file is written in group commits: each change is made in memory under the lock,
@@ -110,7 +110,7 @@ class Recorder:
             self.file.save(text)
             self.saved = version
 
-    def forget_all(self, records: Iterable[Record]) -> None:
+    def forget_all(self, records: Iterable[StackEntry]) -> None:
         def edit(state: StackState) -> None:
             for record in records:
                 state.forget(record.kind, record.key, record.room_key)
@@ -170,7 +170,7 @@ def perform(api: Api, action: Action, room_id: str | None = None) -> Any:
 
 
 class _Runner:
-    def __init__(self, api: Api, recorder: Recorder, listener: Listener) -> None:
+    def __init__(self, api: Api, recorder: StateWriter, listener: Listener) -> None:
         self.api = api
         self.recorder = recorder
         self.listener = listener
@@ -279,7 +279,7 @@ def run_plan(
 
     Returns every change's outcome; `Result.not_sent` > 0 means Ctrl-C stopped it.
     """
-    recorder = Recorder(state)
+    recorder = StateWriter(state)
     recorder.forget_all(plan.forget)
     runner = _Runner(api, recorder, listener)
     try:

@@ -15,9 +15,10 @@ from typing import Any
 
 import tomli_w
 
-from vcctl.apply.desired import RESOURCE_OF, Kind, Record, managed_fields
+from vcctl.apply.desired import RESOURCE_OF, StackEntry, managed_fields
 from vcctl.apply.stackfile import value_problem
-from vcctl.output.streams import printable
+from vcctl.resources import Kind
+from vcctl.text import printable
 
 _SLUG_LENGTH = 48
 
@@ -25,7 +26,7 @@ _SLUG_LENGTH = 48
 @dataclass(frozen=True)
 class Export:
     text: str  # the TOML stack file
-    records: tuple[Record, ...]  # key -> id records to store, rooms then their participants
+    records: tuple[StackEntry, ...]  # key -> id records to store, rooms then their participants
     warnings: tuple[str, ...]  # what was left out, and why (already escaped for a terminal)
 
 
@@ -50,7 +51,7 @@ def export_stack(
     rooms: Sequence[Mapping[str, Any]],
     *,
     stack: str | None,
-    existing: Iterable[Record] = (),
+    existing: Iterable[StackEntry] = (),
 ) -> Export:
     """A stack file describing `rooms` (room GET answers, with their `participants` lists).
 
@@ -62,7 +63,7 @@ def export_stack(
     taken_rooms = {r.key for r in existing if r.kind == "room"}
     document: dict[str, Any] = {} if stack is None else {"stack": stack}
     tables: dict[str, Any] = {}
-    records: list[Record] = []
+    records: list[StackEntry] = []
     warnings: list[str] = []
     seen: set[str] = set()
     for room in rooms:
@@ -76,7 +77,7 @@ def export_stack(
             continue
         key = room_keys.get(room_id) or unique_key(slug(fields["name"], "room"), taken_rooms)
         taken_rooms.add(key)
-        records.append(Record("room", key, room_id))
+        records.append(StackEntry("room", key, room_id))
         participants = _participants(room, key, existing, records, warnings)
         tables[key] = {**fields, **({"participants": participants} if participants else {})}
     document["rooms"] = tables
@@ -87,8 +88,8 @@ def export_stack(
 def _participants(
     room: Mapping[str, Any],
     room_key: str,
-    existing: list[Record],
-    records: list[Record],
+    existing: list[StackEntry],
+    records: list[StackEntry],
     warnings: list[str],
 ) -> dict[str, Any]:
     known = {
@@ -115,7 +116,7 @@ def _participants(
             slug(fields["username"], "participant"), taken
         )
         taken.add(key)
-        records.append(Record("participant", key, participant_id, room_key))
+        records.append(StackEntry("participant", key, participant_id, room_key))
         tables[key] = fields
     return tables
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from vcctl.apply.desired import DesiredStack, Record
+from vcctl.apply.desired import DesiredStack, StackEntry
 from vcctl.apply.plan import GONE, Live, live_from_rooms, rooms_to_fetch
 from vcctl.errors import InvalidResponseError, NotFoundError, VcctlError
 
@@ -42,7 +42,7 @@ class FetchError(VcctlError):
 def fetch_live(
     api: Api,
     desired: DesiredStack,
-    records: Sequence[Record],
+    records: Sequence[StackEntry],
     *,
     prune: bool,
     concurrency: int,
@@ -66,7 +66,7 @@ def fetch_rooms(api: Api, room_ids: Sequence[str], *, concurrency: int) -> list[
     return [answer for answer in answers.values() if isinstance(answer, dict)]
 
 
-def _ids(records: Sequence[Record]) -> dict[str, str]:
+def _ids(records: Sequence[StackEntry]) -> dict[str, str]:
     return {
         record.id: f"{record.kind} {record.qualified_key} (id {record.id})"
         for record in records

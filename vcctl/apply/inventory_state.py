@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from vcctl.apply.desired import Kind, Record, qualified_key
+from vcctl.apply.desired import StackEntry, qualified_key
 from vcctl.errors import UsageError, VcctlError
+from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.apply.state import StackState
@@ -88,7 +89,7 @@ class InventoryState:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def entries(self) -> list[Record]:
+    def entries(self) -> list[StackEntry]:
         rooms = [_record("room", row, None) for _, row in sorted(self._rooms.items())]
         participants = [
             _record("participant", row, room_key)
@@ -97,7 +98,7 @@ class InventoryState:
         ]
         return rooms + participants
 
-    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> Record | None:
+    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None:
         row = self._table(kind, room_key).get(key)
         return None if row is None else _record(kind, row, room_key)
 
@@ -179,12 +180,12 @@ class InventoryState:
         return self._participants.setdefault(room_key, {})
 
 
-def _record(kind: Kind, row: KeyRow, room_key: str | None) -> Record:
+def _record(kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
     if row.state == "created":
-        return Record(kind, row.key, row.id, room_key)
+        return StackEntry(kind, row.key, row.id, room_key)
     # Unknown, or pending in another process (a `--key` create in flight): blocked for now.
     since = datetime.fromtimestamp(row.since, UTC).isoformat(timespec="seconds")
-    return Record(kind, row.key, None, room_key, since)
+    return StackEntry(kind, row.key, None, room_key, since)
 
 
 @contextlib.contextmanager

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
-from vcctl.apply.desired import RESOURCE_OF, DesiredStack, Kind, Record, qualified_key
+from vcctl.apply.desired import RESOURCE_OF, DesiredStack, StackEntry, qualified_key
 from vcctl.errors import UsageError
+from vcctl.resources import Kind
 
 ActionName = Literal["create", "update", "delete", "unchanged"]
 
@@ -102,7 +103,7 @@ class Plan:
     actions: tuple[Action, ...]  # in the order they must run; unchanged ones included
     # Records whose resource is gone (404, or their room is) and that nothing here re-creates
     # under the same record: drop them before running the actions. No request is needed.
-    forget: tuple[Record, ...] = ()
+    forget: tuple[StackEntry, ...] = ()
 
     @property
     def changes(self) -> tuple[Action, ...]:
@@ -137,7 +138,7 @@ class Plan:
 class UnknownOutcomeError(UsageError):
     """A declared key's last create has an unknown outcome: refuse rather than risk a duplicate."""
 
-    def __init__(self, records: list[Record]) -> None:
+    def __init__(self, records: list[StackEntry]) -> None:
         self.records = tuple(records)
         named = ", ".join(
             f"{record.kind} {record.qualified_key} (sent {record.unknown_since})"
@@ -150,8 +151,8 @@ class UnknownOutcomeError(UsageError):
 
 
 def rooms_to_fetch(
-    desired: DesiredStack, records: Iterable[Record], *, prune: bool
-) -> list[Record]:
+    desired: DesiredStack, records: Iterable[StackEntry], *, prune: bool
+) -> list[StackEntry]:
     """The room records to GET before planning: a room's answer lists its participants too.
     Without prune only the declared rooms matter."""
     return [
@@ -162,8 +163,8 @@ def rooms_to_fetch(
 
 
 def live_from_rooms(
-    answers: Mapping[str, Live], records: Iterable[Record]
-) -> tuple[dict[str, Live], list[Record]]:
+    answers: Mapping[str, Live], records: Iterable[StackEntry]
+) -> tuple[dict[str, Live], list[StackEntry]]:
     """Spread room GET answers (room id -> JSON or GONE) over their participants.
 
     Returns id -> answer for the rooms and their recorded participants (a recorded participant
@@ -172,7 +173,7 @@ def live_from_rooms(
     """
     live: dict[str, Live] = dict(answers)
     room_ids = {r.key: r.id for r in records if r.kind == "room" and r.id}
-    to_fetch: list[Record] = []
+    to_fetch: list[StackEntry] = []
     for record in records:
         if record.kind != "participant" or not record.id or record.room_key not in room_ids:
             continue
@@ -193,7 +194,7 @@ def live_from_rooms(
 
 def make_plan(
     desired: DesiredStack,
-    records: Iterable[Record],
+    records: Iterable[StackEntry],
     live: Mapping[str, Live],
     *,
     prune: bool = False,
@@ -217,7 +218,7 @@ class _Planner:
     def __init__(
         self,
         desired: DesiredStack,
-        records: list[Record],
+        records: list[StackEntry],
         live: Mapping[str, Live],
         prune: bool,
         retry_unknown: bool,
@@ -234,7 +235,7 @@ class _Planner:
             r for r in records if r.kind == "participant" and r.room_key not in self.rooms
         ]
         self.groups: dict[str, list[Action]] = {name: [] for name in _ORDER}
-        self.forget: list[Record] = []
+        self.forget: list[StackEntry] = []
 
     def plan(self) -> Plan:
         self.refuse_unknown()
@@ -260,7 +261,7 @@ class _Planner:
         if blocked:
             raise UnknownOutcomeError(blocked)
 
-    def answer(self, record: Record | None) -> dict[str, Any] | None:
+    def answer(self, record: StackEntry | None) -> dict[str, Any] | None:
         """The live object of a record, or None when there is none (no id, or gone)."""
         if record is None or record.id is None:
             return None
@@ -300,7 +301,7 @@ class _Planner:
             if precord.key not in room.participants and self.prune:
                 self.undeclared_participant(precord)
 
-    def undeclared_participant(self, record: Record) -> None:
+    def undeclared_participant(self, record: StackEntry) -> None:
         current = self.answer(record)
         if current is None:
             self.forget.append(record)
@@ -308,7 +309,7 @@ class _Planner:
         action = Action("delete", "participant", record.key, record.room_key, record.id)
         self.add(replace(action, resource=current))
 
-    def undeclared_room(self, record: Record) -> None:
+    def undeclared_room(self, record: StackEntry) -> None:
         if not self.prune or record.id is None:
             return
         current = self.answer(record)
@@ -338,7 +339,7 @@ def _compare(
     key: str,
     fields: dict[str, Any],
     current: dict[str, Any],
-    record: Record | None,
+    record: StackEntry | None,
 ) -> Action:
     room_key = record.room_key if record else None
     record_id = record.id if record else None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl.apply.desired import RESOURCE_OF
 from vcctl.apply.plan import Action, Counts, Plan
-from vcctl.output.streams import printable
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.text import Text

@@ -29,12 +29,11 @@ from vcctl.apply.desired import (
     DesiredParticipant,
     DesiredRoom,
     DesiredStack,
-    Kind,
     managed_fields,
 )
 from vcctl.apply.locate import line_of, toml_lines
 from vcctl.errors import UsageError
-from vcctl.resources import Field
+from vcctl.resources import Field, Kind
 
 STDIN_SOURCE = "<stdin>"
 TOP_LEVEL_FIELDS = ("stack", "rooms")

@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from vcctl.apply.desired import Kind, Record
+from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError
+from vcctl.resources import Kind
 
 STATE_VERSION = 1
 
@@ -34,11 +35,11 @@ class StackState(Protocol):
     @property
     def stack(self) -> str | None: ...
 
-    def entries(self) -> list[Record]:
+    def entries(self) -> list[StackEntry]:
         """Every record: rooms, then participants, each sorted by key."""
         ...
 
-    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> Record | None: ...
+    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None: ...
 
     def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
         """Record a live resource under its key (a participant's room must be recorded)."""
@@ -73,9 +74,9 @@ class StateFile:
     def stack(self) -> str | None:
         return self._stack
 
-    def entries(self) -> list[Record]:
-        rooms: list[Record] = []
-        participants: list[Record] = []
+    def entries(self) -> list[StackEntry]:
+        rooms: list[StackEntry] = []
+        participants: list[StackEntry] = []
         for room_key in sorted(self._rooms):
             room = self._rooms[room_key]
             rooms.append(_record("room", room_key, room, None))
@@ -85,7 +86,7 @@ class StateFile:
                 )
         return rooms + participants
 
-    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> Record | None:
+    def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None:
         table = self._table(kind, room_key)
         if table is None or key not in table:
             return None
@@ -272,8 +273,8 @@ def _entry_ok(entry: Any) -> bool:
     )
 
 
-def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> Record:
-    return Record(kind, key, entry.get("id"), room_key, entry.get("unknown_since"))
+def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> StackEntry:
+    return StackEntry(kind, key, entry.get("id"), room_key, entry.get("unknown_since"))
 
 
 def _fsync_folder(folder: Path) -> None:

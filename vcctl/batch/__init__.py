@@ -22,7 +22,7 @@ from vcctl.resources import Noun
 
 if TYPE_CHECKING:
     from vcctl.cli.context import CommandContext
-    from vcctl.inventory import Kind
+    from vcctl.resources import Kind
 
 
 def create_from_file(

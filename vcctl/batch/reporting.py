@@ -17,6 +17,7 @@ from vcctl.batch.rows import Row, RowSource
 from vcctl.errors import VcctlError, multi_item_exit_code
 from vcctl.output import streams
 from vcctl.resources import RESOURCES, Noun
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -253,10 +254,10 @@ class RowReporter:
     def _describe(self, resource: Any) -> str:
         kind = RESOURCES[self.noun]
         if not isinstance(resource, dict):
-            return f"{kind.singular} {streams.printable(streams.json_line(resource))}"
+            return f"{kind.singular} {printable(streams.json_line(resource))}"
         label = resource.get(kind.label_field)
         text = f"{resource.get('id', '?')}" + (f" ({label})" if label else "")
-        return f"{kind.singular} {streams.printable(text)}"
+        return f"{kind.singular} {printable(text)}"
 
     def _out(self, text: str) -> None:
         if self._stdout_through_rich:
@@ -278,6 +279,6 @@ def _status_column(status: Callable[[], str | None]) -> Any:
 
     class StatusColumn(ProgressColumn):
         def render(self, task: Task) -> Text:
-            return Text(streams.printable(status() or ""), style="yellow")
+            return Text(printable(status() or ""), style="yellow")
 
     return StatusColumn()

@@ -69,7 +69,7 @@ STOP_SIGNALS = tuple(
 )
 
 
-class Stopped(BaseException):
+class SendingStopped(BaseException):
     """A stop signal arrived while the batch was waiting (for a row to read or an answer)."""
 
 
@@ -103,7 +103,7 @@ class StopSignals:
             self.repeated = True
         if self._interruptible:
             self._interruptible = False
-            raise Stopped
+            raise SendingStopped
         self._held = True
 
     @contextlib.contextmanager
@@ -111,7 +111,7 @@ class StopSignals:
         """A wait a stop signal may cut short (one that came while held acts here)."""
         if self._held:
             self._held = False
-            raise Stopped
+            raise SendingStopped
         self._interruptible = True
         try:
             yield
@@ -159,7 +159,7 @@ def send_rows(
                     _report_head(pending, reporter, signals)
             while pending:
                 _report_head(pending, reporter, signals)
-        except Stopped:
+        except SendingStopped:
             assert signals.signum is not None
             if wake is not None:
                 wake()
@@ -237,5 +237,5 @@ def _drain_after_stop(
             continue
         try:
             _report_head(pending, reporter, signals)
-        except Stopped:
+        except SendingStopped:
             continue  # the second signal: what is not done yet is of unknown outcome

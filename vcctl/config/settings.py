@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 from vcctl.config import profiles as config_module
 from vcctl.errors import ConfigError, CredentialsError
 from vcctl.http.body import DEFAULT_MAX_ANSWER_BYTES
+from vcctl.text import is_loopback, mask
 
 T = TypeVar("T")
 Source = Literal["flag", "env", "file", "default"]
@@ -111,15 +111,6 @@ def describe_source(source: Source) -> str:
         "file": "config file",
         "default": "default",
     }[source]
-
-
-def mask(secret: str | None) -> str | None:
-    """At most the last 4 characters, and none of a short secret (they would be most of it)."""
-    if not secret:
-        return None
-    if len(secret) < 12:
-        return "****"
-    return "****" + secret[-4:]
 
 
 def _pick(
@@ -334,15 +325,6 @@ def _parse_base_url(value: Any, where: str) -> str:
     if parts.query or parts.fragment:
         raise ConfigError(f"invalid base URL {text!r} (from {where}): no query or fragment")
     return text
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(base_url: str, *, insecure_http: bool) -> None:

@@ -15,7 +15,7 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
-class ApiError(Exception):
+class ApiRefusal(Exception):
     """An API rule refused the request: answered `{"error": message}` with `status`."""
 
     def __init__(self, status: int, message: str) -> None:

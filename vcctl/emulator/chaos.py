@@ -42,7 +42,7 @@ class RandomErrors:
         return status, committed
 
 
-class RateLimiter:
+class WindowRateLimit:
     """A sliding window per API key, as real APIs count: at most `rate` requests a second.
 
     A request is allowed when fewer than `capacity` requests with the same key were allowed

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from vcctl.config.settings import mask
+from vcctl.text import mask
 
 DEFAULT_MAX_RECORDED = 10_000
 SECRET_HEADERS = frozenset({"apikey", "apitoken"})

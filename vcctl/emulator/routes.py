@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from vcctl.emulator.answers import ApiError
+from vcctl.emulator.answers import ApiRefusal
 
 CONTROL_PREFIX = "_emulator"
 _LOCALE_RE = re.compile(r"[a-z]{2}(?:-[A-Z]{2})?")
@@ -66,7 +66,7 @@ def is_control(raw_path: str) -> bool:
 
 
 def route(method: str, raw_path: str) -> tuple[Route, str | None]:
-    """(route, id or None) for an API request; ApiError(404) for anything else."""
+    """(route, id or None) for an API request; ApiRefusal(404) for anything else."""
     segments = split_target(raw_path)
     if segments and _LOCALE_RE.fullmatch(segments[0]):
         segments = segments[1:]
@@ -75,4 +75,4 @@ def route(method: str, raw_path: str) -> tuple[Route, str | None]:
         found = _BY_KEY.get((method, segments[2], item_id is not None))
         if found is not None:
             return found, item_id
-    raise ApiError(404, "Not found")
+    raise ApiRefusal(404, "Not found")

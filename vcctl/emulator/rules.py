@@ -1,6 +1,6 @@
 """The API's field rules: what a request body may hold, and the messages when it does not.
 
-Pure functions from decoded JSON to the changes to make; ApiError(400) lists every problem of a
+Pure functions from decoded JSON to the changes to make; ApiRefusal(400) lists every problem of a
 body at once, as the API does.
 """
 
@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from vcctl.emulator.answers import ApiError
+from vcctl.emulator.answers import ApiRefusal
 
 DEFAULT_COLOR = "#5f5f5f"
 DEFAULT_LANGUAGE = "fr"
@@ -27,22 +27,22 @@ def show(value: object) -> str:
 
 
 def parse_object(headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """The JSON object a POST carries (`headers` with lower-case names); ApiError(400) if none."""
+    """The JSON object a POST carries (`headers` with lower-case names); ApiRefusal(400) if none."""
     content_type = headers.get("content-type")
     if content_type is not None:
         media = content_type.split(";", 1)[0].strip().lower()
         # A form-encoded body is the classic client bug (`data=` instead of `json=`); the real
         # API would not see any parameter in it, so say so instead of guessing.
         if media != "application/json" and not media.endswith("+json"):
-            raise ApiError(400, f"Content-Type must be application/json, not {media!r}")
+            raise ApiRefusal(400, f"Content-Type must be application/json, not {media!r}")
     if not body.strip():
-        raise ApiError(400, "Request body must be a JSON object, and it is empty")
+        raise ApiRefusal(400, "Request body must be a JSON object, and it is empty")
     try:
         data = json.loads(body.decode("utf-8"))
     except ValueError as exc:
-        raise ApiError(400, f"Request body is not valid JSON: {exc}") from None
+        raise ApiRefusal(400, f"Request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise ApiError(400, f"Request body must be a JSON object, not {type(data).__name__}")
+        raise ApiRefusal(400, f"Request body must be a JSON object, not {type(data).__name__}")
     return data
 
 
@@ -69,7 +69,7 @@ def room_changes(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         else:
             problems.append(f"color must be a hex color like '#5f5f5f', not {show(color)}")
     if problems:
-        raise ApiError(400, "; ".join(problems))
+        raise ApiRefusal(400, "; ".join(problems))
     return changes
 
 
@@ -107,12 +107,12 @@ def participant_changes(data: dict[str, Any], *, creating: bool) -> dict[str, An
                 f"video_and_audio_on must be true or false, not {show(data['video_and_audio_on'])}"
             )
     if problems:
-        raise ApiError(400, "; ".join(problems))
+        raise ApiRefusal(400, "; ".join(problems))
     return changes
 
 
 def event_fields(data: dict[str, Any]) -> tuple[str, str, str | None]:
-    """(room_event, room_id, participant_id or None) of an event body; ApiError(400) if invalid.
+    """(room_event, room_id, participant_id or None) of an event body; ApiRefusal(400) if invalid.
 
     `activate-video-and-audio` and `desactivate-video-and-audio` (the API's spelling) need a
     participant; `mute-all` concerns the whole room.
@@ -136,5 +136,5 @@ def event_fields(data: dict[str, Any]) -> tuple[str, str, str | None]:
     elif participant_id is None and room_event in ROOM_EVENTS[:2]:
         problems.append(f"participant_id is required for {room_event}")
     if problems:
-        raise ApiError(400, "; ".join(problems))
+        raise ApiRefusal(400, "; ".join(problems))
     return str(room_event), str(room_id), participant_id

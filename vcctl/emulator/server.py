@@ -41,15 +41,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
-from vcctl.config.settings import is_loopback
 from vcctl.emulator.answers import Answer, error_answer, json_answer, phrase
-from vcctl.emulator.chaos import RandomErrors, RateLimiter
+from vcctl.emulator.chaos import RandomErrors, WindowRateLimit
 from vcctl.emulator.control import handle_control
 from vcctl.emulator.faults import Fault, FaultQueue, fault_answer
 from vcctl.emulator.recording import DEFAULT_MAX_RECORDED, RecordedRequest, RequestLog
 from vcctl.emulator.routes import is_control
 from vcctl.emulator.store import ApiStore
 from vcctl.emulator.transport import Server
+from vcctl.text import is_loopback
 
 __all__ = ["Emulator", "EmulatorConfig", "Fault", "RecordedRequest"]
 
@@ -84,7 +84,7 @@ class Emulator:
         self.faults = FaultQueue()
         self.log = RequestLog(self.config.max_recorded)
         self.random_errors = RandomErrors(self.config.error_rate, self.config.seed)
-        self.rate_limiter = RateLimiter(self.config.rate_limit, self.config.rate_limit_burst)
+        self.rate_limiter = WindowRateLimit(self.config.rate_limit, self.config.rate_limit_burst)
         self._connections_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         # Life cycle, under its own lock so that shutdown() never waits for a request.

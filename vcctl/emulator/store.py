@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from vcctl.emulator.answers import Answer, ApiError, error_answer, json_answer
+from vcctl.emulator.answers import Answer, ApiRefusal, error_answer, json_answer
 from vcctl.emulator.routes import route
 from vcctl.emulator.rules import (
     DEFAULT_COLOR,
@@ -74,14 +74,14 @@ class ApiStore:
         try:
             found, item_id = route(method, raw_path)
             if not self.authorized(headers):
-                raise ApiError(401, "Invalid API key or token")
+                raise ApiRefusal(401, "Invalid API key or token")
             data = parse_object(headers, body) if method == "POST" else {}
             operation: Callable[[str | None, dict[str, Any]], Resource] = getattr(
                 self, found.operation
             )
             with self._lock:
                 payload = operation(item_id, data)
-        except ApiError as exc:
+        except ApiRefusal as exc:
             return error_answer(exc.status, exc.message)
         return json_answer(200, payload)
 
@@ -168,7 +168,7 @@ class ApiStore:
         else:
             target = self._participant(participant_id)  # present: event_fields checked
             if target["room_id"] != room_id:
-                raise ApiError(402, "Participant is not in this room")
+                raise ApiRefusal(402, "Participant is not in this room")
             target["video_and_audio_on"] = room_event == "activate-video-and-audio"
         answer = {"room_event": room_event, "room_id": room_id}
         if participant_id is not None:
@@ -180,13 +180,13 @@ class ApiStore:
     def _room(self, room_id: str | None) -> Resource:
         room = self._rooms.get(room_id or "")
         if room is None or room_id is None:
-            raise ApiError(404, "Room not found")
+            raise ApiRefusal(404, "Room not found")
         return room
 
     def _participant(self, participant_id: str | None) -> Resource:
         participant = self._participants.get(participant_id or "")
         if participant is None or participant_id is None:
-            raise ApiError(404, "Participant not found")
+            raise ApiRefusal(404, "Participant not found")
         return participant
 
     def _new_id(self) -> str:

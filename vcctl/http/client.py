@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from vcctl.config.settings import mask
 from vcctl.errors import ApiError, Interrupted, InvalidResponseError
 from vcctl.http import retry
 from vcctl.http.body import DEFAULT_MAX_ANSWER_BYTES
 from vcctl.http.failures import AttemptFailed
 from vcctl.http.session import HttpSession, Response
+from vcctl.text import mask
 
 if TYPE_CHECKING:
     import requests

@@ -12,7 +12,7 @@ from typing import Any
 
 from vcctl.errors import ApiError, InvalidResponseError, api_error_class
 from vcctl.http.retry import CallKind, is_idempotent, parse_retry_after
-from vcctl.output.streams import printable
+from vcctl.text import printable
 
 ERROR_EXCERPT_LIMIT = 200
 REASONS = {402: "Request Failed"}  # the API's own name for 402

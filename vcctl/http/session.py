@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from vcctl import __version__
-from vcctl.config.settings import is_loopback, mask
 from vcctl.errors import InvalidResponseError, NetworkError
 from vcctl.http.body import ACCEPT_ENCODING, DEFAULT_MAX_ANSWER_BYTES, read_body
 from vcctl.http.deadline import Deadline, watched_adapter
@@ -26,6 +25,7 @@ from vcctl.http.failures import (
     send_failure,
     timed_out,
 )
+from vcctl.text import is_loopback, mask
 
 if TYPE_CHECKING:
     import requests

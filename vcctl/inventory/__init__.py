@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from vcctl.inventory.records import (
         KINDS,
         Account,
-        Kind,
         Record,
         account_for,
         inventory_enabled,
@@ -54,7 +53,6 @@ _HOMES = {
     "Claim": "vcctl.inventory.claims",
     "KINDS": "vcctl.inventory.records",
     "Account": "vcctl.inventory.records",
-    "Kind": "vcctl.inventory.records",
     "Record": "vcctl.inventory.records",
     "account_for": "vcctl.inventory.records",
     "inventory_enabled": "vcctl.inventory.records",
@@ -83,7 +81,6 @@ __all__ = [
     "Account",
     "Claim",
     "Inventory",
-    "Kind",
     "Record",
     "account_for",
     "inventory_enabled",

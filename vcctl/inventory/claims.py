@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import KeyBlockedError, KeyPendingError
-from vcctl.inventory.records import Account, Kind, Record
+from vcctl.inventory.records import Account, Record
+from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.inventory.store.key_rows import KeyStore

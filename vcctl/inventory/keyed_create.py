@@ -14,7 +14,8 @@ from typing import Any
 from vcctl.errors import NotFoundError
 from vcctl.inventory.claims import Claim
 from vcctl.inventory.recorder import RecordingApi, outcome_unknown
-from vcctl.inventory.records import Kind, Record
+from vcctl.inventory.records import Record
+from vcctl.resources import Kind
 
 
 class Existing(dict[str, Any]):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vcctl.errors import UsageError
-from vcctl.inventory.records import Kind, Record
-from vcctl.output.streams import printable
+from vcctl.inventory.records import Record
+from vcctl.resources import Kind
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from vcctl.cli.context import CommandContext

@@ -28,7 +28,8 @@ from vcctl.errors import (
     VcctlError,
 )
 from vcctl.http.api import Api, Transport
-from vcctl.inventory.records import Account, Kind
+from vcctl.inventory.records import Account
+from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.inventory.store import Inventory

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["room", "participant"]
+from vcctl.resources import Kind
+
 KINDS: tuple[Kind, ...] = ("room", "participant")
 FILE_NAME = "inventory.sqlite3"
 FINGERPRINT_LENGTH = 16  # hex digits of SHA-256: enough to tell keys apart, useless to guess one

@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import UsageError, VcctlError
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-# Characters shown escaped in text that did not come from the user's own command line (names
-# sent by someone else, answers, error bodies): C0 and C1 controls, ESC and DEL, which could move
-# the cursor, clear the screen, write the clipboard (OSC 52) or break a table row; bidi overrides,
-# embeddings, isolates and marks, which could make one text read as another; and zero-width
-# characters, which hide in what looks like an ordinary name.
-UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
-)
-CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
 
 # -- stdout ---------------------------------------------------------------------------------------
 
@@ -96,23 +85,6 @@ def rich_console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
-
-
-def printable(text: str) -> str:
-    """`text` safe to show on a terminal: controls escaped (`\\x1b`, `\\n`), bidi and
-    zero-width characters made visible (`\\u202e`). The one escaping of every renderer for text
-    that did not come from the user's own command line; applying it twice changes nothing."""
-    if text.isascii() and text.isprintable():
-        return text  # most cells: no control, bidi or zero-width character can be in them
-    return UNPRINTABLE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    character = match.group()
-    code = ord(character)
-    if character in CONTROL_ESCAPES:
-        return CONTROL_ESCAPES[character]
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 # -- stdin ----------------------------------------------------------------------------------------

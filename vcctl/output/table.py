@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from vcctl.output.streams import printable
+from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -29,7 +29,7 @@ def display_width(text: str) -> int:
 
 def plain_table(rows: Sequence[Sequence[str]]) -> str:
     """Rows (the header first) as lines of left-aligned columns two spaces apart; no trailing
-    blanks. Every row has as many cells as the first. Cells are escaped (`streams.printable`)."""
+    blanks. Every row has as many cells as the first. Cells are escaped (`printable`)."""
     if not rows:
         return ""
     rows = [[printable(cell) for cell in row] for row in rows]

@@ -14,13 +14,13 @@ from typing import Any
 from vcctl.output.streams import (
     notice_on_terminal,
     print_json,
-    printable,
     rich_console,
     use_rich,
     write_stdout,
 )
 from vcctl.output.table import on_off, on_off_text, plain_table, rich_table
 from vcctl.resources import PARTICIPANT
+from vcctl.text import printable
 
 
 def print_id(resource: Any) -> None:

@@ -141,7 +141,9 @@ def fetch_room(api: Api, room_id: str) -> dict[str, Any]:
     return room
 
 
-def backoff(interval: float, failures: int, retry_after: float | None, rng: random.Random) -> float:
+def refresh_delay(
+    interval: float, failures: int, retry_after: float | None, rng: random.Random
+) -> float:
     """Seconds to wait before the next refresh after `failures` consecutive failures."""
     if retry_after is not None:
         return max(interval, retry_after)
@@ -171,7 +173,7 @@ def follow(
             failures += 1
             now = pace.now()
             retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-            wait = backoff(state.interval, failures, retry_after, pace.rng)
+            wait = refresh_delay(state.interval, failures, retry_after, pace.rng)
             since = state.failure.since if state.failure is not None else now
             state.failure = Failure(
                 since=since,

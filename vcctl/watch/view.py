@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from vcctl.output.streams import printable
 from vcctl.resources import PARTICIPANT, ROOM
+from vcctl.text import printable
 from vcctl.watch.changes import WatchState, participant_key, participants_of
 
 if TYPE_CHECKING:

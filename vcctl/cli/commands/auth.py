@@ -31,7 +31,8 @@ PROBE_ROOM_ID = "vcctl-credentials-check"
 
 
 def _message(text: str) -> None:
-    from vcctl.output.streams import printable, stderr_line
+    from vcctl.output.streams import stderr_line
+    from vcctl.text import printable
 
     stderr_line(printable(text))
 
@@ -287,8 +288,8 @@ def status(
 def list_profiles(json_out: JsonOption = False) -> None:
     """List the profiles of the config file (secrets masked)."""
     from vcctl.cli.commands.auth_report import show_profiles
-    from vcctl.config.settings import mask
     from vcctl.output import streams
+    from vcctl.text import mask
 
     loaded = _load_config()
     active = loaded.active_profile

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vcctl.text import printable
+
 
 def show_status(report: dict[str, Any]) -> None:
     """`auth status` for a person: each setting, its value and source, then the config file,
@@ -27,7 +29,7 @@ def show_status(report: dict[str, Any]) -> None:
     state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
     lines.append(f"credentials: {state_word} ({api['detail']})")
     # The detail and the settings may come from the API or a config file: escaped like answers.
-    lines = [streams.printable(line) for line in lines]
+    lines = [printable(line) for line in lines]
     if streams.use_rich():
         # Every column may wrap: the values (paths, URLs) can be long.
         table = rich_table(rows[0], rows[1:], wrap=rows[0])

@@ -145,8 +145,8 @@ def _look(look_up: Callable[[str], Any], item: str) -> Any:
 
 def delete_question(noun: str, found: Sequence[tuple[str, Any]]) -> str:
     """'Delete room P8HtyN "Weekly sync" and its 3 participants?', or one line per item."""
-    from vcctl.output.streams import printable
     from vcctl.resources import RESOURCES
+    from vcctl.text import printable
 
     resource = RESOURCES[noun]  # type: ignore[index]
 

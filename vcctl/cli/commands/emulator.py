@@ -97,8 +97,8 @@ def _config(
 
 
 def _warn_if_exposed(emulator: Emulator) -> None:
-    from vcctl.config.settings import is_loopback
     from vcctl.output.streams import warn
+    from vcctl.text import is_loopback
 
     host = emulator.config.host
     if is_loopback(host):

@@ -13,7 +13,7 @@ from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
     from vcctl.cli.context import CommandContext
-    from vcctl.inventory import Kind
+    from vcctl.resources import Kind
 
 KeyOption = Annotated[
     str | None,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from vcctl.errors import InventoryError
-from vcctl.inventory.records import Account, Kind, Record, created_at_ts
+from vcctl.inventory.records import Account, Record, created_at_ts
+from vcctl.resources import Kind
 
 UPSERT = """INSERT INTO records
     (base_url, key_fp, kind, id, room_id, label, data, created, first_seen, last_seen, gone)

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from vcctl.inventory import claims as key_model
 from vcctl.inventory.claims import CLAIM_WAIT, Claim, KeyRow
-from vcctl.inventory.records import Account, Kind, Record
+from vcctl.inventory.records import Account, Record
 from vcctl.inventory.store.connection import Connection, acct
+from vcctl.resources import Kind
 
 
 class KeyStore(Connection):

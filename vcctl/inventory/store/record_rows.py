@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from vcctl.inventory.records import Account, Kind, Record
+from vcctl.inventory.records import Account, Record
 from vcctl.inventory.store.connection import SELECT, Connection, acct, record_of
+from vcctl.resources import Kind
 
 
 class Records(Connection):
