@@ -146,9 +146,13 @@ def scripted_pace(*steps: Callable[[], None]) -> tuple[Pace, list[float]]:
     return Pace(sleep=sleep, rng=random.Random(7)), waits
 
 
-def context_for(emulator: Emulator, tmp_path: Path) -> CommandContext:
-    """The command context `rooms watch` would get with these settings."""
-    return CommandContext.for_settings(settings_for(emulator, tmp_path))
+def watch_apis(emulator: Emulator, tmp_path: Path) -> tuple[Api, Api]:
+    """The two Apis `rooms watch` gives the watch with these settings: the first refresh with
+    the client's retries, the others one attempt each."""
+    context = CommandContext.for_settings(settings_for(emulator, tmp_path))
+    first = context.client(pool_size=1)
+    refresh = context.client(attempts=1, pool_size=1, rate_limited=False)
+    return context.api_over(first), context.api_over(refresh)
 
 
 def settings_for(emulator: Emulator, tmp_path: Path) -> Any:
@@ -284,7 +288,7 @@ def test_a_429_while_watching_backs_off_as_retry_after_asks_then_recovers(
 
     pace, waits = scripted_pace(rate_limited_then_bob_joins, nothing, nothing)
     watch_room(
-        context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+        *watch_apis(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
     )
 
     # One attempt per refresh: the loop, not the client, waited 1 s twice as Retry-After asked.
@@ -314,7 +318,7 @@ def test_server_and_network_failures_back_off_and_keep_stdout_clean(
 
     pace, waits = scripted_pace(fail_twice, nothing, nothing)
     watch_room(
-        context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+        *watch_apis(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
     )
 
     assert room_gets(emulator, room_id) == [200, 500, "drop", 200]
@@ -346,7 +350,7 @@ def test_unauthorized_while_watching_ends_the_watch_with_its_error(
     pace, _ = scripted_pace(revoke)
     with pytest.raises(UnauthorizedError) as raised:
         watch_room(
-            context_for(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
+            *watch_apis(emulator, tmp_path), room_id, interval=INTERVAL, json_mode=True, pace=pace
         )
     assert raised.value.exit_code == 4
     assert room_gets(emulator, room_id) == [200, 401]

@@ -36,8 +36,8 @@ from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.apply.state import StackState
-    from vcctl.cli.context import CommandContext
     from vcctl.inventory.claims import KeyRow
+    from vcctl.inventory.recorder import Recorder
     from vcctl.inventory.records import Account
     from vcctl.inventory.store import Inventory
 
@@ -189,11 +189,10 @@ def _record(kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
 
 
 @contextlib.contextmanager
-def open_inventory_state(context: CommandContext, stack: str | None) -> Iterator[StackState]:
+def open_inventory_state(recorder: Recorder, stack: str | None) -> Iterator[StackState]:
     """The stack's records in the inventory, the stack's lock held until the block ends.
 
     UsageError / InventoryError (exit 2, nothing sent) when the inventory is off or unusable."""
-    recorder = context.inventory()
     try:
         inventory = recorder.require()
     except VcctlError as exc:

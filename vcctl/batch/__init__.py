@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vcctl.batch.reporting import RowReporter
@@ -21,12 +23,25 @@ from vcctl.output.streams import warn
 from vcctl.resources import Noun
 
 if TYPE_CHECKING:
-    from vcctl.cli.context import CommandContext
+    from vcctl.http.api import Api, Transport
+    from vcctl.http.limiter import RateLimiter
+    from vcctl.inventory.recorder import Recorder
     from vcctl.resources import Kind
 
 
+@dataclass(frozen=True)
+class BatchServices:
+    """What a batch uses of the run, each built when first needed: a file that cannot be read
+    is refused (exit 2) before the settings or the credentials are looked at."""
+
+    api: Callable[[int], Api]  # the Api for N workers, recording what it returns when it may
+    planner: Callable[[Transport], Api]  # the Api over --dry-run's planning transport
+    recorder: Callable[[], Recorder]
+    limiter: Callable[[], RateLimiter]
+
+
 def create_from_file(
-    context: CommandContext,
+    services: BatchServices,
     noun: Noun,
     source: str,
     *,
@@ -51,15 +66,15 @@ def create_from_file(
             warn("reading JSON Lines from the terminal; end with Ctrl-D")
         reporter = RowReporter(noun, json_mode=json_mode, quiet=quiet, dry_run=dry_run, source=rows)
         if dry_run:
-            _dry_run(context, noun, rows, reporter)
+            _dry_run(services, noun, rows, reporter)
         else:
-            _create(context, noun, rows, reporter, concurrency, retry_unknown)
+            _create(services, noun, rows, reporter, concurrency, retry_unknown)
     finally:
         rows.close()
 
 
-def _dry_run(context: CommandContext, noun: Noun, rows: RowSource, reporter: RowReporter) -> None:
-    planner = context.api_over(PlanningTransport())
+def _dry_run(services: BatchServices, noun: Noun, rows: RowSource, reporter: RowReporter) -> None:
+    planner = services.planner(PlanningTransport())
     with reporter:
         plan_rows(rows, lambda body: planner.create(noun, body), reporter)
     reporter.summary()
@@ -69,7 +84,7 @@ def _dry_run(context: CommandContext, noun: Noun, rows: RowSource, reporter: Row
 
 
 def _create(
-    context: CommandContext,
+    services: BatchServices,
     noun: Noun,
     rows: RowSource,
     reporter: RowReporter,
@@ -79,10 +94,9 @@ def _create(
     # One Client, so one requests.Session whose connection pool (sized to the workers) they
     # share; workers only send through it and never change its state. No credentials: exit 4.
     if rows.keyed:
-        context.inventory().require()  # keys need the inventory: exit 2 before sending
-    # Retry waits are not announced line by line: the progress bar shows the limiter's status.
-    api = context.api(pool_size=concurrency, quiet_waits=True)
-    limiter = context.limiter()
+        services.recorder().require()  # keys need the inventory: exit 2 before sending
+    api = services.api(concurrency)
+    limiter = services.limiter()
     reporter.status = limiter.status
     kind: Kind = "room" if noun == "rooms" else "participant"
     keyed_api: RecordingApi | None = None
@@ -94,7 +108,7 @@ def _create(
         nonlocal keyed_api
         if keyed_api is None:
             # A keyed row needs the inventory; off or unusable, the row fails (exit 2) unsent.
-            context.inventory().require()
+            services.recorder().require()
             assert isinstance(api, RecordingApi)
             keyed_api = api
         return create_with_key(keyed_api, kind, row.body, row.key, retry_unknown=retry_unknown)

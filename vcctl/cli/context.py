@@ -16,6 +16,7 @@ from vcctl.config.settings import Flags
 if TYPE_CHECKING:
     import typer
 
+    from vcctl.batch import BatchServices
     from vcctl.config.settings import Settings
     from vcctl.http.api import Api, Transport
     from vcctl.http.client import Client
@@ -159,3 +160,16 @@ def context_of(ctx: typer.Context) -> CommandContext:
     if not isinstance(root.obj, CommandContext):
         root.obj = CommandContext(Flags())
     return root.obj
+
+
+def batch_services(context: CommandContext) -> BatchServices:
+    """What `--from-file` uses of the run (see vcctl.batch.BatchServices)."""
+    from vcctl.batch import BatchServices
+
+    return BatchServices(
+        # Retry waits are not announced line by line: the progress bar shows the limiter's.
+        api=lambda workers: context.api(pool_size=workers, quiet_waits=True),
+        planner=context.api_over,
+        recorder=context.inventory,
+        limiter=context.limiter,
+    )

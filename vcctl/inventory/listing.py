@@ -4,6 +4,7 @@ refreshed from the API, shown as a table (terminal), plain text, JSON Lines or i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,8 @@ from vcctl.resources import Kind
 from vcctl.text import printable
 
 if TYPE_CHECKING:
-    from vcctl.cli.context import CommandContext
+    from vcctl.http.api import Api
+    from vcctl.inventory.recorder import Recorder
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class Filters:
 
 
 def list_inventory(
-    context: CommandContext,
+    recorder: Recorder,
+    api_for: Callable[[int], Api],
     kind: Kind,
     filters: Filters,
     *,
@@ -35,14 +38,14 @@ def list_inventory(
     json_mode: bool = False,
     quiet: bool = False,
 ) -> None:
-    """List the records that match; with `refresh`, GET each first (a 404 marks it gone)."""
+    """List the records that match; with `refresh`, GET each first (a 404 marks it gone) with
+    `api_for(workers)`, an Api that records what it answers."""
     from vcctl.inventory.when import parse_when
 
     before = None if filters.created_before is None else parse_when(filters.created_before)
     after = None if filters.created_after is None else parse_when(filters.created_after)
     if refresh and filters.all_accounts:
         raise UsageError("--refresh works on the current account only: drop --all-accounts")
-    recorder = context.inventory()
     inventory = recorder.require()  # off or unusable: exit 2, nothing sent
 
     def matching() -> list[Record]:
@@ -59,7 +62,7 @@ def list_inventory(
     records = matching()
     failure_codes: list[int] = []
     if refresh and records:
-        failure_codes = _refresh(context, kind, records, concurrency)
+        failure_codes = _refresh(api_for, kind, records, concurrency)
         records = matching()
     _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
     if failure_codes:
@@ -69,7 +72,7 @@ def list_inventory(
 
 
 def _refresh(
-    context: CommandContext, kind: Kind, records: list[Record], concurrency: int
+    api_for: Callable[[int], Api], kind: Kind, records: list[Record], concurrency: int
 ) -> list[int]:
     """GET every record on a bounded pool (the client's retry rules apply); the Api records
     the answers and marks 404s gone. Returns the exit codes of the other failures."""
@@ -79,7 +82,7 @@ def _refresh(
     from vcctl.output import streams
 
     workers = max(1, min(concurrency, len(records)))
-    api = context.api(pool_size=workers)
+    api = api_for(workers)
     fetch = api.get_room if kind == "room" else api.get_participant
 
     def one(record: Record) -> VcctlError | None:

@@ -47,7 +47,6 @@ from vcctl.watch.view import render_view
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from vcctl.cli.context import CommandContext
     from vcctl.http.api import Api
 
 # Backoff after transient failures without Retry-After: interval * 2**failures, capped, jittered.
@@ -216,27 +215,26 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def watch_room(
-    context: CommandContext,
+    first_api: Api,
+    refresh_api: Api,
     room_id: str,
     *,
     interval: float,
     json_mode: bool,
     pace: Pace | None = None,
 ) -> None:
-    """Run the watch until Ctrl-C, SIGTERM or the room's deletion (all normal ends)."""
+    """Run the watch until Ctrl-C, SIGTERM or the room's deletion (all normal ends).
+
+    The first refresh goes through `first_api`, an ordinary Api with the client's retries: if it
+    fails, the watch cannot start and the command ends with that failure's exit code. After it
+    the loop owns the pacing, so `refresh_api` should make one attempt per call, 429s included.
+    """
     from vcctl.output import streams
 
     pace = pace or Pace()
-    first_client = context.client(pool_size=1)
-    # After the first refresh the loop owns the pacing: one attempt per refresh, a 429 included.
-    refresh_client = context.client(attempts=1, pool_size=1, rate_limited=False)
-    refresh_api = context.api_over(refresh_client)
     try:
         with _sigterm_as_interrupt():
-            # The first refresh is an ordinary call, retried by the client: if it fails, the
-            # watch cannot start and the command ends with that failure's exit code.
-            first = fetch_room(context.api_over(first_client), room_id)
-            first_client.close()
+            first = fetch_room(first_api, room_id)
             state = WatchState(room_id, first, pace.now(), interval)
             # NO_COLOR keeps the live view, without colour: it asks for no colour, not JSON.
             live = not json_mode and streams.is_terminal()
@@ -247,9 +245,6 @@ def watch_room(
         if isinstance(stop, Stopped) and stop.signum != signal.SIGTERM:
             raise  # a hang-up is not the user ending the watch: exit 129
         return
-    finally:
-        first_client.close()
-        refresh_client.close()
 
 
 @contextmanager

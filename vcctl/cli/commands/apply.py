@@ -166,7 +166,7 @@ def _stack_state(
         return
     from vcctl.apply.inventory_state import open_inventory_state
 
-    with open_inventory_state(context, stack) as state:
+    with open_inventory_state(context.inventory(), stack) as state:
         yield state
 
 

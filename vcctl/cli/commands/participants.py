@@ -102,9 +102,10 @@ def create(
             video_and_audio_on=video_and_audio,
         )
         from vcctl.batch import create_from_file
+        from vcctl.cli.context import batch_services
 
         create_from_file(
-            context_of(ctx),
+            batch_services(context_of(ctx)),
             "participants",
             from_file,
             defaults=defaults,
@@ -242,8 +243,10 @@ def list_(
     if room is None:
         from vcctl.inventory.listing import Filters, list_inventory
 
+        context = context_of(ctx)
         list_inventory(
-            context_of(ctx),
+            context.inventory(),
+            lambda workers: context.api(pool_size=workers),
             "participant",
             Filters(name, created_before, created_after, include_gone, all_accounts),
             json_mode=json_out,

@@ -84,9 +84,10 @@ def create(
         if key is not None:
             raise UsageError("--from-file takes keys from the file's key column: drop --key")
         from vcctl.batch import create_from_file
+        from vcctl.cli.context import batch_services
 
         create_from_file(
-            context_of(ctx),
+            batch_services(context_of(ctx)),
             "rooms",
             from_file,
             defaults={},
@@ -172,8 +173,10 @@ def list_(
     from vcctl.cli.context import context_of
     from vcctl.inventory.listing import Filters, list_inventory
 
+    context = context_of(ctx)
     list_inventory(
-        context_of(ctx),
+        context.inventory(),
+        lambda workers: context.api(pool_size=workers),
         "room",
         Filters(name, created_before, created_after, include_gone, all_accounts),
         refresh=refresh,
@@ -376,4 +379,18 @@ def watch(
     from vcctl.watch import watch_room
 
     validate.identifier(room_id, "ROOM_ID")
-    watch_room(context_of(ctx), room_id, interval=interval, json_mode=json_out)
+    context = context_of(ctx)
+    first_client = context.client(pool_size=1)
+    # After the first refresh the watch owns the pacing: one attempt per refresh, 429s included.
+    refresh_client = context.client(attempts=1, pool_size=1, rate_limited=False)
+    try:
+        watch_room(
+            context.api_over(first_client),
+            context.api_over(refresh_client),
+            room_id,
+            interval=interval,
+            json_mode=json_out,
+        )
+    finally:
+        first_client.close()
+        refresh_client.close()
