@@ -409,7 +409,7 @@ complete -c vcctl -n __vcctl_at_any -l profile -xa '(__vcctl_profiles)' -d 'Prof
 complete -c vcctl -n __vcctl_at_any -l base-url -x -d 'API base URL (default: https://videoconnect.app)'
 complete -c vcctl -n __vcctl_at_any -l locale -x -d 'Locale prefix of API paths; empty for none (default: fr)'
 complete -c vcctl -n __vcctl_at_any -l timeout -x -d 'Seconds one attempt may take: connecting, headers and body together (default: 30)'
-complete -c vcctl -n __vcctl_at_any -l max-attempts -x -d 'Attempts per request, retries included (default: 5), 429s (rate limited) too; a request\'s waits on 429s stay within 120 s'
+complete -c vcctl -n __vcctl_at_any -l max-attempts -x -d 'Attempts per request, retries included (default: 5), 429s (rate limited) too; a request\'s waits on 429s stay within 120 s. 429 and 503 are retried for every call; 500, 502, 504 and lost answers for all but creates'
 complete -c vcctl -n __vcctl_at_any -l rate -x -d 'At most this many requests per second (default: as fast as the API allows; a 429 slows every worker down)'
 complete -c vcctl -n __vcctl_at_any -l ca-bundle -rF -d 'CA bundle file to verify TLS certificates with'
 complete -c vcctl -n __vcctl_at_any -l insecure-http -d 'Allow plain http to a host that is not loopback'

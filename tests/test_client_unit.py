@@ -156,9 +156,9 @@ RETRIED: dict[int, set[str]] = {
     # status -> kinds retried (docs/design.md, "Retries")
     429: set(KINDS),
     503: set(KINDS),
+    500: {"read", "update", "delete", "event"},
     502: {"read", "update", "delete", "event"},
     504: {"read", "update", "delete", "event"},
-    500: set(),
 }
 EXIT = {429: 7, 500: 8, 502: 8, 503: 8, 504: 8}
 
@@ -180,7 +180,7 @@ def test_a_persistent_error_status_is_retried_only_when_safe(kind: CallKind, sta
         assert "may have been carried out" in caught.value.hint
 
 
-@pytest.mark.parametrize("status", [429, 502, 503, 504])
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_a_passing_error_is_retried_until_success(status: int) -> None:
     kind: CallKind = "read"
     r = rig([Answer(status), Answer(status), Answer(200, {"id": "abc"})])

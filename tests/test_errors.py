@@ -66,7 +66,7 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
         Fault("status", status=400, path_regex=faulty["e400"], message="name is too long")
     )
     emulator.add_fault(
-        Fault("status", status=500, path_regex=faulty["e500"], message="database on fire")
+        Fault("status", status=500, path_regex=faulty["e500"], message="database on fire", times=2)
     )
     emulator.add_fault(
         Fault("status", status=503, path_regex=faulty["e503"], retry_after="0", times=5)
@@ -125,12 +125,13 @@ def test_every_exit_code_end_to_end(env: dict[str, str], emulator: Emulator) -> 
             attempts=1,
         ),
         Case(
-            # 500 is never retried, not even for a GET (docs/design.md, "Retries").
-            ["rooms", "get", faulty["e500"]],
+            # A GET answered 500 is retried (it cannot change anything), until attempts run out.
+            ["rooms", "get", faulty["e500"], "--max-attempts", "2"],
             8,
-            "vcctl: error: HTTP 500 Internal Server Error: database on fire\n",
+            "vcctl: error: HTTP 500 Internal Server Error: database on fire\n"
+            "hint: the API is having trouble; try again later\n",
             path=f"/fr/api/v1/rooms/{faulty['e500']}",
-            attempts=1,
+            attempts=2,
         ),
         Case(
             ["rooms", "get", faulty["e503"], "--max-attempts", "2"],

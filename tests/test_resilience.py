@@ -82,6 +82,31 @@ def test_a_get_answered_503_twice_is_retried_and_succeeds(
 
 
 @pytest.mark.parametrize("committed", [False, True], ids=["refused", "committed"])
+def test_a_500_is_retried_for_gets_updates_deletes_and_events(
+    env: dict[str, str], emulator: Emulator, committed: bool
+) -> None:
+    room_id = make_room(emulator, env)
+    ada = run(env, "participants", "create", "--room", room_id, "--username", "Ada", "-q")
+    ada_id = ada.stdout.strip()
+    commands = [
+        ("GET", ["rooms", "get", room_id, "--json"], 200),
+        ("POST", ["rooms", "update", room_id, "--name", "Renamed", "--json"], 200),
+        ("POST", ["events", "mute-all", "--room", room_id], 200),
+        # A DELETE the server carried out before its 500: the retry's 404 means it is done.
+        ("DELETE", ["participants", "delete", ada_id, "--yes"], 404 if committed else 200),
+    ]
+    for method, args, then in commands:
+        emulator.clear_recorded()
+        emulator.add_fault(Fault("status", status=500, method=method, apply=committed))
+        result = run(env, *args, "--max-attempts", "2")
+        assert result.code == 0, (args, result)
+        assert "error" not in result.stderr, (args, result)
+        assert answered(emulator, method) == [500, then], args
+    assert emulator.state()["rooms"][0]["name"] == "Renamed"
+    assert emulator.state()["participants"] == []
+
+
+@pytest.mark.parametrize("committed", [False, True], ids=["refused", "committed"])
 @pytest.mark.parametrize("status", [500, 502, 504])
 def test_a_create_answered_500_502_or_504_is_sent_exactly_once(
     env: dict[str, str], emulator: Emulator, status: int, committed: bool

@@ -141,7 +141,8 @@ def root(
         typer.Option(
             "--max-attempts",
             help="Attempts per request, retries included (default: 5), 429s (rate limited) "
-            "too; a request's waits on 429s stay within 120 s.",
+            "too; a request's waits on 429s stay within 120 s. 429 and 503 are retried for "
+            "every call; 500, 502, 504 and lost answers for all but creates.",
         ),
     ] = None,
     rate: Annotated[

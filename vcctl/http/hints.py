@@ -11,7 +11,12 @@ from http import HTTPStatus
 from typing import Any
 
 from vcctl.errors import ApiError, InvalidResponseError, api_error_class
-from vcctl.http.retry import CallKind, is_idempotent, parse_retry_after
+from vcctl.http.retry import (
+    MAY_HIDE_A_DONE_REQUEST,
+    CallKind,
+    is_idempotent,
+    parse_retry_after,
+)
 from vcctl.text import printable
 
 ERROR_EXCERPT_LIMIT = 200
@@ -114,7 +119,7 @@ def hint_for_status(status: int, kind: CallKind, retried: bool) -> str | None:
     if status == 429:
         return "the API's request quota is exhausted; try again later, or lower --rate"
     if status >= 500:
-        if not is_idempotent(kind) and status in (500, 502, 504):
+        if not is_idempotent(kind) and status in MAY_HIDE_A_DONE_REQUEST:
             return "not retried: the request may have been carried out; check before creating again"
         return "the API is having trouble; try again later" if retried else None
     return None

@@ -25,13 +25,18 @@ def is_idempotent(kind: CallKind) -> bool:
     return kind in IDEMPOTENT_KINDS
 
 
+# Answers that may come after the server carried the request out (a crash after the commit, a
+# gateway that lost the answer): repeated only when repeating cannot change the outcome.
+MAY_HIDE_A_DONE_REQUEST: frozenset[int] = frozenset({500, 502, 504})
+
+
 def retryable_status(status: int, *, idempotent: bool) -> bool:
-    """429 and 503 mean "not done, come back later"; 502 and 504 may hide a done request."""
-    return status in (429, 503) or (idempotent and status in (502, 504))
+    """429 and 503 mean "not done, come back later"; 500, 502 and 504 may hide a done request."""
+    return status in (429, 503) or (idempotent and status in MAY_HIDE_A_DONE_REQUEST)
 
 
 def status_may_hide_a_done_request(status: int) -> bool:
-    return status in (502, 504)
+    return status in MAY_HIDE_A_DONE_REQUEST
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
