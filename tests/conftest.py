@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import API_KEY, API_TOKEN, Result, Runner, clean_environment, run_vcctl
+from tests.postgres_server import PostgresServer, find_bin_dir
 from vcctl.emulator.server import Emulator, EmulatorConfig
 
 
@@ -36,3 +37,18 @@ def vcctl(env: dict[str, str]) -> Runner:
 
     _env = env
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server per test process (see tests/postgres_server.py)."""
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A libpq URL of a fresh, empty database on the test process's server."""
+    return postgres_server.url(postgres_server.new_database())
