@@ -5,7 +5,15 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "vcctl"
-BASE = {"vcctl.text", "vcctl.errors", "vcctl.resources", "vcctl.validate", "vcctl"}
+BASE = {
+    "vcctl.text",
+    "vcctl.errors",
+    "vcctl.resources",
+    "vcctl.validate",
+    "vcctl.halt",
+    "vcctl.workers",
+    "vcctl",
+}
 DOMAIN = {"vcctl.inventory", "vcctl.apply", "vcctl.batch", "vcctl.watch"}
 # layer -> the layers it may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -13,6 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "vcctl.errors": {"vcctl.text"},
     "vcctl.resources": {"vcctl.text", "vcctl.errors"},
     "vcctl.validate": {"vcctl.text", "vcctl.errors", "vcctl.resources"},
+    # The stop token and the worker engine: every layer above waits and works through them.
+    "vcctl.halt": {"vcctl.text", "vcctl.errors", "vcctl"},
+    "vcctl.workers": {"vcctl.text", "vcctl.errors", "vcctl.halt", "vcctl"},
     "vcctl.http": BASE,
     "vcctl.config": BASE | {"vcctl.http"},
     "vcctl.output": BASE,

@@ -101,3 +101,166 @@ def test_a_stopped_apply_reports_each_room_it_created_and_records_it(
     recorded = json.loads(state.read_text(encoding="utf-8"))
     assert created <= set(json.dumps(recorded).split('"')), recorded  # each id is in the state
     assert "Traceback" not in stderr
+
+
+# -- a stop signal during a wait: a rate-limit pause or a retry backoff ---------------------------
+#
+# A 429 with `Retry-After: 20` (or a 503 with it, which the client waits out as a backoff) makes
+# vcctl wait 20 s; the signal must end the run within a second or so (the deadline here is
+# generous, for a loaded machine), send nothing more, and report what was done.
+
+STOP_DEADLINE = 5.0  # seconds from the signal to the exit, under load; the pause is 20 s
+
+
+def stop_timed(child: subprocess.Popen[str], signum: int) -> tuple[str, str, float, float]:
+    """Signal the child; (stdout, stderr, when the signal was sent, seconds until it ended)."""
+    try:
+        sent = time.monotonic()
+        child.send_signal(signum)
+        stdout, stderr = child.communicate(timeout=60)
+        return stdout, stderr, sent, time.monotonic() - sent
+    finally:
+        child.kill()
+
+
+def rate_limited(emulator: Emulator) -> bool:
+    return any(request.answered == 429 for request in emulator.recorded())
+
+
+def sent_after(emulator: Emulator, moment: float) -> list[str]:
+    return [f"{r.method} {r.path}" for r in emulator.recorded() if r.received_at >= moment]
+
+
+@pytest.mark.parametrize(("signum", "code"), [*SIGNALS, (signal.SIGINT, 130)])
+def test_apply_stops_during_a_rate_limit_pause_and_sends_nothing_more(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path, signum: int, code: int
+) -> None:
+    stack = tmp_path / "stack.toml"
+    stack.write_text(
+        'stack = "pause"\n' + "".join(f'[rooms.r{n}]\nname = "Room {n}"\n' for n in range(6)),
+        encoding="utf-8",
+    )
+    state = tmp_path / "state.json"
+    # Two creates go through, the third is told to come back in 20 s. One worker, so that no
+    # other request is on its way when the signal comes.
+    emulator.add_fault(Fault("delay", delay_ms=0, method="POST", times=2))
+    emulator.add_fault(Fault("status", status=429, retry_after="20", method="POST"))
+    args = ["apply", "-f", str(stack), "--state", str(state), "--concurrency", "1", "--json"]
+    child = start(args, env)
+
+    wait_until(lambda: rate_limited(emulator), "a create is answered 429")
+    stdout, stderr, sent, latency = stop_timed(child, signum)
+
+    assert child.returncode == code, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
+    assert sent_after(emulator, sent) == []
+    created = {room["id"] for room in emulator.state()["rooms"]}
+    actions = [json.loads(line) for line in stdout.splitlines()]
+    assert {a["id"] for a in actions if a["action"] == "create"} == created
+    assert len(created) == 2
+    recorded = json.loads(state.read_text(encoding="utf-8"))
+    assert created <= set(json.dumps(recorded).split('"')), recorded  # each id is in the state
+    assert "Traceback" not in stderr
+
+
+def test_a_refresh_stops_during_a_rate_limit_pause(emulator: Emulator, env: dict[str, str]) -> None:
+    ids = [seed_room(emulator, f"Seen {n}")["id"] for n in range(3)]
+    seen = subprocess.run(
+        [sys.executable, "-m", "vcctl", "rooms", "get", *ids, "--json"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert seen.returncode == 0, seen.stderr  # the inventory now holds the three rooms
+    emulator.add_fault(Fault("status", status=429, retry_after="20", method="GET"))
+    child = start(["rooms", "list", "--refresh", "--concurrency", "1"], env)
+
+    wait_until(lambda: rate_limited(emulator), "a refresh is answered 429")
+    stdout, stderr, sent, latency = stop_timed(child, signal.SIGTERM)
+
+    assert child.returncode == 143, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
+    assert sent_after(emulator, sent) == []
+    assert "Traceback" not in stderr
+
+
+def test_a_multi_id_get_stops_during_a_retry_backoff(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    ids = [seed_room(emulator, f"Busy {n}")["id"] for n in range(2)]
+    # 503 "come back in 20 s" is not a rate limit: the client itself waits before retrying.
+    emulator.add_fault(Fault("status", status=503, retry_after="20", method="GET", times=2))
+    child = start(["rooms", "get", *ids, "--json"], env)
+
+    wait_until(
+        lambda: sum(r.answered == 503 for r in emulator.recorded()) == 2, "both GETs got a 503"
+    )
+    stdout, stderr, sent, latency = stop_timed(child, signal.SIGHUP)
+
+    assert child.returncode == 129, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
+    assert sent_after(emulator, sent) == []
+    assert stdout == ""  # neither GET was answered
+    assert "Traceback" not in stderr
+
+
+def test_apply_stops_during_the_fetch_s_rate_limit_pause(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    stack = tmp_path / "stack.toml"
+    stack.write_text('stack = "fetch"\n[rooms.a]\nname = "A"\n', encoding="utf-8")
+    state = tmp_path / "state.json"
+    first = subprocess.run(
+        [sys.executable, "-m", "vcctl", "apply", "-f", str(stack), "--state", str(state)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    emulator.add_fault(Fault("status", status=429, retry_after="20", method="GET"))
+    child = start(["apply", "-f", str(stack), "--state", str(state)], env)
+
+    wait_until(lambda: rate_limited(emulator), "the fetch is answered 429")
+    stdout, stderr, sent, latency = stop_timed(child, signal.SIGTERM)
+
+    assert child.returncode == 143, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
+    assert sent_after(emulator, sent) == []
+    assert "Traceback" not in stderr
+
+
+def test_a_second_signal_during_apply_still_reports_what_the_api_created(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    stack = tmp_path / "stack.toml"
+    stack.write_text(
+        'stack = "twice"\n' + "".join(f'[rooms.r{n}]\nname = "Room {n}"\n' for n in range(8)),
+        encoding="utf-8",
+    )
+    state = tmp_path / "state.json"
+    # Two quick creates, then two that take 20 s: the second signal comes while they hang.
+    emulator.add_fault(Fault("delay", delay_ms=0, method="POST", times=2))
+    emulator.add_fault(Fault("delay", delay_ms=20_000, method="POST", times=8))
+    args = ["apply", "-f", str(stack), "--state", str(state), "--concurrency", "2", "--json"]
+    child = start(args, env)
+
+    def posts() -> int:
+        return sum(1 for r in emulator.recorded() if r.method == "POST")
+
+    wait_until(lambda: posts() >= 4, "two creates hang")
+    assert child.stderr is not None
+    try:
+        child.send_signal(signal.SIGINT)
+        first_line = child.stderr.readline()  # the notice: vcctl waits for the two under way
+        assert "stopping" in first_line
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=60)
+        latency = time.monotonic() - sent
+    finally:
+        child.kill()
+
+    assert child.returncode == 130, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the second signal"
+    created = [json.loads(line) for line in stdout.splitlines()]
+    assert len([a for a in created if a["action"] == "create"]) == 2  # the two quick ones
+    unknown = [json.loads(line) for line in stderr.splitlines() if "unknown" in line]
+    assert len(unknown) == 2, stderr  # the two under way are named: outcome unknown
+    assert sent_after(emulator, sent) == []
+    assert "Traceback" not in stderr

@@ -172,8 +172,8 @@ def raise_for_items(failure_codes: Sequence[int], *, succeeded: int, what: str =
 
 
 class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, delivered the way Ctrl-C is (see `stop_like_ctrl_c`), so that every
-    command that reports its finished work on Ctrl-C (multi-id calls, apply) does so for them too.
+    """SIGTERM or SIGHUP, delivered the way Ctrl-C is (see `vcctl.halt`), so that every command
+    that reports its finished work on Ctrl-C (multi-id calls, apply) does so for them too.
     """
 
     def __init__(self, signum: int) -> None:
@@ -185,11 +185,11 @@ class Stopped(KeyboardInterrupt):
 _stopping_signal: int | None = None
 
 
-def stop_like_ctrl_c(signum: int, frame: object) -> None:
-    """A signal handler: raise `Stopped` in the main thread, as Ctrl-C raises KeyboardInterrupt."""
+def note_stop_signal(signum: int | None) -> None:
+    """Remember the signal that is stopping this run (None: a new run, none yet); `Interrupted`
+    takes its exit code from it. The handlers are in `vcctl.halt`."""
     global _stopping_signal
     _stopping_signal = signum
-    raise Stopped(signum)
 
 
 class Interrupted(VcctlError):
@@ -215,6 +215,12 @@ class Interrupted(VcctlError):
             exit_code = EXIT_INTERRUPTED if _stopping_signal is None else 128 + _stopping_signal
         self.exit_code = exit_code
         self.work_abandoned = work_abandoned
+
+
+class NotSent(Interrupted):
+    """A request given up before it was sent, because the run is stopping (a stop signal came
+    while it waited for its turn, or for a retry whose earlier attempts did nothing): the API
+    did nothing for it."""
 
 
 class InventoryError(VcctlError):

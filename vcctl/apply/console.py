@@ -17,7 +17,7 @@ from vcctl.apply.execute import Outcome, Result
 from vcctl.apply.plan import Action, Plan
 from vcctl.apply.render import plain_plan, rich_plan, summary_line
 from vcctl.errors import VcctlError
-from vcctl.output import streams
+from vcctl.output import streams, views
 from vcctl.text import printable
 
 if TYPE_CHECKING:
@@ -93,6 +93,10 @@ class ApplyConsole:
             self._progress.update(
                 self._task, completed=self._done, description=printable(action.key)
             )
+
+    def stopping(self, signum: int | None, under_way: int) -> None:
+        """A stop signal came: what vcctl still waits for, and how to stop waiting."""
+        views.stopping(signum, under_way, json_mode=self.json_mode)
 
     def failure(self, action: Action, error: VcctlError, *, unknown: bool) -> None:
         subject = f"{action.action} {action.kind} {action.qualified_key}"

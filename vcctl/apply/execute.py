@@ -16,13 +16,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vcctl.apply.desired import StackEntry
-from vcctl.apply.fetch import Pool
 from vcctl.apply.plan import Action, Counts, Plan
 from vcctl.apply.state import StateFile
 from vcctl.errors import (
@@ -30,9 +28,12 @@ from vcctl.errors import (
     InvalidResponseError,
     NetworkError,
     NotFoundError,
+    NotSent,
     VcctlError,
 )
+from vcctl.halt import held
 from vcctl.http.hints import MAYBE_CARRIED_OUT
+from vcctl.workers import Finished, Halted, Workers
 
 if TYPE_CHECKING:
     from vcctl.apply.state import StackState
@@ -57,7 +58,9 @@ class Outcome:
 class Result:
     outcomes: list[Outcome]
     unchanged: int
-    not_sent: int = 0  # actions dropped by Ctrl-C before they were sent
+    not_sent: int = 0  # actions dropped by a stop signal before they were sent
+    abandoned: bool = False  # a second signal: answers still under way were not waited for
+    stopped: bool = False  # a stop signal ended it (not_sent says how much it left)
 
     @property
     def failures(self) -> list[Outcome]:
@@ -75,6 +78,8 @@ class Result:
 
 
 Listener = Callable[[Outcome], None]
+# Told once when a stop signal came: the signal, and how many changes are still under way.
+StopListener = Callable[[int | None, int], None]
 
 
 class StateWriter:
@@ -170,16 +175,24 @@ def perform(api: Api, action: Action, room_id: str | None = None) -> Any:
 
 
 class _Runner:
-    def __init__(self, api: Api, recorder: StateWriter, listener: Listener) -> None:
+    """Runs the phases on the worker engine, submitting each participant create of a new room
+    once its room's create has answered."""
+
+    def __init__(
+        self, api: Api, recorder: StateWriter, listener: Listener, on_stop: StopListener
+    ) -> None:
         self.api = api
         self.recorder = recorder
         self.listener = listener
+        self.on_stop = on_stop
         self.outcomes: list[Outcome] = []
-        self.pending: dict[Future[Outcome], Action] = {}
         self.waiting: dict[str, list[Action]] = {}  # room key -> participant creates
-        self.pool: ThreadPoolExecutor | None = None
+        self.engine: Workers[Job, Outcome] | None = None
+        self.stopped = False
+        self.abandoned = False
 
-    def work(self, action: Action, room_id: str | None) -> Outcome:
+    def work(self, job: Job) -> Outcome:
+        action, room_id = job
         try:
             if action.action == "create":
                 self.recorder.sending_create(action)
@@ -207,8 +220,8 @@ class _Runner:
         return Outcome(done)
 
     def submit(self, action: Action, room_id: str | None = None) -> None:
-        assert self.pool is not None
-        self.pending[self.pool.submit(self.work, action, room_id)] = action
+        assert self.engine is not None
+        self.engine.submit((action, room_id))
 
     def finish(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -224,15 +237,14 @@ class _Runner:
                 self.finish(Outcome(participant, error, skipped=True))
 
     def drain(self) -> None:
-        while self.pending:
-            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                self.pending.pop(future)
-                self.finish(future.result())
+        assert self.engine is not None
+        while self.engine.under_way:
+            for done in self.engine.next_finished():
+                self.finish(_outcome(done))
 
     def run(self, phases: list[list[Action]], concurrency: int) -> int:
-        """Run the phases one after the other; returns how many actions Ctrl-C left unsent."""
-        with Pool(concurrency) as self.pool:
+        """Run the phases one after the other; returns how many actions a stop left unsent."""
+        with held(), Workers(self.work, concurrency, name="vcctl-apply") as self.engine:
             try:
                 for phase in phases:
                     for action in phase:
@@ -247,24 +259,44 @@ class _Runner:
                             error = VcctlError(f"not sent: its room {action.room_key} has no id")
                             self.finish(Outcome(action, error, skipped=True))
                     self.waiting.clear()
-            except KeyboardInterrupt:
+            except Halted:
                 return self.interrupted(phases)
         return 0
 
     def interrupted(self, phases: list[list[Action]]) -> int:
-        """Ctrl-C: send nothing more, but wait for and report what is under way."""
-        for future in list(self.pending):
-            if future.cancel():
-                self.pending.pop(future)
+        """A stop signal: send nothing more, but wait for and report what is under way; after
+        a second signal, name what is still under way as of unknown outcome."""
+        assert self.engine is not None
+        self.stopped = True
+        self.engine.stop()
         self.waiting.clear()
-        while self.pending:
-            done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                self.pending.pop(future)
-                self.outcomes.append(future.result())
-                self.listener(self.outcomes[-1])
+        if self.engine.under_way:
+            self.on_stop(self.engine.halt.signum, self.engine.under_way)
+
+        def report(done: Finished[Job, Outcome]) -> None:
+            outcome = _outcome(done)
+            if not isinstance(outcome.error, NotSent):  # woken while waiting for its turn
+                self.outcomes.append(outcome)
+                self.listener(outcome)
+
+        _, under_way = self.engine.drain(report)
+        for action, _ in under_way:
+            self.abandoned = True
+            error = VcctlError("no answer: vcctl stopped waiting for it (a second signal)")
+            self.outcomes.append(Outcome(action, error, unknown=action.action == "create"))
+            self.listener(self.outcomes[-1])
         total = sum(len(phase) for phase in phases)
         return total - len(self.outcomes)
+
+
+Job = tuple[Action, "str | None"]  # an action, and the id of its room when just created
+
+
+def _outcome(done: Finished[Job, Outcome]) -> Outcome:
+    if done.error is not None:
+        raise done.error  # work() turns every VcctlError into an Outcome: this is a bug
+    assert done.value is not None
+    return done.value
 
 
 def run_plan(
@@ -274,19 +306,23 @@ def run_plan(
     *,
     concurrency: int,
     listener: Listener = lambda outcome: None,
+    on_stop: StopListener = lambda signum, under_way: None,
 ) -> Result:
     """Forget the records the plan found gone, then carry out its changes.
 
-    Returns every change's outcome; `Result.not_sent` > 0 means Ctrl-C stopped it.
+    Returns every change's outcome; `Result.stopped` when a stop signal ended it (Ctrl-C,
+    SIGTERM, SIGHUP: see vcctl.workers), `Result.not_sent` the changes it left unsent.
     """
     recorder = StateWriter(state)
     recorder.forget_all(plan.forget)
-    runner = _Runner(api, recorder, listener)
+    runner = _Runner(api, recorder, listener, on_stop)
     try:
         not_sent = runner.run(_groups(plan), concurrency)
     finally:
         recorder.close()
-    return Result(runner.outcomes, plan.counts().unchanged, not_sent)
+    return Result(
+        runner.outcomes, plan.counts().unchanged, not_sent, runner.abandoned, runner.stopped
+    )
 
 
 def _groups(plan: Plan) -> list[list[Action]]:

@@ -1,20 +1,27 @@
 """Fetch what an apply or an export needs from the API before anything changes.
 
-`fetch_live` GETs each recorded room that matters (bounded concurrency; the client applies the
-retry rules), spreads the answers over their participants and GETs one by one only participants
-whose room's answer did not list them. A 404 is `GONE`; any other failure stops the apply before
-anything changes (`FetchError`). `fetch_rooms` GETs the rooms an export names.
+`fetch_live` GETs each recorded room that matters (on the worker engine, `vcctl.workers`; the
+client applies the retry rules), spreads the answers over their participants and GETs one by
+one only participants whose room's answer did not list them. A 404 is `GONE`; any other failure
+stops the apply before anything changes (`FetchError`); a stop signal ends it (`Interrupted`:
+only GETs were sent). `fetch_rooms` GETs the rooms an export names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from vcctl.apply.desired import DesiredStack, StackEntry
 from vcctl.apply.plan import GONE, Live, live_from_rooms, rooms_to_fetch
-from vcctl.errors import InvalidResponseError, NotFoundError, VcctlError
+from vcctl.errors import (
+    Interrupted,
+    InvalidResponseError,
+    NotFoundError,
+    NotSent,
+    VcctlError,
+)
+from vcctl.workers import Finished, run_in_order
 
 if TYPE_CHECKING:
     from vcctl.http.api import Api
@@ -94,27 +101,22 @@ def _get_each(
             raise InvalidResponseError("the API's answer is not a JSON object")
         return answer
 
-    with Pool(concurrency) as pool:
-        futures = [(id, pool.submit(fetch, id)) for id in subjects]
-        for id, future in futures:
-            try:
-                answers[id] = future.result()
-            except VcctlError as exc:
-                failures.append((subjects[id], exc))
+    def take(done: Finished[str, Live]) -> None:
+        if done.error is None:
+            assert done.value is not None
+            answers[done.item] = done.value
+        elif isinstance(done.error, NotSent):
+            pass  # the run is stopping: run_in_order says so
+        elif isinstance(done.error, VcctlError):
+            failures.append((subjects[done.item], done.error))
+        else:
+            raise done.error
+
+    stop = run_in_order(list(subjects), fetch, take, workers=concurrency, name="vcctl-fetch")
+    if stop is not None:
+        # Only GETs were sent: nothing changed, nothing to report but the stop.
+        raise Interrupted("interrupted while fetching: nothing was changed")
     if failures:
         what = "cannot make the plan, nothing was changed" if gone_ok else "cannot export"
         raise FetchError(failures, what=what)
     return answers
-
-
-class Pool:
-    """A thread pool that, when left (Ctrl-C included), drops what has not started yet."""
-
-    def __init__(self, workers: int) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vcctl-apply")
-
-    def __enter__(self) -> ThreadPoolExecutor:
-        return self.executor
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)

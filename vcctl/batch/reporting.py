@@ -6,7 +6,6 @@ and the summary go to stderr. The progress bar is drawn only when stderr is a te
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl.batch.rows import Row, RowSource
 from vcctl.errors import VcctlError, multi_item_exit_code
-from vcctl.output import streams
+from vcctl.output import streams, views
 from vcctl.resources import RESOURCES, Noun
 from vcctl.text import printable
 
@@ -195,17 +194,9 @@ class RowReporter:
             streams.print_error(error, json_mode=False, subject=f"line {row.line}")
         self._advance()
 
-    def stopping(self, signum: int, under_way: int) -> None:
+    def stopping(self, signum: int | None, under_way: int) -> None:
         """A stop signal came: say what vcctl waits for, and how to stop waiting."""
-        name = signal.Signals(signum).name
-        if self.json_mode:
-            notice = {"stopping": {"signal": name, "requests_under_way": under_way}}
-            streams.stderr_line(streams.json_line(notice))
-        else:
-            streams.stderr_line(
-                f"vcctl: {name}: sending stopped; waiting for the answers to {under_way} "
-                "requests already sent (Ctrl-C again to stop waiting)"
-            )
+        views.stopping(signum, under_way, json_mode=self.json_mode)
 
     def outcome_unknown(self, row: Row) -> None:
         """A row whose request was sent, but whose answer vcctl stopped waiting for."""

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from vcctl import errors
+from vcctl import errors, halt
 from vcctl.cli.global_options import GLOBAL_OPTIONS, JSON_OPTION
 
 if TYPE_CHECKING:
@@ -149,7 +149,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
         reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))
         sys.exit(errors.EXIT_INTERNAL)
-    _stop_like_ctrl_c_on(("SIGTERM", "SIGHUP"))
+    halt.begin_run()
+    errors.note_stop_signal(None)
+    restore_handlers = halt.install_stop_handlers()
     try:
         code = run(args, reporter)
     except BrokenPipeError:
@@ -163,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = reporter.error(errors.Interrupted(what or "interrupted"))
     except Exception as exc:  # the last line of defence: a bug, reported as one
         code = _internal_error(exc, reporter)
+    finally:
+        restore_handlers()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -170,17 +174,6 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except (OSError, ValueError):
         pass
     sys.exit(code)
-
-
-def _stop_like_ctrl_c_on(names: Sequence[str]) -> None:
-    """SIGTERM and SIGHUP stop a run as Ctrl-C does (what was done is reported, then exit 143 or
-    129), instead of killing it silently; a batch and a watch install their own handlers."""
-    import signal
-
-    for name in names:
-        signum = getattr(signal, name, None)
-        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
-            signal.signal(signum, errors.stop_like_ctrl_c)
 
 
 def _exit_now(code: int) -> NoReturn:

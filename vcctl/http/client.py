@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from vcctl.errors import ApiError, Interrupted, InvalidResponseError
+from vcctl.errors import ApiError, Interrupted, InvalidResponseError, NotSent
+from vcctl.halt import Halt, process_halt
 from vcctl.http import retry
 from vcctl.http.body import DEFAULT_MAX_ANSWER_BYTES
 from vcctl.http.failures import AttemptFailed
@@ -42,15 +42,18 @@ class Client:
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         debug: Callable[[str], None] | None = None,
         notice: Callable[[str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         limiter: RateLimiter | None = None,
+        halt: Halt | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._secrets = {api_key, api_token}
         self.max_attempts = max_attempts
         self._debug = debug
         self._notice = notice  # told of long waits, so that a person does not think it hung
+        # Retry waits end early when the run stops (vcctl.halt); tests pass a sleep of their own.
+        self._halt = halt
         self._sleep = sleep
         self._rng = rng or random.Random()
         # Shared by every client of the process (vcctl.http.limiter); None: a 429 is an attempt
@@ -121,7 +124,7 @@ class Client:
             label = f"{attempt}/{self.max_attempts}"
             if rate_limited:
                 label += f", after {rate_limited} rate-limited"
-            sent_at = self._acquire()
+            sent_at = self._acquire(maybe_applied)
             try:
                 response = self._http.send_following_redirects(method, url, payload, label)
             except AttemptFailed as failure:
@@ -135,7 +138,7 @@ class Client:
                         failure.error.hint = MAYBE_CARRIED_OUT
                     raise failure.error from None
                 maybe_applied = maybe_applied or failure.reached_server
-                self._wait(retry.backoff(attempt, self._rng), attempt, str(failure))
+                self._wait(retry.backoff(attempt, self._rng), attempt, str(failure), maybe_applied)
                 continue
 
             status = response.status
@@ -167,20 +170,40 @@ class Client:
                 wait = retry.parse_retry_after(response.headers.get("Retry-After"))
                 if wait is None:
                     wait = retry.backoff(attempt, self._rng)
-                self._wait(wait, attempt, f"HTTP {status}")
+                self._wait(wait, attempt, f"HTTP {status}", maybe_applied)
                 continue
             raise self._error_for(response, kind=kind, retried=attempt > 1)
 
-    def _acquire(self) -> float | None:
-        """Wait for this attempt's turn at the shared limiter; the time of the turn."""
+    def _acquire(self, maybe_applied: bool) -> float | None:
+        """Wait for this attempt's turn at the shared limiter; the time of the turn. Nothing is
+        sent once the run is stopping (see `_stopped`)."""
         if self._limiter is None:
+            if self._run_halt().tripped:
+                raise self._stopped(maybe_applied)
             return None
         from vcctl.http.limiter import RateLimiterClosed
 
         try:
-            return self._limiter.acquire()
+            turn = self._limiter.acquire()
         except RateLimiterClosed:
-            raise Interrupted("stopped before sending: the command is ending") from None
+            raise self._stopped(maybe_applied) from None
+        if self._run_halt().tripped:
+            raise self._stopped(maybe_applied)
+        return turn
+
+    def _run_halt(self) -> Halt:
+        return self._halt if self._halt is not None else process_halt()
+
+    @staticmethod
+    def _stopped(maybe_applied: bool) -> Interrupted:
+        """The run is stopping: give this request up. Unsent (NotSent) unless an earlier attempt
+        may have been carried out, which the caller must report as such."""
+        if maybe_applied:
+            return Interrupted(
+                "stopped before retrying: the command is ending, and an earlier attempt may have "
+                "been carried out"
+            )
+        return NotSent("stopped before sending: the command is ending")
 
     def close(self) -> None:
         self._http.close()
@@ -203,7 +226,7 @@ class Client:
             scrub=self._scrub,
         )
 
-    def _wait(self, seconds: float, attempt: int, why: str) -> None:
+    def _wait(self, seconds: float, attempt: int, why: str, maybe_applied: bool) -> None:
         self._log(
             f"  {why}: retrying in {seconds:.2f} s (attempt {attempt + 1}/{self.max_attempts})"
         )
@@ -212,7 +235,10 @@ class Client:
                 f"{self._scrub(why)}: retrying in {seconds:.0f} s "
                 f"(attempt {attempt + 1} of {self.max_attempts})"
             )
-        self._sleep(seconds)
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self._run_halt().wait(seconds):
+            raise self._stopped(maybe_applied)
 
     def _log(self, line: str) -> None:
         if self._debug is not None:

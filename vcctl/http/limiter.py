@@ -32,6 +32,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from vcctl.halt import Halt, process_halt
+
 WINDOW = 1.0  # seconds: the window over which APIs count requests, and we measure ours
 SETTLE = 0.95  # after a 429, send at this share of what the window let through
 HOLD_SECONDS = 15.0  # keep the learned rate this long before probing above it
@@ -89,10 +91,12 @@ class RateLimiter:
         rng: random.Random | None = None,
         notice: Notice | None = None,
         wait_budget: float = RATE_LIMIT_BUDGET,
+        halt: Halt | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self.wait_budget = wait_budget  # seconds each request may wait on 429s: see budget()
-        self._closed = threading.Event()
+        # Closed by close(), or when `halt` (the run's, see vcctl.halt) is tripped by a signal.
+        self._closed = Halt(halt)
         self._clock = clock
         # By default waits end early when the limiter is closed (Ctrl-C during a long pause).
         self._sleep: Sleep = sleep or self._wait_unless_closed
@@ -128,7 +132,7 @@ class RateLimiter:
 
     def close(self) -> None:
         """Wake every waiting `acquire()`, which then raises RateLimiterClosed."""
-        self._closed.set()
+        self._closed.trip()
 
     # -- what workers call -----------------------------------------------------------------------
 
@@ -136,7 +140,7 @@ class RateLimiter:
         """Block until this worker may send; return the clock time of its turn (slots are at
         least 1/rate apart), to pass back as `sent_at` if the answer is a 429."""
         while True:
-            if self._closed.is_set():
+            if self._closed.tripped:
                 raise RateLimiterClosed
             with self._lock:
                 now = self._clock()
@@ -152,7 +156,7 @@ class RateLimiter:
             self._sleep(start - now)
             with self._lock:
                 # A pause that began meanwhile voids this reservation: queue again behind it.
-                if epoch == self._epoch and not self._closed.is_set():
+                if epoch == self._epoch and not self._closed.tripped:
                     return start
 
     def on_success(self, *, sent_at: float | None = None) -> None:
@@ -327,5 +331,5 @@ def reset_process_limiter(cap: float | None = None) -> RateLimiter:
         if _process_limiter is not None:
             _process_limiter.close()
         # The budget is read now, not at import, so that tests can shorten it for a run.
-        _process_limiter = RateLimiter(cap, wait_budget=RATE_LIMIT_BUDGET)
+        _process_limiter = RateLimiter(cap, wait_budget=RATE_LIMIT_BUDGET, halt=process_halt())
         return _process_limiter

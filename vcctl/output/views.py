@@ -202,3 +202,23 @@ def show_raw(body: bytes) -> None:
         write_stdout_bytes(body)
         return
     print_json(data)
+
+
+def stopping(signum: int | None, under_way: int, *, json_mode: bool) -> None:
+    """A stop signal came while requests are under way: say what vcctl waits for, and how to
+    stop waiting (on stderr; one JSON line with --json)."""
+    import signal
+
+    name = signal.Signals(signum).name if signum is not None else "stop"
+    if json_mode:
+        from vcctl.output.streams import json_line, stderr_line
+
+        notice = {"stopping": {"signal": name, "requests_under_way": under_way}}
+        stderr_line(json_line(notice))
+        return
+    from vcctl.output.streams import stderr_line
+
+    stderr_line(
+        f"vcctl: {name}: sending stopped; waiting for the answers to {under_way} "
+        "requests already sent (Ctrl-C again to stop waiting)"
+    )

@@ -188,6 +188,7 @@ def _apply(
     from vcctl.apply.plan import make_plan
     from vcctl.cli.commands.common import confirm
     from vcctl.errors import Interrupted, raise_for_items
+    from vcctl.halt import held
 
     if prune and desired.stack is None:
         make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
@@ -204,13 +205,24 @@ def _apply(
             return
         if plan.deletes:
             confirm(f"Carry out this plan, with {_deletes(plan.deletes)}?", yes=yes)
-        with console:
-            console.start(len(plan.changes))
-            result = run_plan(api, plan, state, concurrency=concurrency, listener=console.finished)
-        console.summary(result, plan)
-    if result.not_sent:
+        # A stop signal ends the run where it waits, never in the middle of the report: what
+        # the API did is printed, even after a second signal.
+        with held():
+            with console:
+                console.start(len(plan.changes))
+                result = run_plan(
+                    api,
+                    plan,
+                    state,
+                    concurrency=concurrency,
+                    listener=console.finished,
+                    on_stop=console.stopping,
+                )
+            console.summary(result, plan)
+    if result.stopped:
+        left = f"{result.not_sent} changes were not sent; " if result.not_sent else ""
         raise Interrupted(
-            f"interrupted: {result.not_sent} changes were not sent; run apply again to finish"
+            f"interrupted: {left}run apply again to finish", work_abandoned=result.abandoned
         )
     codes = [outcome.error.exit_code for outcome in result.failures if outcome.error]
     succeeded = len(result.outcomes) - len(codes)
