@@ -163,22 +163,30 @@ def test_apply_stops_during_a_rate_limit_pause_and_sends_nothing_more(
     assert "Traceback" not in stderr
 
 
-def test_a_refresh_stops_during_a_rate_limit_pause(emulator: Emulator, env: dict[str, str]) -> None:
+@pytest.mark.parametrize(("signum", "code"), [*SIGNALS, (signal.SIGINT, 130)])
+def test_a_refresh_stops_during_a_rate_limit_pause(
+    emulator: Emulator, env: dict[str, str], signum: int, code: int
+) -> None:
     ids = [seed_room(emulator, f"Seen {n}")["id"] for n in range(3)]
     seen = subprocess.run(
         [sys.executable, "-m", "vcctl", "rooms", "get", *ids, "--json"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert seen.returncode == 0, seen.stderr  # the inventory now holds the three rooms
+    # The first refresh is answered, the second told to come back in 20 s.
+    emulator.add_fault(Fault("delay", delay_ms=0, method="GET"))
     emulator.add_fault(Fault("status", status=429, retry_after="20", method="GET"))
     child = start(["rooms", "list", "--refresh", "--concurrency", "1"], env)
 
     wait_until(lambda: rate_limited(emulator), "a refresh is answered 429")
-    stdout, stderr, sent, latency = stop_timed(child, signal.SIGTERM)
+    stdout, stderr, sent, latency = stop_timed(child, signum)
 
-    assert child.returncode == 143, (stdout, stderr)
+    assert child.returncode == code, (stdout, stderr)
     assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
     assert sent_after(emulator, sent) == []
+    assert stdout == ""
+    # What was done is told: one refresh answered, the others never sent.
+    assert "1 of 3 records refreshed" in stderr, stderr
     assert "Traceback" not in stderr
 
 

@@ -3,15 +3,25 @@ refreshed from the API, shown as a table (terminal), plain text, JSON Lines or i
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vcctl.errors import UsageError
+from vcctl.errors import (
+    Interrupted,
+    NotFoundError,
+    NotSent,
+    UsageError,
+    VcctlError,
+    raise_for_items,
+)
 from vcctl.inventory.records import Record
+from vcctl.output.streams import print_error
 from vcctl.resources import Kind
 from vcctl.text import printable
+from vcctl.workers import Finished, run_in_order
 
 if TYPE_CHECKING:
     from vcctl.http.api import Api
@@ -60,47 +70,61 @@ def list_inventory(
         )
 
     records = matching()
-    failure_codes: list[int] = []
+    refreshed: Refreshed | None = None
     if refresh and records:
-        failure_codes = _refresh(api_for, kind, records, concurrency)
+        refreshed = _refresh(api_for, kind, records, concurrency)
         records = matching()
     _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
-    if failure_codes:
-        from vcctl.errors import raise_for_items
+    if refreshed is not None:
+        # Each refresh is an item: the multi-item rule decides the exit code (every refresh
+        # refused with 401 exits 4, as `rooms get A B C` would; some failed: 10).
+        raise_for_items(refreshed.failure_codes, succeeded=refreshed.succeeded, what="refreshes")
 
-        raise_for_items(failure_codes, succeeded=len(records), what="refreshes")
+
+@dataclass
+class Refreshed:
+    """How the refreshes went: a GET answered (404 included: the record is marked gone) is a
+    success; the others' exit codes, in input order."""
+
+    succeeded: int = 0
+    failure_codes: list[int] = field(default_factory=list)
 
 
 def _refresh(
     api_for: Callable[[int], Api], kind: Kind, records: list[Record], concurrency: int
-) -> list[int]:
-    """GET every record on a bounded pool (the client's retry rules apply); the Api records
-    the answers and marks 404s gone. Returns the exit codes of the other failures."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from vcctl.errors import NotFoundError, VcctlError
-    from vcctl.output import streams
-
+) -> Refreshed:
+    """GET every record on the worker engine (the client's retry rules apply); the Api records
+    the answers and marks 404s gone. A stop signal ends it: nothing more is sent, and the
+    refreshes already answered stay recorded."""
     workers = max(1, min(concurrency, len(records)))
     api = api_for(workers)
     fetch = api.get_room if kind == "room" else api.get_participant
+    refreshed = Refreshed()
 
-    def one(record: Record) -> VcctlError | None:
-        try:
+    def one(record: Record) -> None:
+        with contextlib.suppress(NotFoundError):
             fetch(record.id)
-        except NotFoundError:
-            return None
-        except VcctlError as exc:
-            return exc
-        return None
 
-    codes: list[int] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vcctl-refresh") as pool:
-        for record, failure in zip(records, pool.map(one, records), strict=True):
-            if failure is not None:
-                streams.print_error(failure, json_mode=False, subject=record.id)
-                codes.append(failure.exit_code)
-    return codes
+    def report(done: Finished[Record, None]) -> None:
+        if done.error is None:
+            refreshed.succeeded += 1
+        elif isinstance(done.error, NotSent):
+            pass  # the run is stopping: the engine says so
+        elif isinstance(done.error, VcctlError):
+            print_error(done.error, json_mode=False, subject=done.item.id)
+            refreshed.failure_codes.append(done.error.exit_code)
+        else:
+            raise done.error
+
+    stop = run_in_order(records, one, report, workers=workers, name="vcctl-refresh")
+    if stop is not None:
+        answered = refreshed.succeeded + len(refreshed.failure_codes)
+        raise Interrupted(
+            f"interrupted while refreshing: {answered} of {len(records)} records refreshed, "
+            "the others not sent; nothing was listed",
+            work_abandoned=stop.abandoned,
+        )
+    return refreshed
 
 
 _MINUTES: dict[int, str] = {}
