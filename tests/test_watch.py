@@ -9,7 +9,6 @@ waiting for it. Both talk real HTTP to the emulator.
 
 from __future__ import annotations
 
-import io
 import json
 import queue
 import random
@@ -19,12 +18,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from rich.console import Console
 
 from tests.helpers import API_KEY, API_TOKEN, run_in_pty
 from vcctl.cli.context import CommandContext
@@ -34,8 +32,7 @@ from vcctl.errors import UnauthorizedError
 from vcctl.http.api import Api
 from vcctl.http.client import Client
 from vcctl.watch import Pace, refresh_delay, watch_room
-from vcctl.watch.changes import Change, Failure, WatchState, diff_rooms
-from vcctl.watch.view import render_view
+from vcctl.watch.changes import Change, diff_rooms
 
 INTERVAL = 0.2  # the smallest --interval allowed
 LINE_DEADLINE = 15.0  # only a guard against a hang: lines normally come within a second
@@ -386,94 +383,7 @@ def test_diff_finds_joined_changed_left_and_room_changes_in_print_order() -> Non
     assert diff_rooms(after, after) == []
 
 
-# -- the live view, rendered to a fixed-size console ----------------------------------------------
-
-REFRESHED = datetime(2030, 1, 2, 9, 30, 5, tzinfo=UTC)
-
-
-def rendered(state: WatchState) -> tuple[str, str]:
-    """(plain text, text with ANSI styles) of the view on a 100x30 colour terminal."""
-    console = Console(
-        record=True,
-        width=100,
-        height=30,
-        force_terminal=True,
-        color_system="truecolor",
-        file=io.StringIO(),
-    )
-    console.print(render_view(state))
-    styled = console.export_text(clear=False, styles=True)
-    return console.export_text(), styled
-
-
-def sample_state() -> WatchState:
-    ada, bob, cy = person("p1", "Ada", False), person("p2", "Bob"), person("p3", "Cy")
-    room = {"id": "R", "name": "Weekly sync", "color": "#3b82f6", "participants": [ada, cy]}
-    return WatchState(
-        "R",
-        room,
-        REFRESHED,
-        2.0,
-        changes=[
-            Change("joined", cy),
-            Change("changed", ada, {"video_and_audio_on": (True, False)}),
-            Change("left", bob),
-        ],
-    )
-
-
-def test_live_view_shows_the_room_and_marks_who_joined_changed_and_left() -> None:
-    text, styled = rendered(sample_state())
-    lines = [line.rstrip() for line in text.splitlines()]
-    assert "│ ■ Weekly sync  R  2 participants" in lines[1]
-    assert "refreshed 09:30:05 · every 2 s" in lines[2]
-    rows = [line for line in lines if line.startswith("│ ") and "│ p" in line]
-    cells = [[cell.strip() for cell in row.strip("│").split("│")] for row in rows]
-    assert cells == [
-        ["~", "p1", "Ada", "fr", "off", "09:15:00"],
-        ["+", "p3", "Cy", "fr", "on", "09:15:00"],
-        ["-", "p2", "Bob", "fr", "on", "09:15:00"],
-    ]
-    assert "\x1b[38;2;59;130;246m■" in styled  # the swatch, in the room's colour
-    assert "\x1b[2;9m" in styled  # the one who left: dim and struck through
-    assert "\x1b[7;31moff" in styled  # the changed cell stands out (reverse)
-
-
-def test_live_view_says_when_data_is_stale_and_why() -> None:
-    state = sample_state()
-    state.failure = Failure(
-        since=REFRESHED,
-        count=2,
-        message="HTTP 429 Too Many Requests",
-        wait=1.0,
-        next_try=datetime(2030, 1, 2, 9, 30, 9, tzinfo=UTC),
-        retry_after=True,
-    )
-    text, _ = rendered(state)
-    assert "stale since 09:30:05 (2 failed refreshes): HTTP 429 Too Many Requests" in text
-    assert "backing off as the API asks: next try at 09:30:09" in text
-    assert "Ada" in text  # the last good data stays on show
-
-    state.failure, state.deleted_at = None, REFRESHED
-    assert "room deleted (seen at 09:30:05)" in rendered(state)[0]
-
-
-def test_live_view_of_an_empty_room_says_so() -> None:
-    room = {"id": "R", "name": "Empty", "color": "#5f5f5f", "participants": []}
-    text, _ = rendered(WatchState("R", room, REFRESHED, 0.5))
-    assert "0 participants" in text
-    assert "no participants" in text
-
-
-def test_live_view_escapes_control_characters_in_names() -> None:
-    evil = {**person("p1", "\x1b[2JEve"), "language": "f\rr"}
-    room = {"id": "R", "name": "Sync\x07", "color": "not a colour", "participants": [evil]}
-    text, styled = rendered(WatchState("R", room, REFRESHED, 2.0))
-    assert "\\x1b[2JEve" in text
-    assert "Sync\\x07" in text
-    assert "f\\rr" in text
-    assert "\x1b[2J" not in styled
-    assert "\x07" not in styled
+# -- the live view on a terminal (its drawing: tests/test_watch_screen.py) -------------------
 
 
 def test_no_color_keeps_the_live_view_without_colour(env: dict[str, str], api: Api) -> None:

@@ -102,6 +102,7 @@ class WatchState:
     changes: list[Change] = field(default_factory=list)  # found by the last good refresh
     failure: Failure | None = None
     deleted_at: datetime | None = None
+    latency: float | None = None  # seconds the last good refresh took (the API's latency)
 
 
 # -- JSON Lines ---------------------------------------------------------------------------------
