@@ -60,9 +60,9 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms watch')
-        __vcctl_options="--interval --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--interval --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
-        __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
+        __vcctl_options="--interval --sort --read-only --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--interval --sort --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants')
         __vcctl_commands="create get list update delete"
@@ -181,7 +181,9 @@ __vcctl_values() {
     'apply -f'|'apply --file'|'apply --state'|'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
-    'rooms create --from-file'|'participants create --from-file') __vcctl_files ;;
+    'rooms create --from-file') __vcctl_files ;;
+    'rooms watch --sort') __vcctl_offer "on name joined changed" ;;
+    'participants create --from-file') __vcctl_files ;;
     'auth switch #1') __vcctl_profiles ;;
     *' --profile') __vcctl_profiles ;;
     *' --ca-bundle') __vcctl_files ;;

@@ -41,7 +41,7 @@ function __vcctl_node
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms watch'
-            set -g __vcctl_value_options --interval --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --interval --sort --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants'
             set -g __vcctl_all_commands create get list update delete
@@ -251,7 +251,7 @@ complete -c vcctl -n "__vcctl_at 'rooms'" -a list -d 'List the rooms in the loca
 complete -c vcctl -n "__vcctl_at 'rooms'" -a get -d 'Show rooms and their participants'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a update -d 'Change a room\'s name or colour (only the fields given are sent)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a delete -d 'Delete rooms (and their participants). Asks first unless --yes'
-complete -c vcctl -n "__vcctl_at 'rooms'" -a watch -d 'Follow a meeting: who is in the room, whose video and audio is on'
+complete -c vcctl -n "__vcctl_at 'rooms'" -a watch -d 'Host a meeting: who is in the room, whose video and audio is on'
 complete -c vcctl -n "__vcctl_at 'rooms'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l name -x -d 'Name of the room'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l color -x -d 'Colour, such as \'#1e90ff\' or \'#fff\''
@@ -286,6 +286,8 @@ complete -c vcctl -n "__vcctl_at 'rooms delete'" -l concurrency -x -d 'Requests 
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l interval -x -d 'Seconds between refreshes'
+complete -c vcctl -n "__vcctl_at 'rooms watch'" -l sort -xa 'on name joined changed' -d 'Row order: on (video/audio on first, then by name), name, joined, changed (latest change first)'
+complete -c vcctl -n "__vcctl_at 'rooms watch'" -l read-only -d 'Keys look and move only: m and v send nothing'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l json -d 'Print one JSON line per change instead of a live view'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants'" -a create -d 'Add a participant to a room (or one per row with --from-file)'

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.helpers import API_KEY, API_TOKEN, run_in_pty
+from tests.helpers import API_KEY, API_TOKEN, Runner, run_in_pty
 from vcctl.cli.context import CommandContext
 from vcctl.config.settings import Flags, resolve
 from vcctl.emulator.server import Emulator, Fault
@@ -164,6 +164,10 @@ def settings_for(emulator: Emulator, tmp_path: Path) -> Any:
     )
 
 
+def pick(event: dict[str, Any], *names: str) -> tuple[Any, ...]:
+    return tuple(event[name] for name in names)
+
+
 def nothing() -> None:
     pass
 
@@ -222,6 +226,29 @@ def test_changes_while_watching_are_json_lines_off_a_terminal(
     assert {r.path for r in gets} == {f"/fr/api/v1/rooms/{room_id}"}
     assert all(r.headers["apiKey"] == API_KEY and r.headers["apiToken"] == API_TOKEN for r in gets)
     assert room_gets(emulator, room_id)[-1] == 404
+
+
+def test_several_rooms_are_watched_at_once_and_what_they_hold_is_recorded(
+    start_watch: Callable[..., Watch], api: Api, emulator: Emulator, vcctl: Runner
+) -> None:
+    first, (ada,) = room_with(api, "Ada")
+    second, _ = room_with(api)
+    watch = start_watch(first, second, first, "--interval", str(INTERVAL))  # given twice: once
+    assert pick(watch.next_event(), "event", "room_id") == ("snapshot", first)
+    assert pick(watch.next_event(), "event", "room_id") == ("snapshot", second)
+    bob = api.create_participant({"room_id": second, "username": "Bob"})
+    assert pick(watch.next_event(), "event", "room_id", "participant") == ("joined", second, bob)
+
+    api.delete_room(first)
+    assert pick(watch.next_event(), "event", "room_id") == ("room_deleted", first)
+    api.delete_room(second)  # the last room watched: the watch ends
+    assert pick(watch.next_event(), "event", "room_id") == ("room_deleted", second)
+    assert watch.finish() == (0, "", "")
+
+    # The inventory holds what the watch saw: the rooms (now gone) and both participants.
+    listed = vcctl("participants", "list", "--include-gone", "--json")
+    assert listed.code == 0, listed.stderr
+    assert {json.loads(line)["id"] for line in listed.stdout.splitlines()} == {ada["id"], bob["id"]}
 
 
 def test_sigterm_ends_the_watch_cleanly(

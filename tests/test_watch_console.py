@@ -281,6 +281,67 @@ def test_a_failed_action_is_shown_and_the_console_goes_on(
     assert [r.answered for r in events_sent(emulator)] == [402, 200]
 
 
+def test_several_rooms_show_one_section_each_and_keys_act_on_the_selected_room(
+    emulator: Emulator, panes: Callable[[int, int], Pane]
+) -> None:
+    board, _ = meeting(emulator, 3, "Board")
+    crew, _ = meeting(emulator, 40, "Crew")
+    pane = panes(80, 24)
+    pane.start(["rooms", "watch", board, crew])
+    totals = "2 rooms · 43 participants · 14 on · 29 off"
+    screen = pane.wait_for(lambda s: totals in s.split("\n")[0])
+    headings = [line for line in screen.split("\n") if "participants · " in line]
+    assert "Board" in headings[1]
+    assert "3 participants · 1 on · 2 off" in headings[1]
+    assert "Crew" in headings[2]
+    assert "40 participants · 13 on · 27 off" in headings[2]
+    assert position(screen, 24) == (1, 43)
+
+    pane.keys("Tab")  # the next room's first row
+    pane.wait_for(lambda s: "Crew  4/43" in s.split("\n")[23])
+    pane.keys("m")
+    pane.wait_for("Mute everyone in Crew (40)? y/n")
+    pane.keys("y")
+    pane.wait_for("✓ mute everyone in Crew")
+    (sent,) = events_sent(emulator)
+    assert_sent(sent, "POST", "/fr/api/v1/events", {"room_event": "mute-all", "room_id": crew})
+    pane.keys("q")
+    assert pane.exit_code() == 0
+
+
+def test_read_only_keys_look_and_move_but_send_nothing(
+    emulator: Emulator, panes: Callable[[int, int], Pane]
+) -> None:
+    room_id, _ = meeting(emulator, 40)
+    pane = panes(80, 24)
+    pane.start(["rooms", "watch", room_id, "--read-only", "--sort", "name"])
+    screen = pane.wait_for(header_counts(40))
+    assert "read-only" in screen.split("\n")[23]
+    assert person(1) in selected_line(pane)  # by name: Person 001 first
+    pane.keys("m")
+    pane.wait_for("read-only: m (mute everyone) is off")
+    pane.keys("Down", "v")
+    pane.wait_for("read-only: v (video/audio on/off) is off")
+    assert person(2) in selected_line(pane)
+    pane.keys("q")
+    assert pane.exit_code() == 0
+    assert events_sent(emulator) == []
+
+
+def test_term_dumb_keeps_json_lines_on_a_terminal(
+    emulator: Emulator, panes: Callable[[int, int], Pane]
+) -> None:
+    room_id, _ = meeting(emulator, 3)
+    pane = panes(200, 50)
+    pane.start(["rooms", "watch", room_id], extra_env={"TERM": "dumb"})
+    screen = pane.wait_for('"event":"snapshot"')
+    assert pane.flag("alternate_on") == "0"
+    assert "USERNAME" not in screen
+    os.kill(pane.vcctl_pid(), signal.SIGTERM)
+    assert pane.exit_code() == 0
+    assert events_sent(emulator) == []
+
+
 # -- the other keys -------------------------------------------------------------------------------
 
 

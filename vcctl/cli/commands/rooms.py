@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -322,18 +323,34 @@ def _finite_interval(value: float) -> float:
     return value
 
 
+class WatchSort(StrEnum):
+    """The console's row orders (`s` cycles through them)."""
+
+    on = "on"
+    name = "name"
+    joined = "joined"
+    changed = "changed"
+
+
 @app.command(
     "watch",
     epilog=examples(
         (
-            "Watch a meeting live, refreshed every 2 seconds (Ctrl-C to leave):",
+            "Host a meeting: the console, refreshed every 2 seconds (q to leave):",
             "vcctl rooms watch abc123 --interval 2",
+        ),
+        (
+            "Follow three parallel sessions in one view, looking only:",
+            "vcctl rooms watch abc123 def456 ghi789 --read-only",
         ),
     ),
 )
 def watch(
     ctx: typer.Context,
-    room_id: Annotated[str, typer.Argument(help="The room to watch.", metavar="ROOM_ID")],
+    room_ids: Annotated[
+        list[str],
+        typer.Argument(help="The rooms to watch (one section each).", metavar="ROOM_ID..."),
+    ],
     interval: Annotated[
         float,
         typer.Option(
@@ -345,19 +362,42 @@ def watch(
             metavar="S",
         ),
     ] = 2.0,
+    sort: Annotated[
+        WatchSort,
+        typer.Option(
+            "--sort",
+            help="Row order: on (video/audio on first, then by name), name, joined, changed "
+            "(latest change first).",
+            case_sensitive=False,
+        ),
+    ] = WatchSort.on,
+    read_only: Annotated[
+        bool,
+        typer.Option("--read-only", help="Keys look and move only: m and v send nothing."),
+    ] = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
     ] = False,
 ) -> None:
-    """Follow a meeting: who is in the room, whose video and audio is on.
+    """Host a meeting: who is in the room, whose video and audio is on.
 
-    On a terminal: a live view refreshed every --interval seconds, marking
-    who joined (+), changed (~) or left (-) at the last refresh. Ctrl-C or
-    SIGTERM leaves (exit 0).
+    On a terminal: a console refreshed every --interval seconds. The
+    header counts the participants and how many have video/audio on,
+    with the last refresh time and the API's latency. A change keeps
+    its mark (+ joined, ~ changed, - left) and its time for at least 30
+    seconds; l shows the event log. Several rooms: one section each.
 
-    With NO_COLOR: the same live view, without colour.
+    Keys: arrows, PgUp/PgDn, Home/End scroll; / filters by name; s sorts;
+    m mutes everyone in the room (asks y/n); v turns the selected
+    participant's video/audio on or off; r refreshes; ? help; q or Ctrl-C
+    leaves (exit 0; SIGTERM too, SIGHUP exits 129). m and v need standard
+    input to be a terminal, and are off with --read-only. An action goes
+    through the usual retries; its outcome, or its failure, shows in the
+    log and the view goes on.
 
-    Off a terminal or with --json: one JSON object per line
+    With NO_COLOR: the same console, without colour.
+
+    Off a terminal, with TERM=dumb or --json: one JSON object per line
     on stdout, flushed at once (AT: when vcctl saw it, ISO-8601):
       {"event": "snapshot", "room_id": R, "room": ROOM, "at": AT}  (first)
       {"event": "joined", "room_id": R, "participant": P, "at": AT}
@@ -366,31 +406,35 @@ def watch(
       {"event": "left", "room_id": R, "participant": P, "at": AT}
       {"event": "room_changed", "room_id": R, "room": ROOM,
        "changes": {...}, "at": AT}
-      {"event": "room_deleted", "room_id": R, "at": AT}  (last, exit 0)
+      {"event": "room_deleted", "room_id": R, "at": AT}  (exit 0 once
+       every room watched is deleted)
     ROOM and P are the API's objects as received (P as last seen for left).
 
     A failed refresh (network, 5xx, 429) does not end the watch: it backs off
     (on 429 as Retry-After asks), keeps the last data marked stale, and in
-    JSON mode warns on stderr. If the first refresh fails, the watch cannot
-    start: the command ends with that error's exit code.
+    JSON mode warns on stderr. If the first refresh of a room fails, the
+    watch cannot start: the command ends with that error's exit code.
     """
     from vcctl import validate
     from vcctl.cli.context import context_of
-    from vcctl.watch import watch_room
+    from vcctl.watch import WatchApis, watch_rooms
 
-    validate.identifier(room_id, "ROOM_ID")
+    for room_id in room_ids:
+        validate.identifier(room_id, "ROOM_ID")
     context = context_of(ctx)
-    first_client = context.client(pool_size=1)
+    calls_client = context.client(pool_size=2)
     # After the first refresh the watch owns the pacing: one attempt per refresh, 429s included.
-    refresh_client = context.client(attempts=1, pool_size=1, rate_limited=False)
+    refresh_client = context.client(attempts=1, pool_size=2, rate_limited=False)
     try:
-        watch_room(
-            context.api_over(first_client),
-            context.api_over(refresh_client),
-            room_id,
+        watch_rooms(
+            WatchApis(context.api_over(calls_client), context.api_over(refresh_client)),
+            room_ids,
             interval=interval,
             json_mode=json_out,
+            sort=sort.value,
+            read_only=read_only,
+            sightings=context.inventory(),
         )
     finally:
-        first_client.close()
+        calls_client.close()
         refresh_client.close()
