@@ -272,3 +272,30 @@ def test_a_second_signal_during_apply_still_reports_what_the_api_created(
     assert len(unknown) == 2, stderr  # the two under way are named: outcome unknown
     assert sent_after(emulator, sent) == []
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("signum", "code"), [*SIGNALS, (signal.SIGINT, 130)])
+def test_a_batch_stops_during_a_retry_backoff_and_reports_what_it_created(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path, signum: int, code: int
+) -> None:
+    source = tmp_path / "rooms.csv"
+    source.write_text("name\n" + "".join(f"Row {n}\n" for n in range(6)), encoding="utf-8")
+    # Two creates go through; the third is answered 503 "come back in 20 s", which the client
+    # waits out itself (a backoff, not the limiter's pause). One worker: nothing else under way.
+    emulator.add_fault(Fault("delay", delay_ms=0, method="POST", times=2))
+    emulator.add_fault(Fault("status", status=503, retry_after="20", method="POST"))
+    child = start(["rooms", "create", "--from-file", str(source), "--concurrency", "1", "-q"], env)
+
+    wait_until(
+        lambda: any(r.answered == 503 for r in emulator.recorded()), "a create is answered 503"
+    )
+    stdout, stderr, sent, latency = stop_timed(child, signum)
+
+    assert child.returncode == code, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the signal"
+    assert sent_after(emulator, sent) == []
+    created = [room["id"] for room in emulator.state()["rooms"]]
+    assert stdout.split() == created  # the two created rooms, reported
+    assert len(created) == 2
+    assert "created 2" in stderr, stderr
+    assert "Traceback" not in stderr

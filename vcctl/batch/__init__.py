@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl.batch.reporting import RowReporter
 from vcctl.batch.rows import Row, RowSource
-from vcctl.batch.sending import PlanningTransport, StopSignals, plan_rows, send_rows
+from vcctl.batch.sending import PlanningTransport, plan_rows, send_rows
 from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
+from vcctl.halt import held
 from vcctl.inventory.keyed_create import create_with_key
 from vcctl.inventory.recorder import RecordingApi
 from vcctl.output.streams import warn
@@ -113,12 +114,13 @@ def _create(
             keyed_api = api
         return create_with_key(keyed_api, kind, row.body, row.key, retry_unknown=retry_unknown)
 
-    # The signals stay caught until the summary is written: a second one must not cut it off.
-    with StopSignals() as signals:
+    # A stop signal acts only where the engine waits, until the summary is written: a second
+    # one must not cut it off (see vcctl.halt).
+    with held():
         with reporter:
             if reporter.drawing:
                 limiter.set_notice(None)
-            stop = send_rows(rows, create, reporter, concurrency, signals, wake=limiter.close)
+            stop = send_rows(rows, create, reporter, concurrency)
         reporter.summary(stop)
     if stop is not None:
         name = signal.Signals(stop.signum).name
