@@ -16,12 +16,12 @@ from vcctl.apply.plan import (
     Action,
     Live,
     Plan,
-    UnknownOutcomeError,
     live_from_rooms,
     make_plan,
     rooms_to_fetch,
     same_value,
 )
+from vcctl.apply.render import plain_plan
 from vcctl.apply.state import MemoryState, StackState
 from vcctl.errors import UsageError
 
@@ -307,15 +307,35 @@ def test_prune_needs_a_stack_name() -> None:
 
 def test_a_create_with_an_unknown_outcome_blocks_its_key() -> None:
     records = [StackEntry("room", "board", None, unknown_since="2024-05-01T10:00:00Z")]
-    with pytest.raises(UnknownOutcomeError) as caught:
-        make_plan(parse(STACK), records, {})
-    assert caught.value.message == (
-        "the outcome of an earlier create is unknown for room board (sent 2024-05-01T10:00:00Z)"
-    )
+    plan = make_plan(parse(STACK), records, {})
+    # The key is refused, and so are its room's participants; nothing else changes for it.
+    assert [(a.action, a.kind, a.qualified_key) for a in plan.blocked] == [
+        ("blocked", "room", "board"),
+        ("blocked", "participant", "board/ada"),
+        ("blocked", "participant", "board/bob"),
+    ]
+    assert plan.blocked[0].since == "2024-05-01T10:00:00Z"
+    assert [a.qualified_key for a in plan.changes] == ["sales"]  # the rest goes ahead
+    assert plan.forget == ()  # the blocked key stays recorded
+    assert plain_plan(plan).splitlines()[:3] == [
+        "? room board: an earlier create's outcome is unknown (since 2024-05-01T10:00:00Z)",
+        "? participant board/ada: not sent while its room board is blocked",
+        "? participant board/bob: not sent while its room board is blocked",
+    ]
+    assert plain_plan(plan).endswith("1 created, 0 updated, 0 deleted, 0 unchanged, 3 blocked\n")
     plan = make_plan(parse(STACK), records, {}, retry_unknown=True)
     assert plan.changes[0].action == "create"
+    assert plan.blocked == ()
     # An undeclared unknown key blocks nothing.
-    make_plan(parse('[rooms.sales]\nname = "S"\n'), records, {})
+    assert make_plan(parse('[rooms.sales]\nname = "S"\n'), records, {}).blocked == ()
+
+
+def test_a_key_in_flight_elsewhere_is_planned_as_a_create_and_never_forgotten() -> None:
+    # No id and no unknown time: another vcctl's create is in flight; the run's claim waits.
+    records = [StackEntry("room", "board", None)]
+    plan = make_plan(parse(STACK), records, {})
+    assert [a.action for a in plan.changes][:1] == ["create"]
+    assert plan.forget == ()
 
 
 def test_a_recorded_id_without_an_answer_is_a_caller_error() -> None:

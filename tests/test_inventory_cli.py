@@ -226,9 +226,9 @@ def test_an_unknown_outcome_blocks_the_key_until_forgotten(
     assert failed.code == 8, failed
 
     blocked = vcctl("rooms", "create", "--name", "maybe", "--key", "maybe", "-q")
-    assert blocked.code == 2, blocked
-    assert "key 'maybe'" in blocked.stderr
-    assert "unknown outcome" in blocked.stderr
+    assert blocked.code == 11, blocked  # blocked, nothing sent
+    assert "room key 'maybe'" in blocked.stderr
+    assert "an earlier create's outcome is unknown" in blocked.stderr
     assert "vcctl inventory forget --key maybe" in blocked.stderr
     assert len(posts(emulator)) == 1
 

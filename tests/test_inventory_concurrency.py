@@ -32,16 +32,17 @@ print("done", flush=True)
 CLAIMER = """
 import os, sys
 from pathlib import Path
-from vcctl.inventory import Claim, Inventory, account_for
+from vcctl.inventory import Claim, Inventory, account_for, claims
 account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
 with Inventory.open(Path(sys.argv[1])) as inv:
     print("ready", flush=True)
     sys.stdin.readline()
-    outcome = inv.claim_key(account, "room", "", "standup", wait=60)
+    ref = claims.KeyRef(account, "room", "", "standup")
+    outcome = claims.claim(inv, ref, patience=claims.Patience(budget=60))
     if isinstance(outcome, Claim):
         # The create in flight: the others must wait for it, not create their own.
-        record = outcome.created({"id": f"room{os.getpid()}", "name": "standup"})
-        print("created", record.id, flush=True)
+        outcome.created({"id": f"room{os.getpid()}", "name": "standup"})
+        print("created", f"room{os.getpid()}", flush=True)
     else:
         print("existing", outcome.id, flush=True)
 """

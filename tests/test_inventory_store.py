@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import run_python
-from vcctl.errors import InventoryError, KeyBlockedError, KeyPendingError, UsageError
+from vcctl.errors import InventoryError, KeyBlockedError, UsageError
 from vcctl.inventory import (
     SCHEMA_VERSION,
     Account,
@@ -19,10 +18,12 @@ from vcctl.inventory import (
     Inventory,
     Record,
     account_for,
+    claims,
     inventory_enabled,
     inventory_path,
     parse_when,
 )
+from vcctl.inventory.claims import KeyRef
 
 ME = account_for("http://127.0.0.1:8000/", "key-of-me-0000000001")
 OTHER = account_for("http://127.0.0.1:8000", "key-of-other-000000002")
@@ -157,106 +158,83 @@ def test_a_batch_records_in_one_transaction(inv: Inventory) -> None:
 
 
 def test_forgetting_ids_and_keys(inv: Inventory) -> None:
-    inv.record(ME, "room", room("aaaaaa", "r", 1), key="standup")
+    inv.record(ME, "room", room("aaaaaa", "r", 1))
+    claims.adopt(inv, KeyRef(ME, "room", "", "standup"), "aaaaaa")
     inv.record(ME, "room", room("bbbbbb", "s", 2))
     assert inv.list_records(ME, "room")[-1].key == "standup"
-    assert inv.forget_key(ME, "standup") == 1
+    assert inv.forget_keys(ME, inv.list_keys(ME, key="standup")) == 1
     assert inv.list_records(ME, "room")[-1].key is None
     assert inv.forget_ids(ME, ["bbbbbb", "zzzzzz"]) == ["bbbbbb"]
     assert ids(inv.list_records(ME, "room", include_gone=True)) == ["aaaaaa"]
     assert inv.forget_ids(OTHER, ["aaaaaa"]) == []  # another account's forget touches nothing
 
 
-# -- keys and claims ----------------------------------------------------------------------------
+# -- keys and claims (the state machine itself: tests/test_key_claims.py) ----------------------
 
 
 def test_a_claimed_key_once_created_names_the_live_record(inv: Inventory) -> None:
-    claim = inv.claim_key(ME, "room", "", "standup")
-    assert isinstance(claim, Claim)
-    made = claim.created(room("aaaaaa", "standup", 1))
-    assert (made.id, made.key) == ("aaaaaa", "standup")
-    again = inv.claim_key(ME, "room", "", "standup")
+    held = claims.claim(inv, KeyRef(ME, "room", "", "standup"))
+    assert isinstance(held, Claim)
+    held.created(room("aaaaaa", "standup", 1))
+    again = claims.claim(inv, KeyRef(ME, "room", "", "standup"))
     assert isinstance(again, Record)
-    assert again.id == "aaaaaa"
-    assert isinstance(inv.claim_key(OTHER, "room", "", "standup"), Claim)  # accounts apart
-    assert isinstance(inv.claim_key(ME, "participant", "aaaaaa", "standup"), Claim)
+    assert (again.id, again.key) == ("aaaaaa", "standup")
+    assert isinstance(claims.claim(inv, KeyRef(OTHER, "room", "", "standup")), Claim)  # apart
+    assert isinstance(claims.claim(inv, KeyRef(ME, "participant", "aaaaaa", "standup")), Claim)
 
 
 def test_a_key_whose_record_is_gone_is_created_anew(inv: Inventory) -> None:
-    claim = inv.claim_key(ME, "room", "", "k")
-    assert isinstance(claim, Claim)
-    claim.created(room("aaaaaa", "r", 1))
+    ref = KeyRef(ME, "room", "", "k")
+    held = claims.claim(inv, ref)
+    assert isinstance(held, Claim)
+    held.created(room("aaaaaa", "r", 1))
     inv.mark_gone(ME, "room", "aaaaaa")
-    fresh = inv.claim_key(ME, "room", "", "k")
+    fresh = claims.claim(inv, ref)
     assert isinstance(fresh, Claim)
     fresh.created(room("bbbbbb", "r", 2))
-    found = inv.claim_key(ME, "room", "", "k")
+    found = claims.claim(inv, ref)
     assert isinstance(found, Record)
     assert found.id == "bbbbbb"
 
 
-def test_a_failed_create_frees_the_key(inv: Inventory) -> None:
-    claim = inv.claim_key(ME, "room", "", "k")
-    assert isinstance(claim, Claim)
-    claim.failed()
-    assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
-
-
-def test_an_unknown_outcome_blocks_the_key_until_forgotten_or_retried(inv: Inventory) -> None:
-    claim = inv.claim_key(ME, "room", "", "k")
-    assert isinstance(claim, Claim)
-
-    def send_and_time_out() -> None:
-        with claim:
-            raise TimeoutError  # an exception mid-create: outcome unknown
-
-    with pytest.raises(TimeoutError):
-        send_and_time_out()
+def test_a_blocked_key_names_the_command_that_frees_exactly_it(inv: Inventory) -> None:
+    for scope in ("", "stack:weekly"):
+        held = claims.claim(inv, KeyRef(ME, "room", scope, "board"))
+        assert isinstance(held, Claim)
+        held.unknown()
     with pytest.raises(KeyBlockedError) as caught:
-        inv.claim_key(ME, "room", "", "k")
+        claims.claim(inv, KeyRef(ME, "room", "stack:weekly", "board"))
     error = caught.value
-    assert error.exit_code == 2
-    assert error.key == "k"
-    assert "key 'k': a create sent " in error.message
-    assert "has an unknown outcome" in error.message
-    assert error.hint == (
-        "check whether it was created, then run 'vcctl inventory forget --key k' "
-        "(or use --retry-unknown to create it anyway)"
+    assert error.exit_code == 11
+    assert (error.key, error.scope) == ("board", "stack:weekly")
+    assert "room key 'board' (stack weekly): an earlier create's outcome is unknown" in (
+        error.message
     )
-    assert isinstance(inv.claim_key(ME, "room", "", "k", retry_unknown=True), Claim)
-    assert inv.forget_key(ME, "k", "") == 1
-    assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
+    assert error.hint is not None
+    assert "run 'vcctl inventory forget --key board --stack weekly'" in error.hint
+    with pytest.raises(KeyBlockedError) as plain:
+        claims.claim(inv, KeyRef(ME, "room", "", "board"))
+    assert plain.value.hint is not None
+    assert "run 'vcctl inventory forget --key board --no-stack'" in plain.value.hint
 
 
-def test_a_key_held_by_a_live_process_is_waited_for_then_reported(inv: Inventory) -> None:
-    claim = inv.claim_key(ME, "room", "", "k")
-    assert isinstance(claim, Claim)
-    with pytest.raises(KeyPendingError) as caught:
-        inv.claim_key(ME, "room", "", "k", wait=0.05)
-    assert "key 'k' is being created by another vcctl (pid " in caught.value.message
-    claim.created(room("aaaaaa", "r", 1))
-    assert isinstance(inv.claim_key(ME, "room", "", "k", wait=0.05), Record)
-
-
-def test_a_claim_left_by_a_dead_process_counts_as_unknown(tmp_path: Path) -> None:
-    path = tmp_path / "inventory.sqlite3"
-    run_python(CLAIM_AND_DIE, str(path))
-    with Inventory.open(path) as inv:
-        with pytest.raises(KeyBlockedError):
-            inv.claim_key(ME, "room", "", "k")
-        with pytest.raises(KeyBlockedError):  # stays blocked
-            inv.claim_key(ME, "room", "", "k")
-        assert isinstance(inv.claim_key(ME, "room", "", "k", retry_unknown=True), Claim)
-
-
-CLAIM_AND_DIE = """
-import os, sys
-from pathlib import Path
-from vcctl.inventory import Inventory, account_for
-inv = Inventory.open(Path(sys.argv[1]))
-inv.claim_key(account_for("http://127.0.0.1:8000", "key-of-me-0000000001"), "room", "", "k")
-os._exit(0)
-"""
+def test_keys_are_listed_by_account_and_stack_and_forgotten_one_scope_at_a_time(
+    inv: Inventory,
+) -> None:
+    inv.record(ME, "room", room("r1", "Board", 1))
+    claims.adopt(inv, KeyRef(ME, "room", "stack:w", "board"), "r1")
+    claims.adopt(inv, KeyRef(ME, "participant", "stack:w/board", "ada"), "p1")
+    claims.adopt(inv, KeyRef(ME, "room", "", "board"), "r2")
+    claims.adopt(inv, KeyRef(OTHER, "room", "stack:w", "board"), "r9")
+    assert [(row.kind, row.scope, row.key) for row in inv.list_keys(ME, stack="w")] == [
+        ("room", "stack:w", "board"),
+        ("participant", "stack:w/board", "ada"),
+    ]
+    assert inv.list_records(ME, "room")[0].key == "board"  # the record shows its key
+    assert inv.forget_scope(ME, "participant", "stack:w/board") == 1
+    assert inv.forget_keys(ME, inv.list_keys(ME, key="board", scopes=[""])) == 1
+    assert [row.scope for row in inv.list_keys(ME)] == ["stack:w"]
+    assert [row.id for row in inv.list_keys(OTHER)] == ["r9"]
 
 
 # -- the file: schema versions, and files vcctl must not touch -----------------------------------
@@ -288,7 +266,7 @@ def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
             1700000000,
             1700000000,
         )
-        assert isinstance(inv.claim_key(ME, "room", "", "k"), Claim)
+        assert isinstance(claims.claim(inv, KeyRef(ME, "room", "", "k")), Claim)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
@@ -383,41 +361,3 @@ def test_a_when_that_is_neither_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_when(text)
     assert f"invalid time {text!r}: use an ISO date or time" in caught.value.message
-
-
-# -- key scopes (apply's records) ----------------------------------------------------------------
-
-
-def test_keys_by_scope_set_directly_listed_and_forgotten_by_scope(inv: Inventory) -> None:
-    inv.record(ME, "room", room("r1", "Board", 1))
-    assert inv.set_key(ME, "room", "stack:w", "board", id="r1")
-    assert inv.set_key(ME, "room", "stack:w", "sales", id=None, since=1000.0)
-    assert inv.set_key(ME, "participant", "stack:w/board", "ada", id="p1")
-    assert inv.set_key(OTHER, "room", "stack:w", "board", id="r9")
-
-    rows = inv.keys_in_scopes(ME, "room", ["stack:w"])
-    assert [(row.key, row.state, row.id) for row in rows] == [
-        ("board", "created", "r1"),
-        ("sales", "unknown", None),
-    ]
-    assert rows[1].since == 1000.0
-    assert inv.list_records(ME, "room")[0].key == "board"  # the record shows its key
-    assert inv.forget_keys(ME, "participant", "stack:w/board") == 1
-    assert inv.keys_in_scopes(ME, "participant", ["stack:w/board"]) == []
-    assert inv.forget_keys(ME, "room", "stack:w", ["sales"]) == 1
-    assert [row.key for row in inv.keys_in_scopes(ME, "room", ["stack:w"])] == ["board"]
-    assert [row.id for row in inv.keys_in_scopes(OTHER, "room", ["stack:w"])] == ["r9"]
-
-
-def test_set_key_with_expect_is_a_compare_and_set(inv: Inventory) -> None:
-    assert inv.set_key(ME, "room", "", "board", id=None, expect=None)
-    assert not inv.set_key(ME, "room", "", "board", id=None, expect=None)  # no longer absent
-    seen = inv.keys_in_scopes(ME, "room", [""])[0]
-    assert inv.set_key(ME, "room", "", "board", id="r1")
-    assert not inv.set_key(ME, "room", "", "board", id=None, expect=seen)  # created meanwhile
-    claim = inv.claim_key(ME, "room", "", "sales")
-    assert isinstance(claim, Claim)
-    held = inv.keys_in_scopes(ME, "room", [""])[1]
-    assert held.state == "pending"
-    assert not inv.set_key(ME, "room", "", "sales", id=None, expect=held)  # a live holder
-    claim.failed()

@@ -20,6 +20,7 @@ EXIT_RATE_LIMITED = 7
 EXIT_SERVER_ERROR = 8
 EXIT_NETWORK = 9
 EXIT_PARTIAL = 10
+EXIT_BLOCKED = 11  # a key whose earlier create has an unknown outcome, or a stack lock held
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
 
@@ -30,15 +31,28 @@ CREDENTIALS_HINT = (
 
 
 class VcctlError(Exception):
-    """Base of every failure vcctl reports without a traceback."""
+    """Base of every failure vcctl reports without a traceback.
+
+    `maybe_carried_out`: the request that failed may have been carried out by the API all the
+    same (a create sent whose answer was lost, a 500 after sending). The HTTP client sets it
+    where it knows; a keyed create then leaves its key blocked instead of freeing it.
+    """
 
     exit_code = EXIT_INTERNAL
 
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        maybe_carried_out: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.status = status
+        self.maybe_carried_out = maybe_carried_out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,8 +104,9 @@ class ApiError(VcctlError):
         hint: str | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        maybe_carried_out: bool = False,
     ):
-        super().__init__(message, hint=hint, status=status)
+        super().__init__(message, hint=hint, status=status, maybe_carried_out=maybe_carried_out)
         self.api_message = api_message
         self.body = body
         self.retry_after = retry_after  # seconds the API asked to wait, if it said
@@ -236,30 +251,34 @@ class InventoryError(VcctlError):
         self.path = path
 
 
-FORGET_KEY_HINT = (
-    "check whether it was created, then run 'vcctl inventory forget --key {key}' "
-    "(or use --retry-unknown to create it anyway)"
-)
+class BlockedError(VcctlError):
+    """Nothing was sent because something another run left, or still holds, stands in the way:
+    a key whose earlier create has an unknown outcome, a key or a stack another vcctl holds
+    past the wait. Exit 11: the person (or the next run) must look before going on."""
+
+    exit_code = EXIT_BLOCKED
 
 
-class KeyBlockedError(InventoryError):
+class KeyBlockedError(BlockedError):
     """A create with this key was sent but its outcome is unknown (a timeout, a 5xx, a crash):
-    creating again could make a duplicate, so the key is refused until the user decides."""
+    creating again could make a duplicate, so the key is refused until the user decides.
+    `key`, `scope` (as `vcctl.inventory.claims` describes it) and `since` (unix time) say which
+    key and since when; the hint names the command that frees exactly that key."""
 
-    def __init__(self, message: str, *, path: str, key: str, since: float):
-        super().__init__(message, path=path, hint=FORGET_KEY_HINT.format(key=key))
+    def __init__(self, message: str, *, key: str, scope: str, since: float, hint: str):
+        super().__init__(message, hint=hint)
         self.key = key
-        self.since = since  # unix time of the create whose outcome is unknown
+        self.scope = scope
+        self.since = since
 
 
-class KeyPendingError(InventoryError):
+class KeyPendingError(BlockedError):
     """Another live process holds the key for its own create and did not finish in time."""
 
-    def __init__(self, message: str, *, path: str, key: str, since: float):
-        super().__init__(
-            message, path=path, hint="try again once the other vcctl command has finished"
-        )
+    def __init__(self, message: str, *, key: str, scope: str, since: float):
+        super().__init__(message, hint="try again once the other vcctl command has finished")
         self.key = key
+        self.scope = scope
         self.since = since
 
 

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from vcctl.apply.execute import Outcome, Result
 from vcctl.apply.plan import Action, Plan
 from vcctl.apply.render import plain_plan, rich_plan, summary_line
-from vcctl.errors import VcctlError
+from vcctl.errors import BlockedError, VcctlError
 from vcctl.output import streams, views
 from vcctl.text import printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+    from vcctl.apply.state import StackState
 
 
 class ApplyConsole:
@@ -86,8 +88,16 @@ class ApplyConsole:
         action = outcome.action
         if outcome.error is not None:
             self.failure(action, outcome.error, unknown=outcome.unknown)
-        elif self.json_mode:
-            streams.print_json_line(action.to_json())
+        else:
+            if self.json_mode:
+                streams.print_json_line(action.to_json())
+            if outcome.warning is not None:
+                streams.warn(outcome.warning)
+            if outcome.existing:
+                streams.notice_on_terminal(
+                    f"{action.kind} {action.qualified_key}: created meanwhile by another vcctl "
+                    f"as {action.id}; nothing sent"
+                )
         self._done += 1
         if self._progress is not None and self._task is not None:
             self._progress.update(
@@ -101,11 +111,13 @@ class ApplyConsole:
     def failure(self, action: Action, error: VcctlError, *, unknown: bool) -> None:
         subject = f"{action.action} {action.kind} {action.qualified_key}"
         if unknown:
+            code = error.exit_code
             error = VcctlError(
                 f"{error.message}; its outcome is unknown, so the key is blocked",
                 hint="check whether it was created, then run apply again with --retry-unknown",
                 status=error.status,
             )
+            error.exit_code = code
         if self.json_mode:
             payload = error.to_json()
             payload["error"]["item"] = action.qualified_key
@@ -114,6 +126,20 @@ class ApplyConsole:
             streams.stderr_line(streams.json_line(payload))
         else:
             streams.print_error(error, json_mode=False, subject=subject)
+
+    def blocked(self, plan: Plan, state: StackState, *, dry_run: bool) -> None:
+        """Each key the plan refuses, with the command that frees exactly it."""
+        for action in plan.blocked:
+            if action.since is None:
+                continue  # a blocked room's participant: its room's line says it
+            what = "would not be sent" if dry_run else "not sent"
+            error = BlockedError(
+                f"{what}: an earlier create's outcome is unknown (since {action.since})",
+                hint="check whether it was created, then "
+                f"{state.how_to_free(action.kind, action.key, action.room_key)}; or apply with "
+                "--retry-unknown to create it anyway",
+            )
+            self.failure(action, error, unknown=False)
 
     # -- the end
 
@@ -130,6 +156,8 @@ class ApplyConsole:
             }
             if not_sent:
                 figures["not_sent"] = not_sent
+            if counts.blocked:
+                figures["blocked"] = counts.blocked
             streams.stderr_line(streams.json_line({"summary": figures}))
             return
         self._summary_line(summary_line(counts) + (f", {not_sent} not sent" if not_sent else ""))

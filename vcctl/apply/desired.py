@@ -62,9 +62,11 @@ class StackEntry:
 
     kind: Kind
     key: str
-    id: str | None  # None while a create's outcome is unknown
+    id: str | None  # None while a create's outcome is unknown (or another vcctl's is in flight)
     room_key: str | None = None  # a participant's room key; None for rooms
     unknown_since: str | None = None  # ISO time a create was sent whose outcome is unknown
+    # The resource as last seen, when the store keeps it (a key another vcctl just created).
+    resource: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def qualified_key(self) -> str:

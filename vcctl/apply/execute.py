@@ -4,35 +4,27 @@ was made from.
 `run_plan` sends the changes on a bounded pool of workers: room creates and updates with the
 participant creates and updates of rooms that exist already, each participant create of a new
 room as soon as its room's create has answered, then participant deletes, then room deletes.
-Each worker records its own success in the `StackState` at once (under a lock), so what
-succeeded is kept whatever happens next. A create is recorded as unknown before it is sent and
-resolved by its answer: a definite refusal forgets the key again, an answer that may hide a done
-create (a timeout or a 5xx after sending) leaves it blocked, as a crash would. Every finished
-action is handed to a listener, in the order they finish. Nothing here prints.
+Each worker records its own success in the `StackState` at once, so what succeeded is kept
+whatever happens next. A create claims its key through the key protocol (`vcctl.inventory.claims`)
+before it is sent, and its answer resolves the claim: a definite refusal frees the key again, an
+answer that may hide a done create (a timeout or a 5xx after sending) leaves it blocked, as a
+crash would; a key another vcctl created meanwhile is taken as it is, nothing sent. A create the
+API carried out is never hidden: if recording it fails, it is reported done, with a warning.
+Every finished action is handed to a listener, in the order they finish. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vcctl.apply.desired import StackEntry
 from vcctl.apply.plan import Action, Counts, Plan
-from vcctl.apply.state import StateFile
-from vcctl.errors import (
-    ApiError,
-    InvalidResponseError,
-    NetworkError,
-    NotFoundError,
-    NotSent,
-    VcctlError,
-)
+from vcctl.errors import InvalidResponseError, NotFoundError, NotSent, VcctlError
 from vcctl.halt import held
-from vcctl.http.hints import MAYBE_CARRIED_OUT
+from vcctl.inventory.claims import Claim, Patience, outcome_unknown
 from vcctl.workers import Finished, Halted, Workers
 
 if TYPE_CHECKING:
@@ -48,6 +40,8 @@ class Outcome:
     error: VcctlError | None = None
     unknown: bool = False  # a create whose outcome is unknown: its key is blocked
     skipped: bool = False  # not sent, because what it needed failed
+    existing: bool = False  # a create another vcctl carried out meanwhile: nothing sent
+    warning: str | None = None  # done, but its record could not be written
 
     @property
     def ok(self) -> bool:
@@ -61,6 +55,7 @@ class Result:
     not_sent: int = 0  # actions dropped by a stop signal before they were sent
     abandoned: bool = False  # a second signal: answers still under way were not waited for
     stopped: bool = False  # a stop signal ended it (not_sent says how much it left)
+    blocked: int = 0  # the plan's blocked actions, never run
 
     @property
     def failures(self) -> list[Outcome]:
@@ -72,8 +67,9 @@ class Result:
             created=done.count("create"),
             updated=done.count("update"),
             deleted=done.count("delete"),
-            unchanged=self.unchanged,
+            unchanged=self.unchanged + done.count("unchanged"),
             failed=len(self.failures),
+            blocked=self.blocked,
         )
 
 
@@ -83,80 +79,37 @@ StopListener = Callable[[int | None, int], None]
 
 
 class StateWriter:
-    """The stack's records, changed by the workers one at a time.
+    """The stack's records as the workers change them (the state keeps itself consistent and
+    writes each change through; a state file shares its writes between workers)."""
 
-    A state file is written in group commits: each change is made in memory under the lock,
-    then written before the worker goes on; a worker whose change a concurrent write already
-    carried skips its own. Eight workers thus share writes instead of queueing for one each.
-    """
-
-    def __init__(self, state: StackState) -> None:
+    def __init__(
+        self, state: StackState, *, retry_unknown: bool = False, patience: Patience | None = None
+    ) -> None:
         self.state = state
-        self.lock = threading.Lock()
-        self.save_lock = threading.Lock()
-        self.file = state if isinstance(state, StateFile) else None
-        if self.file is not None:
-            self.file.autosave = False
-        self.version = 0
-        self.saved = 0
-
-    def change(self, edit: Callable[[StackState], None]) -> None:
-        with self.lock:
-            edit(self.state)
-            self.version += 1
-            mine = self.version
-        if self.file is None:
-            return
-        with self.save_lock:
-            if self.saved >= mine:
-                return
-            with self.lock:
-                version, text = self.version, self.file.to_text()
-            self.file.save(text)
-            self.saved = version
+        self.retry_unknown = retry_unknown
+        self.patience = patience
 
     def forget_all(self, records: Iterable[StackEntry]) -> None:
-        def edit(state: StackState) -> None:
-            for record in records:
-                state.forget(record.kind, record.key, record.room_key)
+        for record in records:
+            self.state.forget(record.kind, record.key, record.room_key)
 
-        self.change(edit)
-
-    def sending_create(self, action: Action) -> None:
-        since = datetime.now(UTC).isoformat(timespec="seconds")
-        self.change(
-            lambda state: state.mark_unknown(action.kind, action.key, action.room_key, since=since)
+    def claim(self, action: Action, room_id: str | None) -> Claim | StackEntry:
+        """Hold a create's key before it is sent (see `StackState.claim`)."""
+        return self.state.claim(
+            action.kind,
+            action.key,
+            action.room_key,
+            room_id=room_id or action.room_id,
+            retry_unknown=self.retry_unknown,
+            patience=self.patience,
         )
 
-    def create_failed(self, action: Action, *, unknown: bool) -> None:
-        if unknown:
-            return  # stays marked unknown: the next apply refuses until someone checks
-        self.change(lambda state: state.forget(action.kind, action.key, action.room_key))
-
     def succeeded(self, action: Action) -> None:
-        if action.action == "create":
-            assert action.id is not None
-            new_id = action.id
-            self.change(
-                lambda state: state.remember(action.kind, action.key, new_id, action.room_key)
-            )
-        elif action.action == "delete":
-            self.change(lambda state: state.forget(action.kind, action.key, action.room_key))
+        if action.action == "delete":
+            self.state.forget(action.kind, action.key, action.room_key)
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.autosave = True
-
-
-def outcome_unknown(error: VcctlError) -> bool:
-    """Whether a failed create may have been carried out all the same."""
-    if isinstance(error, ApiError):
-        return error.status is not None and error.status >= 500 and error.status != 503
-    if isinstance(error, InvalidResponseError):
-        return True  # the server answered something: it may have created it
-    if isinstance(error, NetworkError):
-        return error.hint == MAYBE_CARRIED_OUT
-    return False
+        pass
 
 
 def perform(api: Api, action: Action, room_id: str | None = None) -> Any:
@@ -193,11 +146,8 @@ class _Runner:
 
     def work(self, job: Job) -> Outcome:
         action, room_id = job
-        try:
-            if action.action == "create":
-                self.recorder.sending_create(action)
-        except VcctlError as exc:  # the record could not be written: do not send
-            return Outcome(action, exc)
+        if action.action == "create":
+            return self.create(action, room_id)
         try:
             try:
                 answer = perform(self.api, action, room_id)
@@ -207,16 +157,39 @@ class _Runner:
                 answer = None  # deleted meanwhile: what was wanted
             done = _with_answer(action, answer, room_id)
         except VcctlError as exc:
-            unknown = action.action == "create" and outcome_unknown(exc)
-            if action.action == "create":
-                with contextlib.suppress(VcctlError):  # if not, the key stays unknown: safe
-                    self.recorder.create_failed(action, unknown=unknown)
-            return Outcome(action, exc, unknown=unknown)
+            return Outcome(action, exc)
         try:
             self.recorder.succeeded(done)
         except VcctlError as exc:
             message = f"{exc.message} (the API {done.action}d {done.kind} {done.id})"
             return Outcome(done, VcctlError(message, hint=exc.hint))
+        return Outcome(done)
+
+    def create(self, action: Action, room_id: str | None) -> Outcome:
+        try:
+            claimed = self.recorder.claim(action, room_id)
+        except VcctlError as exc:  # blocked, or the record cannot be written: not sent
+            return Outcome(action, exc)
+        if not isinstance(claimed, Claim):
+            taken = replace(action, action="unchanged", id=claimed.id, resource=claimed.resource)
+            return Outcome(taken, existing=True)
+        try:
+            done = _with_answer(action, perform(self.api, action, room_id), room_id)
+        except BaseException as exc:
+            with contextlib.suppress(VcctlError):  # if not, the key reads as unknown: safe
+                claimed.resolve(exc)
+            if not isinstance(exc, VcctlError):
+                raise
+            return Outcome(action, exc, unknown=outcome_unknown(exc))
+        assert done.resource is not None
+        try:
+            claimed.created(done.resource)
+        except VcctlError as exc:
+            warning = (
+                f"{done.kind} {done.qualified_key} was created as {done.id}, but could not be "
+                f"recorded: {exc.message}"
+            )
+            return Outcome(done, warning=warning)
         return Outcome(done)
 
     def submit(self, action: Action, room_id: str | None = None) -> None:
@@ -227,7 +200,7 @@ class _Runner:
         self.outcomes.append(outcome)
         self.listener(outcome)
         action = outcome.action
-        if action.kind != "room" or action.action != "create":
+        if action.kind != "room" or action.key not in self.waiting:
             return
         for participant in self.waiting.pop(action.key, []):
             if outcome.ok:
@@ -307,21 +280,30 @@ def run_plan(
     concurrency: int,
     listener: Listener = lambda outcome: None,
     on_stop: StopListener = lambda signum, under_way: None,
+    retry_unknown: bool = False,
+    patience: Patience | None = None,
 ) -> Result:
-    """Forget the records the plan found gone, then carry out its changes.
+    """Forget the records the plan found gone, then carry out its changes (creates claim their
+    keys with `retry_unknown` and `patience`; see `StackState.claim`).
 
     Returns every change's outcome; `Result.stopped` when a stop signal ended it (Ctrl-C,
     SIGTERM, SIGHUP: see vcctl.workers), `Result.not_sent` the changes it left unsent.
     """
-    recorder = StateWriter(state)
+    recorder = StateWriter(state, retry_unknown=retry_unknown, patience=patience)
     recorder.forget_all(plan.forget)
     runner = _Runner(api, recorder, listener, on_stop)
     try:
         not_sent = runner.run(_groups(plan), concurrency)
     finally:
         recorder.close()
+    counts = plan.counts()
     return Result(
-        runner.outcomes, plan.counts().unchanged, not_sent, runner.abandoned, runner.stopped
+        runner.outcomes,
+        counts.unchanged,
+        not_sent,
+        runner.abandoned,
+        runner.stopped,
+        counts.blocked,
     )
 
 
@@ -348,5 +330,7 @@ def _with_answer(action: Action, answer: Any, room_id: str | None) -> Action:
     if action.action == "create":
         new_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(new_id, str) or not new_id:
-            raise InvalidResponseError(f"the API's answer to a {action.kind} create has no id")
+            raise InvalidResponseError(
+                f"the API's answer to a {action.kind} create has no id", maybe_carried_out=True
+            )
     return replace(action, id=new_id, resource=resource, room_id=room_id or action.room_id)

@@ -1,6 +1,7 @@
 """The stack's key -> id records kept in the local inventory (apply without --state).
 
-Keys live in the inventory's key table, for the current account (base URL and key fingerprint):
+Keys live in the inventory's key table, for the current account (base URL and key fingerprint),
+in the scopes `vcctl.inventory.scopes` describes:
 
 - a named stack: rooms in scope `stack:NAME`, participants in scope `stack:NAME/ROOMKEY`, so that
   stacks never share a key with each other or with `--key` on the commands;
@@ -8,15 +9,14 @@ Keys live in the inventory's key table, for the current account (base URL and ke
   participants are scoped by their room's id (as `participants create --key` scopes them), so
   `rooms create --key board` and `[rooms.board]` name one room.
 
-The records themselves (names, fields, gone or not) are written by the Api the command uses, as
-for every other command; this module only keeps the keys. A created key points at its record, so
-`rooms list` shows the key beside the room.
+Every create claims its key through the one key protocol (`vcctl.inventory.claims`), as `--key`
+and batch rows do: a `rooms create --key board` in flight is waited for, and what it made is
+taken as this apply's. The records themselves are written by the claim (a create) or by the Api
+the command uses (gets, updates, deletes), as for every other command. A created key points at
+its record, so `rooms list` shows the key beside the room.
 
-Two applies of one stack (of one account) at once take turns: the whole apply holds an advisory
-lock (fcntl) on a file in the inventory's folder, named after the account and stack. And a create
-is marked unknown with a compare-and-set against the key as this apply read it, so that a
-`--key` create of another process meanwhile (which the lock does not cover) makes this apply
-refuse that create instead of sending a duplicate.
+Two applies of one stack (of one account) at once take turns: the whole apply holds the stack's
+lock (see `open_inventory_state`).
 """
 
 from __future__ import annotations
@@ -28,35 +28,36 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from vcctl.apply.desired import StackEntry, qualified_key
+from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError, VcctlError
+from vcctl.inventory import claims, scopes
+from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
 from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.apply.state import StackState
-    from vcctl.inventory.claims import KeyRow
+    from vcctl.inventory.backend import InventoryStore
     from vcctl.inventory.recorder import Recorder
-    from vcctl.inventory.records import Account
-    from vcctl.inventory.store import Inventory
+    from vcctl.inventory.records import Account, Record
 
 STATE_HINT = "pass --state FILE to keep the stack's records in a file instead"
 LOCK_FOLDER = "locks"
 
 
 def room_scope(stack: str | None) -> str:
-    return "" if stack is None else f"stack:{stack}"
+    return scopes.room_scope(stack)
 
 
 class InventoryState:
     """A `StackState` over the inventory's keys; get one with `open_inventory_state`.
 
-    The keys are read once when it opens (the apply holds its stack's lock, so only this apply
-    changes them) and every change is written through at once, one transaction each.
+    The keys are read once when it opens (the apply holds its stack's lock; `--key` creates of
+    other commands meet it in the key protocol), and every change is written through at once.
     """
 
-    def __init__(self, inventory: Inventory, account: Account, stack: str | None) -> None:
+    def __init__(self, inventory: InventoryStore, account: Account, stack: str | None) -> None:
         self._inventory = inventory
         self._account = account
         self._stack = stack
@@ -69,23 +70,32 @@ class InventoryState:
         return self._stack
 
     def _load(self) -> None:
-        rows = self._inventory.keys_in_scopes(self._account, "room", [room_scope(self._stack)])
-        self._rooms = {row.key: row for row in rows}
+        if self._stack is not None:
+            rows = self._inventory.list_keys(self._account, stack=self._stack)
+        else:
+            rows = self._inventory.list_keys(self._account, kind="room", scopes=[""])
+        self._rooms = {row.key: row for row in rows if row.kind == "room"}
         room_of: dict[str, str] = {}  # participant scope -> room key
         for key in self._rooms:
             scope = self._scope_of(key)
             if scope is not None:
                 room_of[scope] = key
-        for row in self._inventory.keys_in_scopes(self._account, "participant", list(room_of)):
-            room_key = room_of[row.scope]
-            self._participants.setdefault(room_key, {})[row.key] = row
+        if self._stack is None:
+            rows = self._inventory.list_keys(
+                self._account, kind="participant", scopes=list(room_of)
+            )
+        for row in rows:
+            if row.kind == "participant" and row.scope in room_of:
+                self._participants.setdefault(room_of[row.scope], {})[row.key] = row
 
-    def _scope_of(self, room_key: str) -> str | None:
+    def _scope_of(self, room_key: str, room_id: str | None = None) -> str | None:
         """The scope of a room's participant keys; None when the room has no id (no stack)."""
         if self._stack is not None:
-            return f"stack:{self._stack}/{room_key}"
+            return scopes.stack_participant_scope(self._stack, room_key)
+        if room_id is not None:
+            return room_id
         room = self._rooms.get(room_key)
-        return room.id if room is not None and room.state == "created" else None
+        return room.id if room is not None and room.state == claims.CREATED else None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -102,70 +112,74 @@ class InventoryState:
         row = self._table(kind, room_key).get(key)
         return None if row is None else _record(kind, row, room_key)
 
-    # -- changing ------------------------------------------------------------------------------
+    # -- the key protocol ------------------------------------------------------------------------
 
-    def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
-        self._set(kind, key, room_key, id=id, since=None, expect="any")
-
-    def mark_unknown(
-        self, kind: Kind, key: str, room_key: str | None = None, *, since: str
-    ) -> None:
-        moment = datetime.fromisoformat(since).timestamp()
-        expect = self._table(kind, room_key).get(key)
-        self._set(kind, key, room_key, id=None, since=moment, expect=expect)
-
-    def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
-        table = self._table(kind, room_key)
-        if key not in table:
-            return
-        if kind == "room":
-            self._drop_participants(key)
-        self._inventory.forget_keys(self._account, kind, self._scope(kind, room_key), [key])
-        del table[key]
-
-    def _set(
+    def claim(
         self,
         kind: Kind,
         key: str,
-        room_key: str | None,
+        room_key: str | None = None,
         *,
-        id: str | None,
-        since: float | None,
-        expect: KeyRow | Literal["any"] | None,
-    ) -> None:
-        scope = self._scope(kind, room_key)
+        room_id: str | None = None,
+        retry_unknown: bool = False,
+        patience: Patience | None = None,
+    ) -> Claim | StackEntry:
+        ref = self._ref(kind, key, room_key, room_id)
+        held: Claim | Record = claims.claim(
+            self._inventory, ref, retry_unknown=retry_unknown, patience=patience
+        )
+        if not isinstance(held, Claim):
+            return StackEntry(kind, key, held.id, room_key, resource=held.data)
+        if kind == "room":
+            # Created anew (or after an unknown outcome): what the old room held went with it.
+            self._drop_participants(key)
+        return held
+
+    def how_to_free(self, kind: Kind, key: str, room_key: str | None = None) -> str:
+        try:
+            ref = self._ref(kind, key, room_key, None)
+        except ValueError:
+            return "run 'vcctl inventory keys' to see the key, then 'vcctl inventory forget --key'"
+        return self._inventory.release_hint(ref)
+
+    def _ref(self, kind: Kind, key: str, room_key: str | None, room_id: str | None) -> KeyRef:
+        return KeyRef(self._account, kind, self._scope(kind, room_key, room_id), key)
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
         if kind == "room":
             previous = self._rooms.get(key)
             if previous is not None and previous.id != id:
-                # A room under a new id was created anew: the old one's participants went with it.
                 self._drop_participants(key)
-        written = self._inventory.set_key(
-            self._account, kind, scope, key, id=id, since=since, expect=expect
-        )
-        if not written:
-            raise VcctlError(
-                f"{kind} {qualified_key(key, room_key)}: its key changed in the inventory "
-                "since this apply read it (another vcctl is creating it); not sent",
-                hint="run apply again once the other vcctl has finished",
-            )
-        from vcctl.inventory.claims import KeyRow
-
-        state = "created" if id is not None else "unknown"
-        row = KeyRow(kind, scope, key, state, id, since or datetime.now(UTC).timestamp())
+        ref = self._ref(kind, key, room_key, None)
+        claims.adopt(self._inventory, ref, id)
+        row = KeyRow(kind, ref.scope, key, claims.CREATED, id, datetime.now(UTC).timestamp())
         self._table(kind, room_key)[key] = row
+
+    def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
+        table = self._table(kind, room_key)
+        row = table.get(key)
+        if row is None:
+            return
+        if kind == "room":
+            self._drop_participants(key)
+        # Only the row as read: another vcctl's claim of the key meanwhile is theirs.
+        claims.release(self._inventory, self._ref(kind, key, room_key, None), expected=row)
+        del table[key]
 
     def _drop_participants(self, room_key: str) -> None:
         scope = self._scope_of(room_key)
         if scope is not None:
-            self._inventory.forget_keys(self._account, "participant", scope)
+            self._inventory.forget_scope(self._account, "participant", scope)
         self._participants.pop(room_key, None)
 
-    def _scope(self, kind: Kind, room_key: str | None) -> str:
+    def _scope(self, kind: Kind, room_key: str | None, room_id: str | None) -> str:
         if kind == "room":
             return room_scope(self._stack)
         if room_key is None:
             raise ValueError("a participant record needs its room key")
-        scope = self._scope_of(room_key)
+        scope = self._scope_of(room_key, room_id)
         if scope is None:
             raise ValueError(f"participant {room_key}/…: its room {room_key} is not recorded")
         return scope
@@ -181,9 +195,11 @@ class InventoryState:
 
 
 def _record(kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
-    if row.state == "created":
+    if row.state == claims.CREATED:
         return StackEntry(kind, row.key, row.id, room_key)
-    # Unknown, or pending in another process (a `--key` create in flight): blocked for now.
+    if row.state == claims.PENDING and claims.in_flight(row):
+        return StackEntry(kind, row.key, None, room_key)  # claimed at run time: waited for
+    # Unknown, or pending by a process that is gone: blocked.
     since = datetime.fromtimestamp(row.since, UTC).isoformat(timespec="seconds")
     return StackEntry(kind, row.key, None, room_key, since)
 

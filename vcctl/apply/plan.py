@@ -17,10 +17,13 @@ from vcctl.apply.desired import RESOURCE_OF, DesiredStack, StackEntry, qualified
 from vcctl.errors import UsageError
 from vcctl.resources import Kind
 
-ActionName = Literal["create", "update", "delete", "unchanged"]
+ActionName = Literal["create", "update", "delete", "unchanged", "blocked"]
 
-# The order a plan lists its actions in, which is the order they run in.
+# The order a plan lists its actions in, which is the order they run in. A blocked action is
+# shown and never run: its key's earlier create has an unknown outcome.
 _ORDER = (
+    "room blocked",
+    "participant blocked",
     "room create",
     "room update",
     "room unchanged",
@@ -56,6 +59,9 @@ class Action:
     body: dict[str, Any] = field(default_factory=dict)  # the fields to send; see request_body
     resource: dict[str, Any] | None = None  # the API's object as fetched (or as answered)
     room_id: str | None = None  # a participant's room id, when the room already exists
+    # A blocked action: when its key's create with an unknown outcome was sent (ISO time); None
+    # for a participant blocked because its room is.
+    since: str | None = None
 
     @property
     def qualified_key(self) -> str:
@@ -91,6 +97,7 @@ class Counts:
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
+    blocked: int = 0
 
     @property
     def changed(self) -> int:
@@ -107,6 +114,17 @@ class Plan:
 
     @property
     def changes(self) -> tuple[Action, ...]:
+        """What a run carries out."""
+        return tuple(a for a in self.actions if a.action not in ("unchanged", "blocked"))
+
+    @property
+    def blocked(self) -> tuple[Action, ...]:
+        """What a run refuses: keys whose earlier create has an unknown outcome."""
+        return tuple(action for action in self.actions if action.action == "blocked")
+
+    @property
+    def listed(self) -> tuple[Action, ...]:
+        """What the plan shows: the blocked keys, then the changes."""
         return tuple(action for action in self.actions if action.action != "unchanged")
 
     @property
@@ -120,6 +138,7 @@ class Plan:
             updated=names.count("update"),
             deleted=names.count("delete"),
             unchanged=names.count("unchanged"),
+            blocked=names.count("blocked"),
         )
 
     def phases(self) -> list[list[Action]]:
@@ -133,21 +152,6 @@ class Plan:
             else:
                 groups[0 if action.kind == "room" else 1].append(action)
         return [group for group in groups if group]
-
-
-class UnknownOutcomeError(UsageError):
-    """A declared key's last create has an unknown outcome: refuse rather than risk a duplicate."""
-
-    def __init__(self, records: list[StackEntry]) -> None:
-        self.records = tuple(records)
-        named = ", ".join(
-            f"{record.kind} {record.qualified_key} (sent {record.unknown_since})"
-            for record in records
-        )
-        super().__init__(
-            f"the outcome of an earlier create is unknown for {named}",
-            hint="check whether it exists, then forget the key, or apply with --retry-unknown",
-        )
 
 
 def rooms_to_fetch(
@@ -203,8 +207,10 @@ def make_plan(
     """The actions that make the API match `desired`.
 
     `records` are the stack's key -> id records; `live` maps each recorded id that matters to
-    the API's answer (see `rooms_to_fetch` and `live_from_rooms`). Raises UsageError when prune
-    is asked for a file without a stack name, or a declared key's create has an unknown outcome.
+    the API's answer (see `rooms_to_fetch` and `live_from_rooms`). A declared key whose create
+    has an unknown outcome is a `blocked` action (and so are a blocked room's participants),
+    unless `retry_unknown`. Raises UsageError when prune is asked for a file without a stack
+    name.
     """
     if prune and desired.stack is None:
         raise UsageError(
@@ -238,7 +244,6 @@ class _Planner:
         self.forget: list[StackEntry] = []
 
     def plan(self) -> Plan:
-        self.refuse_unknown()
         for room_key in self.desired.rooms:
             self.declared_room(room_key)
         for record in self.rooms.values():
@@ -249,17 +254,14 @@ class _Planner:
         actions = tuple(action for group in self.groups.values() for action in group)
         return Plan(self.desired.stack, actions, tuple(self.forget))
 
-    def refuse_unknown(self) -> None:
-        if self.retry_unknown:
-            return
-        blocked = [r for r in self.rooms.values() if r.id is None and r.key in self.desired.rooms]
-        for (room_key, key), record in self.participants.items():
-            room = self.desired.rooms.get(room_key or "")
-            if record.id is None and room is not None and key in room.participants:
-                blocked.append(record)
-        blocked = [record for record in blocked if record.unknown_since]
-        if blocked:
-            raise UnknownOutcomeError(blocked)
+    def blocked(self, record: StackEntry | None) -> bool:
+        """A recorded key whose earlier create has an unknown outcome (and no retry asked)."""
+        return (
+            record is not None
+            and record.id is None
+            and record.unknown_since is not None
+            and not self.retry_unknown
+        )
 
     def answer(self, record: StackEntry | None) -> dict[str, Any] | None:
         """The live object of a record, or None when there is none (no id, or gone)."""
@@ -278,8 +280,16 @@ class _Planner:
         record = self.rooms.get(room_key)
         current = self.answer(record)
         recorded_participants = [r for (rk, _), r in self.participants.items() if rk == room_key]
+        if self.blocked(record):
+            assert record is not None
+            self.add(Action("blocked", "room", room_key, since=record.unknown_since))
+            for key in room.participants:
+                self.add(Action("blocked", "participant", key, room_key))
+            return
         if current is None:
-            if record is not None:
+            # A gone record is dropped; one without an id (an unknown outcome retried, another
+            # vcctl's create in flight) is left to the key protocol when the create claims it.
+            if record is not None and record.id is not None:
                 self.forget.append(record)
                 self.forget.extend(recorded_participants)
             self.add(_create("room", room_key, room.fields))
@@ -290,9 +300,14 @@ class _Planner:
         room_id = record.id if record else None
         for key, participant in room.participants.items():
             precord = self.participants.get((room_key, key))
+            if self.blocked(precord):
+                assert precord is not None
+                since = precord.unknown_since
+                self.add(Action("blocked", "participant", key, room_key, since=since))
+                continue
             pcurrent = self.answer(precord)
             if pcurrent is None:
-                if precord is not None:
+                if precord is not None and precord.id is not None:
                     self.forget.append(precord)
                 self.add(_create("participant", key, participant.fields, room_key, room_id=room_id))
             else:

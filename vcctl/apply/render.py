@@ -1,7 +1,8 @@
 """Show a plan as a readable diff and a summary line: plain text, or a coloured rich Text.
 
 `+ room board  "Board meeting"`, `~ participant board/ada  language: "fr" → "en"`,
-`- room old  "Old room" (id aVZOke, with 2 participants)`. Unchanged resources are only counted.
+`- room old  "Old room" (id aVZOke, with 2 participants)`, `? room board: an earlier create's
+outcome is unknown (since ...)`. Unchanged resources are only counted.
 Text that came from the server or a state file is escaped before it can reach a terminal.
 """
 
@@ -17,8 +18,14 @@ from vcctl.text import printable
 if TYPE_CHECKING:
     from rich.text import Text
 
-SIGNS = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
-STYLES = {"create": "green", "update": "yellow", "delete": "red", "unchanged": "dim"}
+SIGNS = {"create": "+", "update": "~", "delete": "-", "unchanged": "=", "blocked": "?"}
+STYLES = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "red",
+    "unchanged": "dim",
+    "blocked": "magenta",
+}
 
 
 def value_text(value: Any) -> str:
@@ -29,6 +36,10 @@ def value_text(value: Any) -> str:
 def action_line(action: Action) -> str:
     """One line of the diff, without a trailing newline."""
     head = f"{SIGNS[action.action]} {action.kind} {printable(action.qualified_key)}"
+    if action.action == "blocked":
+        if action.since is None:
+            return f"{head}: not sent while its room {printable(action.room_key or '')} is blocked"
+        return f"{head}: an earlier create's outcome is unknown (since {printable(action.since)})"
     if action.action == "update":
         details = ", ".join(
             f"{printable(name)}: {value_text(old)} → {value_text(new)}"
@@ -52,18 +63,20 @@ def action_line(action: Action) -> str:
 
 def summary_line(counts: Counts) -> str:
     """`2 created, 1 updated, 1 deleted, 4 unchanged` (plus `, N failed`), or `no changes`."""
-    if counts.changed == 0 and counts.failed == 0:
+    if counts.changed == 0 and counts.failed == 0 and counts.blocked == 0:
         return f"no changes ({counts.unchanged} unchanged)" if counts.unchanged else "no changes"
     line = (
         f"{counts.created} created, {counts.updated} updated, {counts.deleted} deleted, "
         f"{counts.unchanged} unchanged"
     )
-    return f"{line}, {counts.failed} failed" if counts.failed else line
+    if counts.failed:
+        line += f", {counts.failed} failed"
+    return f"{line}, {counts.blocked} blocked" if counts.blocked else line
 
 
 def plain_plan(plan: Plan, *, summary: bool = True) -> str:
     """The diff, one line per change, then (unless told not to) the summary line."""
-    lines = [action_line(action) for action in plan.changes]
+    lines = [action_line(action) for action in plan.listed]
     if summary:
         lines.append(summary_line(plan.counts()))
     return "".join(line + "\n" for line in lines)
@@ -74,7 +87,7 @@ def rich_plan(plan: Plan, *, summary: bool = True) -> Text:
     from rich.text import Text
 
     text = Text()
-    for action in plan.changes:
+    for action in plan.listed:
         text.append(action_line(action) + "\n", style=STYLES[action.action])
     if summary:
         text.append(summary_line(plan.counts()) + "\n", style="bold")

@@ -17,42 +17,64 @@ import fcntl
 import json
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError
+from vcctl.inventory import claims
+from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
+from vcctl.inventory.records import Account
 from vcctl.resources import Kind
 
 STATE_VERSION = 1
 
 
 class StackState(Protocol):
-    """The key -> id records of one stack, wherever they are kept (state file or inventory)."""
+    """The key -> id records of one stack, wherever they are kept (state file or inventory).
+
+    Creates go through the key protocol (`vcctl.inventory.claims`): `claim` holds a key before
+    its create is sent, and the create's answer resolves the claim."""
 
     @property
     def stack(self) -> str | None: ...
 
     def entries(self) -> list[StackEntry]:
-        """Every record: rooms, then participants, each sorted by key."""
+        """Every record: rooms, then participants, each sorted by key. A key whose create is in
+        flight in another live process has no id and no `unknown_since`."""
         ...
 
     def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None: ...
+
+    def claim(
+        self,
+        kind: Kind,
+        key: str,
+        room_key: str | None = None,
+        *,
+        room_id: str | None = None,
+        retry_unknown: bool = False,
+        patience: Patience | None = None,
+    ) -> Claim | StackEntry:
+        """Hold the key for a create (a participant's: in its room, `room_id` once the room
+        exists). A StackEntry: another vcctl created it meanwhile. Raises KeyBlockedError /
+        KeyPendingError (exit 11) or the store's error, nothing sent."""
+        ...
 
     def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
         """Record a live resource under its key (a participant's room must be recorded)."""
         ...
 
-    def mark_unknown(
-        self, kind: Kind, key: str, room_key: str | None = None, *, since: str
-    ) -> None:
-        """Record that a create for this key was sent and its outcome is unknown."""
-        ...
-
     def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
         """Drop a record (and a room's participants' records); no-op when there is none."""
+        ...
+
+    def how_to_free(self, kind: Kind, key: str, room_key: str | None = None) -> str:
+        """How a person frees exactly this key, for a blocked key's message."""
         ...
 
 
@@ -61,14 +83,24 @@ class StateFileError(UsageError):
 
 
 class StateFile:
-    """A `StackState` kept in a JSON file; get one with `open_state`."""
+    """A `StackState` kept in a JSON file; get one with `open_state`.
+
+    It is the key protocol's table (`claims.KeyTable`) for its keys: a claim held by this apply
+    is written as `unknown_since` (so that a crash leaves the key blocked, never free) and kept
+    pending in memory; the file's lock keeps every other apply out meanwhile. Each change is
+    written through at once, in group commits: workers changing it together share one write.
+    """
 
     def __init__(self, path: Path, stack: str | None, rooms: dict[str, Any]) -> None:
         self.path = path
         self._stack = stack
         self._rooms = rooms
-        # False: changes stay in memory until `save` is called (one write for several changes).
-        self.autosave = True
+        self._held: dict[tuple[str, str, str], KeyRow] = {}  # (kind, scope, key) -> pending
+        self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
+        self._version = 0
+        self._saved = 0
+        self._account = Account(str(path), "")
 
     @property
     def stack(self) -> str | None:
@@ -77,35 +109,143 @@ class StateFile:
     def entries(self) -> list[StackEntry]:
         rooms: list[StackEntry] = []
         participants: list[StackEntry] = []
-        for room_key in sorted(self._rooms):
-            room = self._rooms[room_key]
-            rooms.append(_record("room", room_key, room, None))
-            for key in sorted(room.get("participants", {})):
-                participants.append(
-                    _record("participant", key, room["participants"][key], room_key)
-                )
+        with self._lock:
+            for room_key in sorted(self._rooms):
+                room = self._rooms[room_key]
+                rooms.append(_record("room", room_key, room, None))
+                for key in sorted(room.get("participants", {})):
+                    participants.append(
+                        _record("participant", key, room["participants"][key], room_key)
+                    )
         return rooms + participants
 
     def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None:
-        table = self._table(kind, room_key)
-        if table is None or key not in table:
+        with self._lock:
+            table = self._table(kind, room_key)
+            if table is None or key not in table:
+                return None
+            return _record(kind, key, table[key], room_key)
+
+    # -- the key protocol ------------------------------------------------------------------------
+
+    def claim(
+        self,
+        kind: Kind,
+        key: str,
+        room_key: str | None = None,
+        *,
+        room_id: str | None = None,
+        retry_unknown: bool = False,
+        patience: Patience | None = None,
+    ) -> Claim | StackEntry:
+        ref = self._ref(kind, key, room_key)
+        return claims.claim(self, ref, retry_unknown=retry_unknown, patience=patience)
+
+    def how_to_free(self, kind: Kind, key: str, room_key: str | None = None) -> str:
+        where = f"rooms.{key}" if kind == "room" else f"rooms.{room_key}.participants.{key}"
+        return f"remove {where} from state file {self.path}"
+
+    def release_hint(self, ref: KeyRef) -> str:
+        return self.how_to_free(ref.kind, ref.key, _room_key(ref))
+
+    def read_key(self, ref: KeyRef) -> KeyRow | None:
+        with self._lock:
+            held = self._held.get((ref.kind, ref.scope, ref.key))
+            if held is not None:
+                return held
+            table = self._table(ref.kind, _room_key(ref))
+            entry = None if table is None else table.get(ref.key)
+        if entry is None:
             return None
-        return _record(kind, key, table[key], room_key)
+        if entry.get("id"):
+            return KeyRow(ref.kind, ref.scope, ref.key, claims.CREATED, entry["id"])
+        return KeyRow(
+            ref.kind, ref.scope, ref.key, claims.UNKNOWN, since=_moment(entry.get("unknown_since"))
+        )
+
+    def swap_key(
+        self,
+        ref: KeyRef,
+        expected: KeyRow | None,
+        new: KeyRow | None,
+        *,
+        resource: Mapping[str, Any] | None = None,
+    ) -> bool:
+        room_key = _room_key(ref)
+        with self._lock:
+            if self.read_key(ref) != expected:
+                return False
+            held = (ref.kind, ref.scope, ref.key)
+            self._held.pop(held, None)
+            if new is None:
+                self._drop(ref.kind, ref.key, room_key)
+            elif new.state == claims.CREATED:
+                assert new.id is not None
+                self._set(ref.kind, ref.key, room_key, {"id": new.id})
+            else:
+                if new.state == claims.PENDING:
+                    self._held[held] = new
+                since = datetime.fromtimestamp(new.since, UTC).isoformat(timespec="seconds")
+                self._set(ref.kind, ref.key, room_key, {"id": None, "unknown_since": since})
+            mine = self._changed()
+        self._write_through(mine)
+        return True
+
+    def live_target(self, ref: KeyRef, row: KeyRow) -> StackEntry | None:
+        return StackEntry(ref.kind, ref.key, row.id, _room_key(ref))
+
+    def _ref(self, kind: Kind, key: str, room_key: str | None) -> KeyRef:
+        if kind == "participant" and room_key is None:
+            raise ValueError("a participant record needs its room key")
+        return KeyRef(self._account, kind, (room_key or "") if kind == "participant" else "", key)
+
+    # -- changing ------------------------------------------------------------------------------
 
     def remember(self, kind: Kind, key: str, id: str, room_key: str | None = None) -> None:
-        self._set(kind, key, room_key, {"id": id})
+        with self._lock:
+            self._held.pop((kind, room_key or "", key), None)
+            self._set(kind, key, room_key, {"id": id})
+            mine = self._changed()
+        self._write_through(mine)
 
     def mark_unknown(
         self, kind: Kind, key: str, room_key: str | None = None, *, since: str
     ) -> None:
-        self._set(kind, key, room_key, {"id": None, "unknown_since": since})
+        """Record that a create for this key was sent and its outcome is unknown (what a crash
+        between sending and recording leaves)."""
+        with self._lock:
+            self._set(kind, key, room_key, {"id": None, "unknown_since": since})
+            mine = self._changed()
+        self._write_through(mine)
 
     def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
+        with self._lock:
+            if not self._drop(kind, key, room_key):
+                return
+            mine = self._changed()
+        self._write_through(mine)
+
+    def _drop(self, kind: Kind, key: str, room_key: str | None) -> bool:
         table = self._table(kind, room_key)
-        if table is not None and key in table:
-            del table[key]
-            if self.autosave:
-                self.save()
+        if table is None or key not in table:
+            return False
+        del table[key]
+        return True
+
+    def _changed(self) -> int:
+        """Under the lock, after an edit: its version, for `_write_through`."""
+        self._version += 1
+        return self._version
+
+    def _write_through(self, mine: int) -> None:
+        """Write the file unless a write since carried change `mine` already."""
+        with self._save_lock:
+            if self._saved >= mine:
+                return
+            with self._lock:
+                version, text = self._version, self.to_text()
+            self.save(text)
+            self._saved = version
 
     def to_text(self) -> str:
         data = {"version": STATE_VERSION, "stack": self._stack, "rooms": self._rooms}
@@ -161,8 +301,23 @@ class StateFile:
             kept = previous.get("participants", {}) if previous.get("id") == entry["id"] else {}
             entry = {**entry, "participants": kept}
         table[key] = entry
-        if self.autosave:
-            self.save()
+
+
+def _room_key(ref: KeyRef) -> str | None:
+    return ref.scope if ref.kind == "participant" else None
+
+
+def _moment(iso: Any) -> float:
+    """Unix seconds of an ISO time from the file (0 when it has none or cannot be read)."""
+    if not isinstance(iso, str):
+        return 0.0
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 class MemoryState(StateFile):

@@ -156,15 +156,17 @@ class RowReporter:
     # -- one row
 
     def created(self, row: Row, resource: Any) -> None:
+        from vcctl.inventory.keyed_create import Existing, Unrecorded
+
         self.tally.succeeded += 1
+        if isinstance(resource, Unrecorded):
+            streams.warn(f"line {row.line}: {resource.problem}")
         if self.quiet:
             resource_id = resource.get("id", "") if isinstance(resource, dict) else ""
             self._out(f"{resource_id}\n")
         elif self.json_mode:
             self._out(streams.json_line(resource) + "\n")
         else:
-            from vcctl.inventory.keyed_create import Existing
-
             done = "exists:" if isinstance(resource, Existing) else "created"
             self._out(f"line {row.line}: {done} {self._describe(resource)}\n")
         self._advance()

@@ -90,6 +90,8 @@ class Client:
     ) -> Any:
         """Send with the retry policy; return the parsed JSON answer (None if empty and allowed)."""
         response = self.request_raw(method, path, body=body, kind=kind)
+        # A success answer vcctl cannot read: a create was carried out all the same.
+        done = kind == "create"
         if response.status == 204 or not response.body.strip():
             if empty_ok:
                 return None
@@ -97,11 +99,13 @@ class Client:
                 f"HTTP {response.status}: the API answered with an empty body where JSON was "
                 "expected",
                 status=response.status,
+                maybe_carried_out=done,
             )
         try:
             return response.json()
         except InvalidResponseError as exc:
             exc.message = self._scrub(exc.message)  # the excerpt of the body is printed
+            exc.maybe_carried_out = done
             raise
 
     def request_raw(self, method: str, path: str, *, body: Any = None, kind: CallKind) -> Response:
@@ -136,6 +140,7 @@ class Client:
                         from vcctl.http.hints import MAYBE_CARRIED_OUT
 
                         failure.error.hint = MAYBE_CARRIED_OUT
+                        failure.error.maybe_carried_out = True
                     raise failure.error from None
                 maybe_applied = maybe_applied or failure.reached_server
                 self._wait(retry.backoff(attempt, self._rng), attempt, str(failure), maybe_applied)

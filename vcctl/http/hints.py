@@ -105,7 +105,14 @@ def error_for_status(
         hint=hint_for_status(status, kind, retried),
         body=data,
         retry_after=parse_retry_after(retry_after_header),
+        maybe_carried_out=not is_idempotent(kind) and may_hide_a_done_create(status),
     )
+
+
+def may_hide_a_done_create(status: int) -> bool:
+    """A create answered with this error status may have been carried out: every 5xx but 503
+    ("not done, come back later") may come after the server committed it."""
+    return status >= 500 and status != 503
 
 
 def hint_for_status(status: int, kind: CallKind, retried: bool) -> str | None:

@@ -18,18 +18,15 @@ The API:
 - `inv.list_records(account | None, kind, *, name_glob=None, created_before=None,
   created_after=None, include_gone=False, room_id=None, with_participants=False)
   -> list[Record]`, newest first.
-- `inv.claim_key(account, kind, scope, key, *, retry_unknown=False, wait=120.0)
-  -> Record | Claim`: the live record the key made, or a Claim resolved by `created(resource)
-  -> Record`, `failed()` or `unknown()`. Raises KeyBlockedError (outcome unknown; `.key`,
-  `.since`) or KeyPendingError (another live process still holds it after `wait`).
-- `inv.forget_ids(account, ids) -> list[str]`, `inv.forget_key(account, key, scope=None) -> int`.
-- Key scopes, for apply's records: `inv.keys_in_scopes(account, kind, scopes) -> list[KeyRow]`
-  (every state), `inv.set_key(account, kind, scope, key, *, id, since=None, expect="any") -> bool`
-  (created, or unknown with id None; `expect`, a row read earlier or None, makes it a
-  compare-and-set), `inv.forget_keys(account, kind, scope, keys=None) -> int`.
+- Keys: the key protocol (`vcctl.inventory.claims`: `claim(store, KeyRef(account, kind, scope,
+  key)) -> Claim | Record`, a Claim resolved by `created(resource)`, `failed()` or `unknown()`;
+  `adopt`, `release`) on any store of `vcctl.inventory.backend.InventoryStore`; the scopes in
+  `vcctl.inventory.scopes`; `inv.list_keys(account, ...)`, `inv.forget_keys(account, rows)`,
+  `inv.forget_scope(account, kind, scope)`, `inv.forget_ids(account, ids) -> list[str]`.
 - `parse_when(text) -> datetime` for --created-before/--created-after (UsageError if invalid).
 
-`kind` is "room" or "participant"; a participant's key scope is its room id, apply's the stack.
+`kind` is "room" or "participant"; a participant's key scope is its room id, a stack's keys
+`stack:NAME` (its participants' `stack:NAME/ROOMKEY`).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -1,19 +1,23 @@
-"""Creates with a key: the same key twice makes one resource.
+"""Creates with a key (`--key`, a batch row): the same key twice makes one resource.
 
-The key is held in the inventory before the create is sent (other processes with the same key
-wait for its outcome); a live record under the key is fetched again instead of created; one
-found gone (404) is created anew under the same key; a create whose outcome is unknown blocks
-the key until the user checks and forgets it (or retries on purpose).
+The key is claimed through the key protocol (`vcctl.inventory.claims`) before the create is sent:
+another process with the same key waits for its outcome; a live record under the key is fetched
+again instead of created; one found gone (404) is created anew under the same key; a create
+whose outcome is unknown blocks the key until the user checks and forgets it (or retries on
+purpose). A create the API carried out is never hidden: if recording it fails, it is returned
+all the same, marked `Unrecorded`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from vcctl.errors import NotFoundError
-from vcctl.inventory.claims import Claim
-from vcctl.inventory.recorder import RecordingApi, outcome_unknown
+from vcctl.errors import InventoryError, NotFoundError
+from vcctl.inventory import claims
+from vcctl.inventory.claims import Claim, KeyRef, Patience
+from vcctl.inventory.recorder import RecordingApi
 from vcctl.inventory.records import Record
 from vcctl.resources import Kind
 
@@ -22,25 +26,40 @@ class Existing(dict[str, Any]):
     """A resource a key already named: printed exactly as a created one; the type tells."""
 
 
+class Unrecorded(dict[str, Any]):
+    """A resource the API created whose record could not be written: printed as created, with
+    `problem` as a warning (what could not be recorded, and what follows for its key)."""
+
+    problem: str = ""
+
+
 def key_scope(kind: Kind, fields: Mapping[str, Any]) -> str:
-    """Participant keys are scoped by their room; room keys by nothing."""
+    """Participant keys are scoped by their room; room keys by nothing (see `scopes`)."""
     return str(fields.get("room_id", "")) if kind == "participant" else ""
 
 
 def create_with_key(
-    api: RecordingApi, kind: Kind, fields: dict[str, Any], key: str, *, retry_unknown: bool
+    api: RecordingApi,
+    kind: Kind,
+    fields: dict[str, Any],
+    key: str,
+    *,
+    retry_unknown: bool,
+    patience: Patience | None = None,
 ) -> Any:
-    """The resource `key` names (an `Existing`, after one GET), or a new one created under it.
+    """The resource `key` names (an `Existing`, after one GET), or a new one created under it
+    (an `Unrecorded` when the inventory could not take it).
 
-    Raises KeyBlockedError / KeyPendingError / InventoryError (exit 2, nothing sent) or the
-    create's own error (the key then blocked when the outcome is unknown, else freed).
+    Raises KeyBlockedError / KeyPendingError (exit 11), InventoryError (exit 2), nothing sent;
+    or the create's own error (the key then blocked when the outcome is unknown, else freed).
     """
     recorder = api.recorder
     inventory = recorder.require()
     account = recorder.account
     scope = key_scope(kind, fields)
+    ref = KeyRef(account, kind, scope, key)
     while True:
-        held = inventory.claim_key(account, kind, scope, key, retry_unknown=retry_unknown)
+        held = claims.claim(inventory, ref, retry_unknown=retry_unknown, patience=patience)
         if isinstance(held, Record):
             try:
                 found = api.get_room(held.id) if kind == "room" else api.get_participant(held.id)
@@ -54,15 +73,24 @@ def _send(api: RecordingApi, kind: Kind, fields: dict[str, Any], claim: Claim) -
     try:
         resource = api.send_create(kind, fields)
     except BaseException as exc:
-        if outcome_unknown(exc):
-            claim.unknown()
-        else:
-            claim.failed()
+        with contextlib.suppress(InventoryError):
+            # Else still pending under this process: once it ends, the key reads as unknown.
+            claim.resolve(exc)
         raise
-    if isinstance(resource, Mapping) and "id" in resource:
+    if not isinstance(resource, Mapping) or "id" not in resource:
+        # Created, but which resource the key names cannot be told: blocked until checked.
+        with contextlib.suppress(InventoryError):
+            claim.unknown()
+        return resource
+    try:
         claim.created(resource)  # committed before the caller prints it
-    else:
-        claim.unknown()  # an answer without an id: cannot tell what the key names
+    except InventoryError as exc:
+        unrecorded = Unrecorded(resource)
+        unrecorded.problem = (
+            f"{kind} {resource['id']} was created, but {exc.message}: it is not in the "
+            f"inventory, and key {claim.ref.key!r} will read as an unknown outcome"
+        )
+        return unrecorded
     return resource
 
 

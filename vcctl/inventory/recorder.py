@@ -19,20 +19,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vcctl.errors import (
-    InventoryError,
-    NetworkError,
-    NotFoundError,
-    ServerError,
-    UsageError,
-    VcctlError,
-)
+from vcctl.errors import InventoryError, NotFoundError, UsageError
 from vcctl.http.api import Api, Transport
 from vcctl.inventory.records import Account
 from vcctl.resources import Kind
 
 if TYPE_CHECKING:
-    from vcctl.inventory.store import Inventory
+    from vcctl.inventory.backend import InventoryStore
 
 OFF_MESSAGE = "the inventory is off (VCCTL_INVENTORY=off, or inventory = false in the profile)"
 OFF_HINT = "turn it on for one command with VCCTL_INVENTORY=on"
@@ -46,7 +39,7 @@ class Recorder:
         self.enabled = enabled
         self._account_of = account
         self._account: Account | None = None
-        self._inventory: Inventory | None = None
+        self._inventory: InventoryStore | None = None
         self._broken: InventoryError | None = None
         self._cond = threading.Condition()
         self._queue: list[tuple[Kind, Mapping[str, Any]]] = []
@@ -62,7 +55,7 @@ class Recorder:
             self._account = self._account_of()
         return self._account
 
-    def require(self) -> Inventory:
+    def require(self) -> InventoryStore:
         """The open inventory, for what cannot work without it; InventoryError or UsageError
         (exit 2) when it is off or unusable, before anything is sent."""
         if not self.enabled:
@@ -78,9 +71,14 @@ class Recorder:
                 except InventoryError as exc:
                     self._broken = exc
                     raise
+                if self._inventory.warnings:
+                    from vcctl.output.streams import warn
+
+                    for warning in self._inventory.warnings:
+                        warn(warning)
             return self._inventory
 
-    def _usable(self) -> Inventory | None:
+    def _usable(self) -> InventoryStore | None:
         """The inventory for best-effort recording: None when off or broken (warned once)."""
         if not self.enabled:
             return None
@@ -236,18 +234,3 @@ class RecordingApi(Api):
         if kind == "room":
             return Api.create_room(self, fields)
         return Api.create_participant(self, fields)
-
-
-def outcome_unknown(error: BaseException) -> bool:
-    """Whether a failed create may still have been carried out by the API: a 5xx other than
-    503, an answer that could not be read, or a request lost after it reached the server."""
-    from vcctl.errors import InvalidResponseError
-    from vcctl.http.hints import MAYBE_CARRIED_OUT
-
-    if isinstance(error, ServerError):
-        return error.status != 503
-    if isinstance(error, InvalidResponseError):
-        return True
-    if isinstance(error, NetworkError):
-        return error.hint == MAYBE_CARRIED_OUT
-    return not isinstance(error, VcctlError)  # Ctrl-C or a bug mid-create: may have been sent

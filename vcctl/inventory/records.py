@@ -31,7 +31,45 @@ class Account:
 def account_for(base_url: str, api_key: str) -> Account:
     """The account of a base URL and API key; the key itself is never stored."""
     digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
-    return Account(base_url.rstrip("/"), digest[:FINGERPRINT_LENGTH])
+    return Account(normal_base_url(base_url), digest[:FINGERPRINT_LENGTH])
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normal_base_url(base_url: str) -> str:
+    """One spelling per server, so that one server is one account: scheme and host lower-cased,
+    a non-ASCII host in its IDNA (xn--) form, the scheme's default port, any user:password@,
+    query, fragment and trailing slash dropped. `HTTP://LocalHost:80/` is `http://localhost`.
+    A text that is not a URL comes back only without its trailing slash."""
+    from urllib.parse import urlsplit
+
+    text = base_url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")
+    host = parts.hostname
+    if not parts.scheme or host is None:
+        return text.rstrip("/")
+    scheme = parts.scheme.lower()
+    host = _ascii_host(host.rstrip("."))
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if port is not None and port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def _ascii_host(host: str) -> str:
+    host = host.lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host  # not a name IDNA can spell: kept as given (lower-cased)
 
 
 @dataclass(eq=False)
@@ -91,9 +129,10 @@ class Record:
         }
 
 
-def prepare_file(path: Path) -> None:
+def prepare_file(path: Path) -> list[str]:
     """Make the folder (0700) and an empty file (0600) if missing; refuse ones others could
-    change. SQLite gives its -wal and -shm files the mode of the database file."""
+    change; tighten ones others could read (returns a warning for each, as the config file
+    does). SQLite gives its -wal and -shm files the mode of the database file."""
     import os
 
     from vcctl.config import files
@@ -117,6 +156,36 @@ def prepare_file(path: Path) -> None:
         raise InventoryError(
             f"cannot create inventory {path}: {exc.strerror or exc}", path=str(path)
         ) from None
+    return _tighten(path)
+
+
+def _tighten(path: Path) -> list[str]:
+    """The inventory tells what exists on an account: a file or folder others may read is made
+    private again, and the user told."""
+    import os
+    import stat
+
+    from vcctl.config import files
+
+    warnings: list[str] = []
+    targets = [(path.parent, files.DIR_MODE), (path, files.FILE_MODE)]
+    for suffix in ("-wal", "-shm"):
+        targets.append((path.with_name(path.name + suffix), files.FILE_MODE))
+    for target, wanted in targets:
+        try:
+            info = target.lstat()
+            mode = stat.S_IMODE(info.st_mode)
+            if stat.S_ISLNK(info.st_mode) or files.is_shared_sticky_folder(info):
+                continue  # a link's mode means nothing; /tmp is not ours to close
+            if mode & ~wanted:
+                os.chmod(target, wanted)
+                warnings.append(
+                    f"{target} was accessible to other users (mode {mode:04o}); "
+                    f"changed it to {wanted:04o}"
+                )
+        except OSError:
+            continue
+    return warnings
 
 
 def inventory_path(env: Mapping[str, str]) -> Path:

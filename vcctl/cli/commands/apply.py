@@ -187,7 +187,8 @@ def _apply(
     from vcctl.apply.fetch import fetch_live
     from vcctl.apply.plan import make_plan
     from vcctl.cli.commands.common import confirm
-    from vcctl.errors import Interrupted, raise_for_items
+    from vcctl.cli.commands.key_options import key_patience
+    from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, raise_for_items
     from vcctl.halt import held
 
     if prune and desired.stack is None:
@@ -202,6 +203,9 @@ def _apply(
         if dry_run:
             if json_mode:
                 console.summary(None, plan)
+            console.blocked(plan, state, dry_run=True)
+            if plan.blocked:
+                raise MultiItemFailure("blocked keys", exit_code=EXIT_BLOCKED)
             return
         if plan.deletes:
             confirm(f"Carry out this plan, with {_deletes(plan.deletes)}?", yes=yes)
@@ -217,15 +221,19 @@ def _apply(
                     concurrency=concurrency,
                     listener=console.finished,
                     on_stop=console.stopping,
+                    retry_unknown=retry_unknown,
+                    patience=key_patience(),
                 )
             console.summary(result, plan)
+            console.blocked(plan, state, dry_run=False)
     if result.stopped:
         left = f"{result.not_sent} changes were not sent; " if result.not_sent else ""
         raise Interrupted(
             f"interrupted: {left}run apply again to finish", work_abandoned=result.abandoned
         )
     codes = [outcome.error.exit_code for outcome in result.failures if outcome.error]
-    succeeded = len(result.outcomes) - len(codes)
+    codes += [EXIT_BLOCKED] * len(plan.blocked)  # refused, the rest carried out
+    succeeded = len(result.outcomes) - len(result.failures)
     raise_for_items(codes, succeeded=succeeded, what="changes")
 
 

@@ -73,10 +73,13 @@ def forget(
     recorder = context_of(ctx).inventory()
     inventory = recorder.require()
     if key is not None:
-        if inventory.forget_key(recorder.account, key, room) == 0:
+        from vcctl.inventory.key_listing import forget_key
+
+        forgotten = forget_key(inventory, recorder.account, key, room=room)
+        if not forgotten:
             warn(f"no key {key!r} in the inventory of this account")
         else:
-            notice_on_terminal(f"forgot key {key!r}")
+            notice_on_terminal(f"forgot {forgotten[0].describe()}")
         return
     assert ids is not None
     known = set(inventory.forget_ids(recorder.account, ids))

@@ -13,6 +13,7 @@ from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
     from vcctl.cli.context import CommandContext
+    from vcctl.inventory.claims import KeyRow, Patience
     from vcctl.resources import Kind
 
 KeyOption = Annotated[
@@ -31,6 +32,20 @@ RetryUnknownOption = Annotated[
         help="Create even if an earlier create with this key has an unknown outcome.",
     ),
 ]
+
+
+def key_patience() -> Patience:
+    """How a create waits for another vcctl holding its key: with a message on a terminal."""
+    from vcctl.inventory.claims import Patience
+    from vcctl.output.streams import notice_on_terminal
+
+    def waiting(row: KeyRow) -> None:
+        owner = row.owner.describe() if row.owner is not None else "another process"
+        notice_on_terminal(
+            f"{row.describe()} is being created by another vcctl ({owner}); waiting for it"
+        )
+
+    return Patience(on_wait=waiting)
 
 
 def create_one(
@@ -54,7 +69,12 @@ def create_one(
         resource = api.create_room(fields) if kind == "room" else api.create_participant(fields)
     else:
         from vcctl import validate
-        from vcctl.inventory.keyed_create import Existing, create_with_key, differences
+        from vcctl.inventory.keyed_create import (
+            Existing,
+            Unrecorded,
+            create_with_key,
+            differences,
+        )
         from vcctl.inventory.recorder import RecordingApi
 
         validate.text(key, "--key")
@@ -63,10 +83,14 @@ def create_one(
         context.inventory().require()  # off or unusable: exit 2 before anything is sent
         api = context.api()
         assert isinstance(api, RecordingApi)
-        resource = create_with_key(api, kind, fields, key, retry_unknown=retry_unknown)
-        if isinstance(resource, Existing):
-            from vcctl.output.streams import notice_on_terminal, warn
+        resource = create_with_key(
+            api, kind, fields, key, retry_unknown=retry_unknown, patience=key_patience()
+        )
+        from vcctl.output.streams import notice_on_terminal, warn
 
+        if isinstance(resource, Unrecorded):
+            warn(resource.problem)
+        if isinstance(resource, Existing):
             notice_on_terminal(f"key {key!r}: {kind} {resource.get('id')} already existed")
             changed = differences(fields, resource)
             if changed:

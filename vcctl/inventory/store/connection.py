@@ -41,6 +41,7 @@ class Connection:
         self.path = path
         self._db = connection
         self._lock = threading.RLock()
+        self.warnings: list[str] = []  # what opening it found and fixed (a loose file mode)
 
     def close(self) -> None:
         with self._lock:

@@ -1,199 +1,208 @@
-"""Keys in the inventory file: claiming one before a create (waiting for another process that
-holds it), resolving the claim, and reading, setting and releasing key rows.
+"""Keys in the inventory file: the only module that writes the `keys` table.
 
-A row in `keys` per (account, kind, scope, key), in one of three states: `pending` (a create is
-in flight; pid and host of the process sending it), `created` (the id it made), or `unknown`
-(sent, outcome unknown: blocked until forgotten or retried on purpose).
+It implements `vcctl.inventory.claims.KeyTable` (read a key's row, compare-and-set it, say what a
+created key names) for the key protocol, whose state machine lives in `claims` without SQL, and
+the listings and releases `vcctl inventory keys` and `forget --key` need.
+
+A row per (account, kind, scope, key): `state` pending, created or unknown; `id` the resource a
+created key names; `since`; the owner of a pending claim (`host`, `pid`, `started`) and the
+claim's `claim` token.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from vcctl.inventory import claims as key_model
-from vcctl.inventory.claims import CLAIM_WAIT, Claim, KeyRow
+from vcctl.inventory import scopes
+from vcctl.inventory.claims import KeyRef, KeyRow, Owner
 from vcctl.inventory.records import Account, Record
 from vcctl.inventory.store.connection import Connection, acct
 from vcctl.resources import Kind
 
+COLUMNS = "kind, scope, key, state, id, since, host, pid, started, claim"
+IDENT = " base_url = ? AND key_fp = ? AND kind = ? AND scope = ? AND key = ?"
+
+
+def _ident(ref: KeyRef) -> tuple[str, str, str, str, str]:
+    return (*acct(ref.account), ref.kind, ref.scope, ref.key)
+
+
+def row_of(values: Sequence[Any]) -> KeyRow:
+    kind, scope, key, state, id, since, host, pid, started, token = values
+    owner = None
+    if pid is not None:
+        owner = Owner(host or "", int(pid), None if started is None else float(started))
+    return KeyRow(kind, scope, key, state, id, float(since), owner, token)
+
+
+def _values(row: KeyRow) -> tuple[Any, ...]:
+    owner = row.owner
+    return (
+        row.state,
+        row.id,
+        row.since,
+        None if owner is None else owner.host,
+        None if owner is None else owner.pid,
+        None if owner is None else owner.start,
+        row.token,
+    )
+
 
 class KeyStore(Connection):
-    """Claims and key rows."""
+    """The key protocol's table (`claims.KeyTable`) and the key listings."""
 
-    def claim_key(
-        self,
-        account: Account,
-        kind: Kind,
-        scope: str,
-        key: str,
-        *,
-        retry_unknown: bool = False,
-        wait: float = CLAIM_WAIT,
-    ) -> Record | Claim:
-        """Hold `key` before sending a create, or find what it already names.
+    # -- claims.KeyTable -----------------------------------------------------------------------
 
-        Returns the live Record the key created (the caller GETs it; on a 404 it calls
-        `mark_gone` and claims again, which then creates anew), or a `Claim` the caller resolves
-        with `created`, `failed` or `unknown`. While another live process holds the key, waits
-        (up to `wait` seconds, then KeyPendingError) for its outcome. A key whose create had an
-        unknown outcome, or whose holder died, raises KeyBlockedError unless `retry_unknown`.
-        """
-        deadline = time.monotonic() + wait
-        pause = 0.01
-        while True:
-            with self._translated("write"), self._write() as db:
-                outcome = self._try_claim(db, account, kind, scope, key, retry_unknown)
-            if isinstance(outcome, Record | Claim):
-                return outcome
-            if isinstance(outcome, float):
-                raise key_model.blocked_error(self.path, key, outcome)
-            if time.monotonic() >= deadline:
-                raise key_model.pending_error(self.path, key, outcome, wait)
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.2)
-
-    def _try_claim(
-        self,
-        db: sqlite3.Connection,
-        account: Account,
-        kind: Kind,
-        scope: str,
-        key: str,
-        retry_unknown: bool,
-    ) -> Record | Claim | key_model.Holder | float:
-        """One look at the key in a write transaction: the live record, a new claim, the
-        holder to wait for, or the time of the create whose outcome is unknown."""
-        ident = (*acct(account), kind, scope, key)
-        where = " WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ? AND key = ?"
-        row = db.execute(f"SELECT state, id, since, pid, host FROM keys{where}", ident).fetchone()
-        if row is not None:
-            state, id, since, pid, host = row
-            holder = key_model.Holder(pid, host, since)
-            if state == "pending" and not holder.is_gone():
-                return holder
-            if state == "created":
-                found = self._by_ids(account, kind, [id])
-                if found and not found[0].gone:
-                    return found[0]
-            elif not retry_unknown:
-                if state == "pending":  # its process died mid-create: outcome unknown
-                    db.execute(
-                        "UPDATE keys SET state = 'unknown', pid = NULL, host = NULL, claim = NULL"
-                        + where,
-                        ident,
-                    )
-                return float(since)
-        token = os.urandom(16).hex()
-        db.execute(
-            "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state, id, since,"
-            " pid, host, claim) VALUES (?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?, ?)",
-            (*ident, time.time(), os.getpid(), key_model.HOST, token),
-        )
-        return Claim(self, account, kind, scope, key, token)
-
-    def keys_in_scopes(self, account: Account, kind: Kind, scopes: Sequence[str]) -> list[KeyRow]:
-        """Every key of `kind` in any of `scopes`, in every state, by scope then key."""
-        found: list[KeyRow] = []
+    def read_key(self, ref: KeyRef) -> KeyRow | None:
         with self._translated("read"), self._lock:
-            for start in range(0, len(scopes), 500):  # SQLite bounds the number of parameters
-                chunk = list(scopes[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    "SELECT kind, scope, key, state, id, since, pid, host FROM keys"
-                    f" WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope IN ({marks})",
-                    (*acct(account), kind, *chunk),
-                )
-                found.extend(KeyRow(*row) for row in rows)
-        return sorted(found, key=lambda row: (row.scope, row.key))
+            found = self._db.execute(
+                f"SELECT {COLUMNS} FROM keys WHERE{IDENT}", _ident(ref)
+            ).fetchone()
+        return None if found is None else row_of(found)
 
-    def set_key(
+    def swap_key(
         self,
-        account: Account,
-        kind: Kind,
-        scope: str,
-        key: str,
+        ref: KeyRef,
+        expected: KeyRow | None,
+        new: KeyRow | None,
         *,
-        id: str | None,
-        since: float | None = None,
-        expect: KeyRow | Literal["any"] | None = "any",
+        resource: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Make `key` created (naming `id`) or, with id None, unknown (a create was sent at
-        `since`; blocked until forgotten or retried). With `expect` (a row read earlier, or None
-        for no row) it is a compare-and-set: False, nothing written, when the key changed since
-        or another live process holds it pending."""
-        ident = (*acct(account), kind, scope, key)
-        where = " WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ? AND key = ?"
-        with self._translated("write"), self._write() as db:
-            if expect != "any":
-                row = db.execute(
-                    f"SELECT kind, scope, key, state, id, since, pid, host FROM keys{where}", ident
-                ).fetchone()
-                current = None if row is None else KeyRow(*row)
-                held = current is not None and current.state == "pending"
-                if held and current is not None and not current.holder.is_gone():
-                    return False
-                if (current is None) != (expect is None) or (
-                    current is not None and not current.same_as(expect)
-                ):
-                    return False
-            db.execute(
-                "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state, id,"
-                " since) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*ident, "created" if id is not None else "unknown", id, since or time.time()),
-            )
-        return True
-
-    def forget_keys(
-        self, account: Account, kind: Kind, scope: str, keys: Sequence[str] | None = None
-    ) -> int:
-        """Release `keys` of `kind` in `scope` (all of the scope's when None), in every state;
-        the records stay. Returns how many were released."""
-        query = "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ?"
-        params: list[Any] = [*acct(account), kind, scope]
-        if keys is not None:
-            query += f" AND key IN ({','.join('?' * len(keys))})"
-            params += keys
-        with self._translated("write"), self._write() as db:
-            return db.execute(query, params).rowcount
-
-    def resolve_claim(
-        self, claim: Claim, state: str | None, resource: Mapping[str, Any] | None
-    ) -> None:
-        """Claim's `created`/`failed`/`unknown`: only while the claim is still the key's (an
-        `inventory forget --key` meanwhile wins)."""
-        ident = (*acct(claim.account), claim.kind, claim.scope, claim.key, claim.token)
-        match = (
-            " WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ? AND key = ?"
-            " AND claim = ?"
-        )
         with self._translated("write"), self._write() as db:
             if resource is not None:
-                self._upsert(db, claim.account, claim.kind, resource, time.time())
-                db.execute(
-                    "UPDATE keys SET state = 'created', id = ?, since = ?, pid = NULL,"
-                    f" host = NULL, claim = NULL{match}",
-                    (str(resource["id"]), time.time(), *ident),
-                )
-            elif state == "unknown":
-                db.execute(
-                    f"UPDATE keys SET state = 'unknown', pid = NULL, host = NULL, claim = NULL"
-                    f"{match}",
-                    ident,
-                )
+                self._upsert(db, ref.account, ref.kind, resource, _now())
+            found = db.execute(f"SELECT {COLUMNS} FROM keys WHERE{IDENT}", _ident(ref)).fetchone()
+            current = None if found is None else row_of(found)
+            if current != expected:
+                return False
+            if new is None:
+                db.execute(f"DELETE FROM keys WHERE{IDENT}", _ident(ref))
             else:
-                db.execute(f"DELETE FROM keys{match}", ident)
+                db.execute(
+                    "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state, id,"
+                    " since, host, pid, started, claim)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*_ident(ref), *_values(new)),
+                )
+            return True
 
-    def forget_key(self, account: Account, key: str, scope: str | None = None) -> int:
-        """Release a key in every state (any scope unless given); the records stay, without
-        it. Returns how many keys were released."""
-        query = "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND key = ?"
-        params: list[Any] = [*acct(account), key]
-        if scope is not None:
-            query += " AND scope = ?"
-            params.append(scope)
+    def live_target(self, ref: KeyRef, row: KeyRow) -> Record | None:
+        if row.id is None:
+            return None
+        with self._translated("read"):
+            found = self._by_ids(ref.account, ref.kind, [row.id])
+        return found[0] if found and not found[0].gone else None
+
+    def release_hint(self, ref: KeyRef) -> str:
+        same_name = self.list_keys(ref.account, key=ref.key)
+        alone = all((row.kind, row.scope) == (ref.kind, ref.scope) for row in same_name)
+        return f"run '{scopes.forget_command(ref.kind, ref.scope, ref.key, alone=alone)}'"
+
+    # -- listing and releasing -------------------------------------------------------------------
+
+    def list_keys(
+        self,
+        account: Account,
+        *,
+        kind: Kind | None = None,
+        scopes: Sequence[str] | None = None,
+        key: str | None = None,
+        stack: str | None = None,
+    ) -> list[KeyRow]:
+        """The account's keys (every state), by kind, scope and key; filtered by kind, by
+        scopes, by name, or by stack (its room keys and its rooms' participant keys)."""
+        where = ["base_url = ? AND key_fp = ?"]
+        params: list[Any] = [*acct(account)]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if key is not None:
+            where.append("key = ?")
+            params.append(key)
+        if stack is not None:
+            prefix = scopes_prefix(stack)
+            where.append("(scope = ? OR substr(scope, 1, ?) = ?)")
+            params += [prefix, len(prefix) + 1, prefix + "/"]
+        query = f"SELECT {COLUMNS} FROM keys WHERE {' AND '.join(where)}"
+        found: list[KeyRow] = []
+        with self._translated("read"), self._lock:
+            if scopes is None:
+                found = [row_of(row) for row in self._db.execute(query, params)]
+            for start in range(0, len(scopes or ()), 500):  # SQLite bounds the parameters
+                chunk = list((scopes or ())[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"{query} AND scope IN ({marks})", [*params, *chunk])
+                found.extend(row_of(row) for row in rows)
+        return sorted(found, key=lambda row: (row.kind != "room", row.scope, row.key))
+
+    def forget_keys(self, account: Account, rows: Sequence[KeyRow]) -> int:
+        """Release these keys (as listed: a row changed since is left alone only if it was
+        removed); the records stay. Returns how many were released."""
+        released = 0
         with self._translated("write"), self._write() as db:
-            return db.execute(query, params).rowcount
+            for row in rows:
+                released += db.execute(
+                    f"DELETE FROM keys WHERE{IDENT}", (*acct(account), row.kind, row.scope, row.key)
+                ).rowcount
+        return released
+
+    def forget_scope(self, account: Account, kind: Kind, scope: str) -> int:
+        """Release every key of one scope (a room's participant keys, when the room goes)."""
+        with self._translated("write"), self._write() as db:
+            return db.execute(
+                "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ?",
+                (*acct(account), kind, scope),
+            ).rowcount
+
+    def forget_ids(self, account: Account, ids: Iterable[str]) -> list[str]:
+        """Drop the records (any kind) and the keys naming them; returns the ids it knew."""
+        forgotten: list[str] = []
+        with self._translated("write"), self._write() as db:
+            for id in ids:
+                rows = db.execute(
+                    "DELETE FROM records WHERE base_url = ? AND key_fp = ? AND id = ?",
+                    (*acct(account), id),
+                ).rowcount
+                db.execute(
+                    "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND id = ?",
+                    (*acct(account), id),
+                )
+                if rows:
+                    forgotten.append(id)
+        return forgotten
+
+
+def scopes_prefix(stack: str) -> str:
+    return scopes.room_scope(stack)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def migrate_key_accounts(db: sqlite3.Connection, renames: Mapping[str, str]) -> None:
+    """Schema step: key rows under an old spelling of a base URL move to the normal one. Where
+    both spellings hold the same key, the most settled row stays (created, then unknown, then
+    pending; the oldest first), the other is dropped (its resource keeps its record)."""
+    rank = "CASE state WHEN 'created' THEN 0 WHEN 'unknown' THEN 1 ELSE 2 END"
+    for old, new in renames.items():
+        rows = db.execute(
+            f"SELECT rowid, key_fp, kind, scope, key, {rank}, since FROM keys WHERE base_url = ?",
+            (old,),
+        ).fetchall()
+        for rowid, fp, kind, scope, key, old_rank, since in rows:
+            there = db.execute(
+                f"SELECT rowid, {rank}, since FROM keys WHERE base_url = ? AND key_fp = ?"
+                " AND kind = ? AND scope = ? AND key = ?",
+                (new, fp, kind, scope, key),
+            ).fetchone()
+            if there is not None:
+                if (there[1], there[2]) <= (old_rank, since):
+                    db.execute("DELETE FROM keys WHERE rowid = ?", (rowid,))
+                    continue
+                db.execute("DELETE FROM keys WHERE rowid = ?", (there[0],))
+            db.execute("UPDATE keys SET base_url = ? WHERE rowid = ?", (new, rowid))

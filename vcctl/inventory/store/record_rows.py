@@ -1,10 +1,10 @@
 """Records in the inventory file: remembering what the API returned, marking what is gone,
-listing with filters, and forgetting records (and the keys naming them)."""
+listing with filters. (Forgetting records drops the keys naming them: `key_rows`.)"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +16,11 @@ from vcctl.resources import Kind
 class Records(Connection):
     """Writing, listing and forgetting records."""
 
-    def record(
-        self, account: Account, kind: Kind, resource: Mapping[str, Any], *, key: str | None = None
-    ) -> Record:
+    def record(self, account: Account, kind: Kind, resource: Mapping[str, Any]) -> Record:
         """Remember what the API returned (creates, gets, updates, listings) and return it as
-        stored. With `key`, the resource is the one that key names (scoped by its room for a
-        participant). A room's embedded `participants` are recorded too."""
-        return self.record_many(account, kind, [resource], keys=[key])[0]
+        stored. A room's embedded `participants` are recorded too. (Keys are the key
+        protocol's: `vcctl.inventory.claims`.)"""
+        return self.record_many(account, kind, [resource])[0]
 
     def record_many(
         self,
@@ -30,23 +28,14 @@ class Records(Connection):
         kind: Kind,
         resources: Sequence[Mapping[str, Any]],
         *,
-        keys: Sequence[str | None] | None = None,
         fetch: bool = True,
     ) -> list[Record]:
         """`record` for many resources in ONE transaction (a batch's rows). `fetch=False`
         returns [] instead of reading the records back (recording only)."""
         now = time.time()
-        keys = keys if keys is not None else [None] * len(resources)
         with self._translated("write"), self._write() as db:
-            for resource, key in zip(resources, keys, strict=True):
+            for resource in resources:
                 self._upsert(db, account, kind, resource, now)
-                if key is not None:
-                    scope = _default_scope(kind, resource)
-                    db.execute(
-                        "INSERT OR REPLACE INTO keys (base_url, key_fp, kind, scope, key, state,"
-                        " id, since) VALUES (?, ?, ?, ?, ?, 'created', ?, ?)",
-                        (*acct(account), kind, scope, key, str(resource["id"]), now),
-                    )
                 nested = resource.get("participants") if kind == "room" else None
                 if isinstance(nested, list):
                     for participant in nested:
@@ -130,26 +119,3 @@ class Records(Connection):
             bucket = by_room.get((participant.base_url, participant.room_id or ""))
             if bucket is not None:
                 bucket.append(participant)
-
-    def forget_ids(self, account: Account, ids: Iterable[str]) -> list[str]:
-        """Drop the records (any kind) and the keys naming them; returns the ids it knew."""
-        forgotten: list[str] = []
-        with self._translated("write"), self._write() as db:
-            for id in ids:
-                rows = db.execute(
-                    "DELETE FROM records WHERE base_url = ? AND key_fp = ? AND id = ?",
-                    (*acct(account), id),
-                ).rowcount
-                db.execute(
-                    "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND id = ?",
-                    (*acct(account), id),
-                )
-                if rows:
-                    forgotten.append(id)
-        return forgotten
-
-
-def _default_scope(kind: Kind, resource: Mapping[str, Any]) -> str:
-    """Participant keys are scoped by their room; room keys have no scope."""
-    room_id = resource.get("room_id")
-    return str(room_id) if kind == "participant" and room_id is not None else ""

@@ -2,24 +2,73 @@
 refuse, without modifying it, a file that is newer, foreign or unreadable.
 
 The schema version lives in `PRAGMA user_version`; `MIGRATIONS[n]` takes a file from version n
-to n + 1.
+to n + 1: SQL statements, or Python steps for what SQL cannot say (parsing a time, normalising
+a URL).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
 from vcctl.errors import InventoryError
-from vcctl.inventory.records import prepare_file
+from vcctl.inventory.records import created_at_ts, normal_base_url, prepare_file
 from vcctl.inventory.store.connection import Connection, describe
+from vcctl.inventory.store.key_rows import migrate_key_accounts
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
 SETUP_HINT = "move the file aside (vcctl starts a new inventory), or set VCCTL_INVENTORY=off"
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+def _created_from_the_api(db: sqlite3.Connection) -> None:
+    """`created` is the API's created_at where the record's JSON has a readable one (the first
+    version's migration took first_seen for every record)."""
+    db.create_function("vcctl_created_at", 1, _created_at, deterministic=True)
+    db.execute("UPDATE records SET created = coalesce(vcctl_created_at(data), created, first_seen)")
+
+
+def _created_at(data: str) -> float | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return created_at_ts(value) if isinstance(value, dict) else None
+
+
+def _normal_accounts(db: sqlite3.Connection) -> None:
+    """Records and keys under another spelling of a base URL (`HTTP://Host:80/`) move to its
+    normal one (`http://host`): one server, one account. Where two spellings recorded the same
+    resource, the latest sighting stays."""
+    urls = [url for (url,) in db.execute("SELECT DISTINCT base_url FROM records")]
+    urls += [url for (url,) in db.execute("SELECT DISTINCT base_url FROM keys")]
+    renames = {url: normal_base_url(url) for url in set(urls) if normal_base_url(url) != url}
+    for old, new in renames.items():
+        same = (
+            "s.base_url = ? AND s.key_fp = records.key_fp AND s.kind = records.kind"
+            " AND s.id = records.id"
+        )
+        # Of two records of one resource, drop the one seen less recently.
+        db.execute(
+            f"DELETE FROM records WHERE base_url = ? AND EXISTS (SELECT 1 FROM records s"
+            f" WHERE {same} AND s.last_seen >= records.last_seen)",
+            (old, new),
+        )
+        db.execute(
+            f"DELETE FROM records WHERE base_url = ? AND EXISTS (SELECT 1 FROM records s"
+            f" WHERE {same} AND s.last_seen > records.last_seen)",
+            (new, old),
+        )
+        db.execute("UPDATE records SET base_url = ? WHERE base_url = ?", (new, old))
+    migrate_key_accounts(db, renames)
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE records (
             base_url TEXT NOT NULL, key_fp TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
@@ -29,7 +78,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (
         "ALTER TABLE records ADD COLUMN created REAL",
-        "UPDATE records SET created = first_seen",
+        _created_from_the_api,
         "CREATE INDEX records_by_created ON records (base_url, key_fp, kind, created)",
         "CREATE INDEX records_by_room ON records (base_url, key_fp, room_id)",
         """CREATE TABLE keys (
@@ -39,6 +88,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             id TEXT, since REAL NOT NULL, pid INTEGER, host TEXT, claim TEXT,
             PRIMARY KEY (base_url, key_fp, kind, scope, key))""",
         "CREATE INDEX keys_by_id ON keys (base_url, key_fp, kind, id)",
+    ),
+    (
+        # The start time of a pending claim's process, so that a recycled pid is not its owner.
+        "ALTER TABLE keys ADD COLUMN started REAL",
+        _created_from_the_api,
+        _normal_accounts,
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -51,7 +106,7 @@ class Schema(Connection):
     def open(cls, path: Path) -> Self:
         """Open (creating it 0600 in a 0700 folder) and migrate the file at `path`."""
         where = str(path)
-        prepare_file(path)
+        warnings = prepare_file(path)
         try:
             db = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
@@ -61,6 +116,7 @@ class Schema(Connection):
                 f"cannot open inventory {path}: {describe(exc)}", path=where, hint=SETUP_HINT
             ) from None
         inventory = cls(path, db)
+        inventory.warnings = warnings
         try:
             inventory._prepare()
         except BaseException:
@@ -96,7 +152,10 @@ class Schema(Connection):
                     version = self._version()
                     for step in range(version, SCHEMA_VERSION):
                         for statement in MIGRATIONS[step]:
-                            self._db.execute(statement)
+                            if callable(statement):
+                                statement(self._db)
+                            else:
+                                self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except OSError as exc:
             raise InventoryError(
