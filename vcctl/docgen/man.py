@@ -51,6 +51,12 @@ EXIT_STATUS_TEXT: tuple[tuple[str, str], ...] = (
         "A batch partly failed: some items succeeded, the others are reported one by one.",
     ),
     (
+        "EXIT_BLOCKED",
+        "Blocked, nothing sent: a key whose earlier create has an unknown outcome (the hint "
+        "names the command that frees exactly that key), or held by another vcctl's create "
+        "past the wait.",
+    ),
+    (
         "EXIT_INTERRUPTED",
         "Interrupted (Ctrl-C). SIGTERM exits 143 and SIGHUP 129, as a batch or \\fBvcctl apply\\fR "
         "stopped by them does. \\fBvcctl rooms watch\\fR ends normally on Ctrl-C and SIGTERM: "
