@@ -37,8 +37,8 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms create')
-        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms list')
         __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
@@ -50,8 +50,8 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms update')
-        __vcctl_options="--name --color --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --color --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'rooms delete')
@@ -70,8 +70,8 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants create')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants get')
         __vcctl_options="--concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
@@ -83,8 +83,8 @@ __vcctl_node() {
         __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants update')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'participants delete')
@@ -181,9 +181,9 @@ __vcctl_values() {
     'apply -f'|'apply --file'|'apply --state'|'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
-    'rooms create --from-file') __vcctl_files ;;
+    'rooms create --from-file'|'rooms update --from-file') __vcctl_files ;;
     'rooms watch --sort') __vcctl_offer "on name joined changed" ;;
-    'participants create --from-file') __vcctl_files ;;
+    'participants create --from-file'|'participants update --from-file') __vcctl_files ;;
     'auth switch #1') __vcctl_profiles ;;
     *' --profile') __vcctl_profiles ;;
     *' --ca-bundle') __vcctl_files ;;

@@ -28,14 +28,14 @@ function __vcctl_node
             set -g __vcctl_all_commands create list get update delete watch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms create'
-            set -g __vcctl_value_options --name --color --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --color --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms list'
             set -g __vcctl_value_options --name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms get'
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms update'
-            set -g __vcctl_value_options --name --color --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --color --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms delete'
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -47,14 +47,14 @@ function __vcctl_node
             set -g __vcctl_all_commands create get list update delete
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants create'
-            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants get'
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants list'
             set -g __vcctl_value_options --room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants update'
-            set -g __vcctl_value_options --room --username --language --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --username --language --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants delete'
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -249,7 +249,7 @@ complete -c vcctl -n "__vcctl_at 'completion' 1" -xa 'bash zsh fish'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a create -d 'Create a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a list -d 'List the rooms in the local inventory (the API has no list call)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a get -d 'Show rooms and their participants'
-complete -c vcctl -n "__vcctl_at 'rooms'" -a update -d 'Change a room\'s name or colour (only the fields given are sent)'
+complete -c vcctl -n "__vcctl_at 'rooms'" -a update -d 'Change a room\'s name or colour (only the fields given are sent), or each room a file\'s rows name (--from-file: only the fields that differ are sent)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a delete -d 'Delete rooms (and their participants). Asks first unless --yes'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a watch -d 'Host a meeting: who is in the room, whose video and audio is on'
 complete -c vcctl -n "__vcctl_at 'rooms'" -s h -l help -d 'Show this message and exit'
@@ -260,6 +260,9 @@ complete -c vcctl -n "__vcctl_at 'rooms create'" -l retry-unknown -d 'Create eve
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l from-file -rF -d 'Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l concurrency -x -d 'Requests in flight with --from-file'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l dry-run -d 'With --from-file: validate and show what would be sent'
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s h -l help -d 'Show this message and exit'
@@ -278,6 +281,13 @@ complete -c vcctl -n "__vcctl_at 'rooms get'" -l json -d 'Print the API\'s JSON:
 complete -c vcctl -n "__vcctl_at 'rooms get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l name -x -d 'New name'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l color -x -d 'Colour, such as \'#1e90ff\' or \'#fff\''
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l from-file -rF -d 'Change what each row of a .csv, .jsonl/.ndjson file (or - for JSON Lines on stdin) names: an id column (an id or @KEY) and the fields to change'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l concurrency -x -d 'Requests in flight with --from-file'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l dry-run -d 'With --from-file: GET each resource and show its changes as field: old -> new; nothing is changed'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s y -l yes -d 'Do not ask for confirmation'
@@ -293,7 +303,7 @@ complete -c vcctl -n "__vcctl_at 'rooms watch'" -s h -l help -d 'Show this messa
 complete -c vcctl -n "__vcctl_at 'participants'" -a create -d 'Add a participant to a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'participants'" -a get -d 'Show participants'
 complete -c vcctl -n "__vcctl_at 'participants'" -a list -d 'List participants: a room\'s from the API (--room), or those in the local inventory'
-complete -c vcctl -n "__vcctl_at 'participants'" -a update -d 'Change a participant (only the fields given are sent)'
+complete -c vcctl -n "__vcctl_at 'participants'" -a update -d 'Change a participant (only the fields given are sent), or each participant a file\'s rows name (--from-file: only the fields that differ are sent)'
 complete -c vcctl -n "__vcctl_at 'participants'" -a delete -d 'Delete participants. Asks first unless --yes'
 complete -c vcctl -n "__vcctl_at 'participants'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l room -x -d 'Id of the room'
@@ -305,6 +315,9 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l retry-unknown -d 'Cre
 complete -c vcctl -n "__vcctl_at 'participants create'" -l from-file -rF -d 'Create one per row of a .csv, .jsonl/.ndjson file, or - for JSON Lines on stdin'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l concurrency -x -d 'Requests in flight with --from-file'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l dry-run -d 'With --from-file: validate and show what would be sent'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'participants create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
 complete -c vcctl -n "__vcctl_at 'participants create'" -s h -l help -d 'Show this message and exit'
@@ -320,10 +333,17 @@ complete -c vcctl -n "__vcctl_at 'participants list'" -l all-accounts -d 'Withou
 complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'With --room: the API\'s list; without: JSON Lines, each with a vcctl member'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'participants update'" -l room -x -d 'Move to this room'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l room -x -d 'Move to this room; with --from-file, the room whose participant keys the rows\' @KEY name'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l username -x -d 'Name shown in the meeting'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l language -x -d 'Two-letter language code, such as \'fr\' or \'EN\''
 complete -c vcctl -n "__vcctl_at 'participants update'" -l video-and-audio -l no-video-and-audio -d 'Whether video and audio are on'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l from-file -rF -d 'Change what each row of a .csv, .jsonl/.ndjson file (or - for JSON Lines on stdin) names: an id column (an id or @KEY) and the fields to change'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l concurrency -x -d 'Requests in flight with --from-file'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l dry-run -d 'With --from-file: GET each resource and show its changes as field: old -> new; nothing is changed'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
+complete -c vcctl -n "__vcctl_at 'participants update'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'participants update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s y -l yes -d 'Do not ask for confirmation'

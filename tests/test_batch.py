@@ -99,7 +99,15 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_created(
         "Gus,,TRUE,\n",  # 11
     )
 
-    result = vcctl("participants", "create", "--from-file", source, "--room", room_id)
+    # Without --skip-invalid, the invalid rows stop the batch before anything is sent.
+    checked = vcctl("participants", "create", "--from-file", source, "--room", room_id)
+    assert checked.code == 2, checked
+    assert "line 4: invalid language 'english'" in checked.stderr
+    assert emulator.state()["participants"] == []
+
+    result = vcctl(
+        "participants", "create", "--from-file", source, "--room", room_id, "--skip-invalid"
+    )
 
     assert result.code == 10, result
     created = emulator.state()["participants"]
@@ -170,7 +178,12 @@ def test_json_lines_errors_are_json_with_the_line_number(
         '{"name": 42}\n',
     )
 
-    result = vcctl("rooms", "create", "--from-file", source, "--json")
+    checked = vcctl("rooms", "create", "--from-file", source, "--json")
+    assert checked.code == 2, checked
+    assert json.loads(checked.stderr.splitlines()[-1]) == {"summary": {"invalid": 4, "sent": 0}}
+    assert emulator.state()["rooms"] == []
+
+    result = vcctl("rooms", "create", "--from-file", source, "--json", "--skip-invalid")
 
     assert result.code == 10, result
     [created] = emulator.state()["rooms"]
@@ -193,7 +206,9 @@ def test_when_every_row_fails_the_exit_code_is_the_failures_own(
     stdin = '{"username": "A", "room_id": "gone"}\n{"username": "B", "room_id": "gone"}\n'
 
     not_found = vcctl("participants", "create", "--from-file", "-", input=stdin)
-    invalid = vcctl("rooms", "create", "--from-file", "-", input='{"color": "#000000"}\n')
+    invalid = vcctl(
+        "rooms", "create", "--from-file", "-", "--skip-invalid", input='{"color": "#000000"}\n'
+    )
 
     assert not_found.code == 6, not_found
     assert not_found.stderr.splitlines()[-1] == "created 0, failed 2"
@@ -213,7 +228,16 @@ def test_when_every_row_fails_with_different_codes_the_first_rows_code_wins(
         '{"username": "B", "room_id": "gone"}\n'
     )
 
-    result = vcctl("participants", "create", "--from-file", "-", "--concurrency", "1", input=stdin)
+    result = vcctl(
+        "participants",
+        "create",
+        "--from-file",
+        "-",
+        "--concurrency",
+        "1",
+        "--skip-invalid",
+        input=stdin,
+    )
 
     assert result.code == 2, result
     assert result.stdout == ""

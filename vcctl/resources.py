@@ -209,7 +209,9 @@ def from_file_help(noun: Noun) -> str:
         "--from-file reads a .csv file whose header row names the columns, or JSON Lines "
         "(.jsonl, .ndjson, or - for standard input) whose objects name the same fields: "
         + "; ".join(described)
-        + ". An empty cell or a JSON null leaves a field out."
+        + ". An empty cell or a JSON null leaves a field out. CSV header names are matched in "
+        "any case, the delimiter (comma, semicolon or tab) is the header row's, columns starting "
+        "with # are not read; every row is checked before the first is sent."
     )
     filled = [field.option for field in resource.fields if field.fills_rows]
     if filled:

@@ -22,11 +22,32 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
+class Changed(dict[str, Any]):
+    """An update row's outcome: the resource (as after the update) and its changes, each field's
+    (old, new); no changes: nothing was sent. `planned`: --dry-run, nothing sent at all."""
+
+    def __init__(
+        self, resource: dict[str, Any], changes: dict[str, tuple[Any, Any]], *, planned: bool
+    ) -> None:
+        super().__init__(resource)
+        self.changes = changes
+        self.planned = planned
+
+
+def change_text(changes: dict[str, tuple[Any, Any]]) -> str:
+    """`name: "Old" → "New", color: ...`, values as JSON (so a space or "" shows)."""
+    return ", ".join(
+        f"{name}: {streams.json_line(old)} \u2192 {streams.json_line(new)}"
+        for name, (old, new) in changes.items()
+    )
+
+
 @dataclass
 class Tally:
     """How the rows went, failures' exit codes in input order (rows are reported in order)."""
 
     succeeded: int = 0
+    unchanged: int = 0  # update rows whose resource already held the values
     failure_codes: list[int] = field(default_factory=list)
 
     @property
@@ -77,6 +98,8 @@ class RowReporter:
         self.quiet = quiet
         self.dry_run = dry_run
         self.source = source
+        self.updating = source.updating
+        self.planning = False  # an update --dry-run: GETs only
         self.tally = Tally()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -145,6 +168,8 @@ class RowReporter:
         tally = self.tally
         if self.dry_run:
             return f"{self.noun}: {tally.succeeded} valid, {tally.failed} invalid"
+        if self.updating:
+            return f"{self.noun}: {tally.succeeded} updated, {tally.failed} failed"
         return f"{self.noun}: {tally.succeeded} created, {tally.failed} failed"
 
     def _advance(self) -> None:
@@ -158,6 +183,9 @@ class RowReporter:
     def created(self, row: Row, resource: Any) -> None:
         from vcctl.inventory.keyed_create import Existing, Unrecorded
 
+        if isinstance(resource, Changed):
+            self._changed(row, resource)
+            return
         self.tally.succeeded += 1
         if isinstance(resource, Unrecorded):
             streams.warn(f"line {row.line}: {resource.problem}")
@@ -169,6 +197,25 @@ class RowReporter:
         else:
             done = "exists:" if isinstance(resource, Existing) else "created"
             self._out(f"line {row.line}: {done} {self._describe(resource)}\n")
+        self._advance()
+
+    def _changed(self, row: Row, outcome: Changed) -> None:
+        if outcome.changes:
+            self.tally.succeeded += 1
+        else:
+            self.tally.unchanged += 1
+        if self.quiet:
+            self._out(f"{outcome.get('id', '')}\n")
+        elif self.json_mode:
+            changes = {name: list(pair) for name, pair in outcome.changes.items()}
+            record = {"line": row.line, "id": outcome.get("id"), "changes": changes}
+            self._out(streams.json_line({**record, "resource": dict(outcome)}) + "\n")
+        elif not outcome.changes:
+            self._out(f"line {row.line}: unchanged {self._describe(outcome)}\n")
+        else:
+            done = "would update" if outcome.planned else "updated"
+            text = printable(change_text(outcome.changes))
+            self._out(f"line {row.line}: {done} {self._describe(outcome)}: {text}\n")
         self._advance()
 
     def planned(self, row: Row, request: dict[str, Any]) -> None:
@@ -221,6 +268,10 @@ class RowReporter:
         counts: dict[str, Any]
         if self.dry_run:
             counts = {"valid": tally.succeeded, "invalid": tally.failed}
+        elif self.updating:
+            updated = "would update" if self.planning else "updated"
+            counts = {updated: tally.succeeded, "unchanged": tally.unchanged}
+            counts["failed"] = tally.failed
         else:
             counts = {"created": tally.succeeded, "failed": tally.failed}
         unsent = stop.unsent_lines if stop is not None else None

@@ -1,20 +1,28 @@
-"""Batch input: reading rows from a CSV or JSON Lines file (or stdin) into checked create bodies.
+"""Batch input: reading rows from a CSV or JSON Lines file (or stdin) into checked bodies.
 
 Rows are streamed (memory stays flat whatever the file's length) and each is checked by the
 single-row command's rules (`vcctl.validate`); a bad row becomes a `Row` carrying its error, so
-that it is reported with its line number without stopping the others.
+that it is reported with its line number. `rewind` reads the input again from its start: the
+batch checks every row before it sends the first (standard input is spooled to a temporary
+file for that).
+
+CSV as spreadsheets write it: header names are trimmed and matched without regard to case; the
+delimiter (`,`, `;` or tab) is the one the header row uses most, unless given; columns whose
+name starts with `#`, and those named by `ignore_columns`, are not read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import io
 import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
@@ -32,6 +40,10 @@ from vcctl.resources import (
 Format = Literal["csv", "jsonl"]
 
 EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+ID_COLUMN = "id"  # update rows: the resource to change (an id or an @KEY)
+COMMENT_MARK = "#"  # a column whose name starts with it is a note, not read
 
 
 @dataclass(frozen=True)
@@ -42,17 +54,50 @@ class Row:
     body: dict[str, Any] | None = None
     error: UsageError | None = None
     key: str | None = None  # the row's name in the inventory (its `key` column or field)
+    target: str | None = None  # update rows: the id of the resource to change
 
 
 class RowSource:
     """The input file, opened and (for CSV) its header checked; rows are read on demand."""
 
-    def __init__(self, noun: Noun, source: str, defaults: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        noun: Noun,
+        source: str,
+        defaults: dict[str, Any],
+        *,
+        room_reference: Callable[[str], str] | None = None,
+        target_reference: Callable[[str], str] | None = None,
+        delimiter: str | None = None,
+        ignore_columns: Collection[str] = (),
+        spool: bool = False,
+    ) -> None:
+        """`target_reference` makes these update rows: an `id` column (an id or `@KEY`, turned
+        into an id by it) and only the fields to change. `room_reference` turns a room_id
+        `@KEY` into an id. `spool`: standard input is copied first, so that it can be rewound."""
         self.noun = noun
         self.defaults = defaults
+        self.room_reference = room_reference
+        self.target_reference = target_reference
+        self.forced_delimiter = delimiter
+        self.ignored = {name.strip().lower() for name in ignore_columns}
         self.label = "standard input" if source == "-" else source
         self.format, self._binary, self.size = _open_binary(source)
         self._owned = source != "-"
+        if spool and source == "-":
+            copy = tempfile.TemporaryFile()  # noqa: SIM115 - closed by RowSource.close
+            while chunk := self._binary.read(1 << 16):
+                copy.write(chunk)
+            copy.seek(0)
+            self._binary, self._owned = copy, True
+        self._text: io.TextIOWrapper | None = None
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         # JSON Lines end at "\n" only (so line numbers match editors); csv wants newline="".
         self._text = io.TextIOWrapper(
             self._binary,
@@ -64,12 +109,19 @@ class RowSource:
         self.lines_read = 0  # physical lines taken from the input so far
         self._columns: list[str] = []
         self._csv: Any = None
-        try:
-            if self.format == "csv":
-                self._read_header()
-        except BaseException:
-            self.close()
-            raise
+        if self.format == "csv":
+            self._read_header()
+
+    def rewind(self) -> None:
+        """Read the input again from its start (a file, or spooled standard input)."""
+        assert self._text is not None
+        self._text.detach()
+        self._binary.seek(0)
+        self._start()
+
+    @property
+    def updating(self) -> bool:
+        return self.target_reference is not None
 
     @property
     def keyed(self) -> bool:
@@ -87,10 +139,31 @@ class RowSource:
                 yield Row(line, error=record)
                 continue
             try:
+                if self.updating:
+                    yield self._update_row(line, record)
+                    continue
                 key = _row_key(record)
+                self._room_reference(record)
                 yield Row(line, body=row_body(self.noun, record, self.defaults), key=key)
             except UsageError as exc:
                 yield Row(line, error=exc)
+
+    def _room_reference(self, record: dict[str, Any]) -> None:
+        room = record.get("room_id")
+        if isinstance(room, str) and room.startswith("@") and self.room_reference is not None:
+            record["room_id"] = self.room_reference(room)
+
+    def _update_row(self, line: int, record: dict[str, Any]) -> Row:
+        assert self.target_reference is not None
+        target = record.pop(ID_COLUMN, None)
+        if not isinstance(target, str) or not target.strip():
+            raise UsageError(f"missing {ID_COLUMN}: the {RESOURCES[self.noun].singular} to change")
+        self._room_reference(record)
+        resource = RESOURCES[self.noun]
+        body = validate.body(resource, record, labels={n: n for n in resource.field_names})
+        if not body:
+            raise UsageError("nothing to change: every field is empty")
+        return Row(line, body=body, target=self.target_reference(target.strip()))
 
     def last_line(self) -> int | None:
         """The number of the input's last line, reading what is left of a regular file (after a
@@ -103,6 +176,10 @@ class RowSource:
         return self.lines_read
 
     def close(self) -> None:
+        if self._text is None:
+            if self._owned:
+                self._binary.close()
+            return
         if self._owned:
             self._text.close()
         else:
@@ -111,6 +188,7 @@ class RowSource:
                 self._text.detach()
 
     def _lines(self) -> Iterator[str]:
+        assert self._text is not None
         for text in self._text:
             self._consumed += len(text.encode("utf-8", "surrogateescape"))
             self.lines_read += 1
@@ -119,7 +197,14 @@ class RowSource:
     # -- CSV
 
     def _read_header(self) -> None:
-        self._csv = csv.reader(self._lines())
+        lines = self._lines()
+        first = next(lines, None)
+        if first is None:
+            raise UsageError(
+                f"{self.label} is empty: expected a header row of {_columns(self.noun)}"
+            )
+        self.delimiter = self.forced_delimiter or _delimiter_of(first)
+        self._csv = csv.reader(_chain(first, lines), delimiter=self.delimiter)
         try:
             header = next(self._csv)
         except StopIteration:
@@ -128,14 +213,63 @@ class RowSource:
             ) from None
         except csv.Error as exc:
             raise UsageError(f"{self.label}: line 1: not valid CSV: {exc}") from None
-        self._columns = [name.strip() for name in header]
-        problem = _header_problem(self.noun, self._columns, self.defaults)
+        # A column left out is read as "" (never sent): notes, ignored names.
+        self._columns = ["" if self._ignored(name) else name.strip().lower() for name in header]
+        problem, hint = self._header_problem(header)
         if problem:
             raise UsageError(
                 f"{self.label}: line 1: {problem}",
-                hint=f"the header row names the API's fields: {_columns(self.noun)} (and "
-                f"optionally {KEY_COLUMN}); see 'vcctl {self.noun} create --help'",
+                hint=hint
+                or f"the header row names the API's fields: {', '.join(self._known())}; "
+                f"columns starting with {COMMENT_MARK} and those given to --ignore-columns are "
+                f"not read; see 'vcctl {self.noun} create --help'",
             )
+
+    def _ignored(self, name: str) -> bool:
+        name = name.strip()
+        return name.startswith(COMMENT_MARK) or name.lower() in self.ignored
+
+    def _known(self) -> tuple[str, ...]:
+        fields = RESOURCES[self.noun].field_names
+        return (ID_COLUMN, *fields) if self.updating else (*fields, KEY_COLUMN)
+
+    def _header_problem(self, header: list[str]) -> tuple[str | None, str | None]:
+        known = self._known()
+        columns = [name for name in self._columns if name]
+        unknown = [
+            original.strip()
+            for original, name in zip(header, self._columns, strict=True)
+            if name and name not in known
+        ]
+        if unknown:
+            names = ", ".join(repr(name) for name in unknown)
+            problem = f"unknown column{'s' if len(unknown) > 1 else ''} {names} for {self.noun}"
+            close = difflib.get_close_matches(unknown[0].lower(), known, n=1, cutoff=0.6)
+            others = [d for d in DELIMITERS if d != self.delimiter and d in unknown[0]]
+            if others:
+                return problem, (
+                    f"the header row looks {DELIMITER_NAMES[others[0]]}-separated: "
+                    f"--delimiter '{others[0]}'"
+                )
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return problem, (
+                f"{hint}known columns: {', '.join(known)}; to leave a column out: "
+                f"--ignore-columns {unknown[0]!r}, or start its name with {COMMENT_MARK}"
+            )
+        repeated = sorted({name for name in columns if columns.count(name) > 1})
+        if repeated:
+            names = ", ".join(repr(name) for name in repeated)
+            return f"column {names} appears more than once", None
+        if self.updating:
+            if ID_COLUMN not in columns:
+                return f"no {ID_COLUMN!r} column (the id or @KEY of what to change)", None
+            return None, None
+        required = RESOURCES[self.noun].required
+        missing = [n for n in required if n not in columns and n not in self.defaults]
+        if missing:
+            extra = " (or give --room)" if "room_id" in missing else ""
+            return f"no {' or '.join(repr(name) for name in missing)} column{extra}", None
+        return None, None
 
     def _csv_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
         reader = self._csv
@@ -174,7 +308,7 @@ class RowSource:
             if not text.strip():
                 continue
             try:
-                yield line, _jsonl_record(self.noun, text)
+                yield line, _jsonl_record(self.noun, text, self._known())
             except UsageError as exc:
                 yield line, exc
 
@@ -199,6 +333,20 @@ def _open_binary(source: str) -> tuple[Format, IO[bytes], int | None]:
     return file_format, handle, size
 
 
+def _delimiter_of(header: str) -> str:
+    """The delimiter a header row uses: the most frequent of `,`, `;` and tab outside quotes
+    (a comma when it has none: a file of one column)."""
+    outside = "".join(part for index, part in enumerate(header.split('"')) if index % 2 == 0)
+    counts = {delimiter: outside.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
 def _row_key(record: dict[str, Any]) -> str | None:
     """Take the key out of a row (it is not sent); an empty cell is no key."""
     key = record.pop(KEY_COLUMN, None)
@@ -213,28 +361,13 @@ def _columns(noun: Noun) -> str:
     return ",".join(RESOURCES[noun].field_names)
 
 
-def _header_problem(noun: Noun, columns: list[str], defaults: dict[str, Any]) -> str | None:
-    known = (*RESOURCES[noun].field_names, KEY_COLUMN)
-    unknown = [name for name in columns if name not in known]
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        return f"unknown column{'s' if len(unknown) > 1 else ''} {names} for {noun}"
-    repeated = sorted({name for name in columns if columns.count(name) > 1})
-    if repeated:
-        return f"column {', '.join(repr(name) for name in repeated)} appears more than once"
-    required = RESOURCES[noun].required
-    missing = [name for name in required if name not in columns and name not in defaults]
-    if missing:
-        extra = " (or give --room)" if "room_id" in missing else ""
-        return f"no {' or '.join(repr(name) for name in missing)} column{extra}"
-    return None
-
-
 def _csv_record(noun: Noun, columns: list[str], cells: list[str]) -> dict[str, Any]:
     """A CSV row as API fields: an empty cell is a field not given; booleans are words."""
     booleans = RESOURCES[noun].boolean_fields
     record: dict[str, Any] = {}
     for name, cell in zip(columns, cells, strict=True):
+        if not name:
+            continue  # a column left out (a note, --ignore-columns)
         validate.text(cell, name)
         if cell == "":
             continue
@@ -251,7 +384,7 @@ def _csv_boolean(name: str, cell: str) -> bool:
     raise UsageError(f"invalid {name} {cell!r}: expected {boolean_spellings()}")
 
 
-def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
+def _jsonl_record(noun: Noun, text: str, known: tuple[str, ...]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except RecursionError:
@@ -264,7 +397,6 @@ def _jsonl_record(noun: Noun, text: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise UsageError(f"expected a JSON object, not {_json_type(data)}")
-    known = (*RESOURCES[noun].field_names, KEY_COLUMN)
     booleans = RESOURCES[noun].boolean_fields
     unknown = [str(key) for key in data if key not in known]
     if unknown:

@@ -165,6 +165,7 @@ def context_of(ctx: typer.Context) -> CommandContext:
 def batch_services(context: CommandContext) -> BatchServices:
     """What `--from-file` uses of the run (see vcctl.batch.BatchServices)."""
     from vcctl.batch import BatchServices
+    from vcctl.cli.references import resolver
 
     return BatchServices(
         # Retry waits are not announced line by line: the progress bar shows the limiter's.
@@ -172,4 +173,5 @@ def batch_services(context: CommandContext) -> BatchServices:
         planner=context.api_over,
         recorder=context.inventory,
         limiter=context.limiter,
+        room_reference=resolver(context, "room", "room_id"),
     )

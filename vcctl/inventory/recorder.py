@@ -147,6 +147,21 @@ class Recorder:
         except InventoryError as exc:
             self._warn(exc)
 
+    def suggest(self, error: NotFoundError, kind: Kind, resource_id: str) -> None:
+        """End a 404's message with what the inventory knows that looks like `resource_id`
+        (`hint: did you mean ...`); best effort: an unusable inventory suggests nothing."""
+        inventory = self._usable()
+        if inventory is None:
+            return
+        from vcctl.inventory.references import did_you_mean
+
+        try:
+            hint = did_you_mean(inventory, self.account, kind, resource_id)
+        except InventoryError:
+            return
+        if hint is not None:
+            error.hint = hint
+
     def gone(self, kind: Kind, resource_id: str) -> None:
         """A delete, or a 404 for this id: the record no longer exists."""
         inventory = self._usable()
@@ -168,8 +183,9 @@ class RecordingApi(Api):
     def _found(self, kind: Kind, resource_id: str, call: Callable[[], Any]) -> Any:
         try:
             resource = call()
-        except NotFoundError:
+        except NotFoundError as exc:
             self.recorder.gone(kind, resource_id)
+            self.recorder.suggest(exc, kind, resource_id)
             raise
         self.recorder.seen(kind, resource)
         return resource
@@ -197,6 +213,8 @@ class RecordingApi(Api):
             failure = sys.exc_info()[1]
             if failure is None or isinstance(failure, NotFoundError):
                 self.recorder.gone(kind, resource_id)
+            if isinstance(failure, NotFoundError):
+                self.recorder.suggest(failure, kind, resource_id)
 
     def delete_room(self, room_id: str) -> Any:
         return self._deleted(

@@ -14,7 +14,9 @@ from vcctl.errors import UsageError
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from vcctl.resources import Noun
+    from vcctl.batch import Reading
+    from vcctl.cli.context import CommandContext
+    from vcctl.resources import Kind, Noun
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
@@ -60,6 +62,15 @@ FromFileOption = Annotated[
         metavar="FILE",
     ),
 ]
+UpdateFromFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from-file",
+        help="Change what each row of a .csv, .jsonl/.ndjson file (or - for JSON Lines on stdin) "
+        "names: an id column (an id or @KEY) and the fields to change.",
+        metavar="FILE",
+    ),
+]
 ConcurrencyOption = Annotated[
     int,
     typer.Option(
@@ -76,8 +87,93 @@ IgnoreMissingOption = Annotated[
         help="An id the API does not know (404) counts as deleted: nothing on stdout, exit 0.",
     ),
 ]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="CSV delimiter: ',', ';' or 'tab' (default: the one the header row uses).",
+        metavar="CHAR",
+    ),
+]
+IgnoreColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ignore-columns",
+        help="CSV columns not to read, comma-separated (columns starting with # never are).",
+        metavar="NAME,...",
+    ),
+]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="With --from-file: send the valid rows even when some are invalid (by default "
+        "any invalid row stops the batch before anything is sent).",
+    ),
+]
+
+
+def reading_options(
+    delimiter: str | None, ignore_columns: str | None, skip_invalid: bool
+) -> Reading:
+    """--delimiter, --ignore-columns and --skip-invalid, checked."""
+    from vcctl.batch import Reading
+
+    forced = None
+    if delimiter is not None:
+        forced = {"tab": "\t", "\\t": "\t"}.get(delimiter.lower(), delimiter)
+        if forced not in (",", ";", "\t"):
+            raise UsageError(f"invalid --delimiter {delimiter!r}: expected ',', ';' or 'tab'")
+    names = tuple(name.strip() for name in (ignore_columns or "").split(",") if name.strip())
+    return Reading(delimiter=forced, ignore_columns=names, skip_invalid=skip_invalid)
+
+
+def update_from_file(
+    context: CommandContext,
+    noun: Noun,
+    source: str,
+    *,
+    concurrency: int,
+    dry_run: bool,
+    json_mode: bool,
+    quiet: bool,
+    reading: Reading,
+    room_id: str | None = None,
+) -> None:
+    """`NOUN update --from-file`: each row's id (or @KEY, for participants within `room_id`
+    when given) resolved before anything is sent."""
+    from vcctl.batch import update_from_file as update_rows
+    from vcctl.cli.context import batch_services
+    from vcctl.cli.references import resolve_id
+
+    kind: Kind = "room" if noun == "rooms" else "participant"
+
+    def target(value: str) -> str:
+        return resolve_id(context, value, kind, "id", room_id=room_id)
+
+    update_rows(
+        batch_services(context),
+        noun,
+        source,
+        target_reference=target,
+        concurrency=concurrency,
+        dry_run=dry_run,
+        json_mode=json_mode,
+        quiet=quiet,
+        reading=reading,
+    )
+
+
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
+]
+UpdateDryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="With --from-file: GET each resource and show its changes as field: old -> new; "
+        "nothing is changed.",
+    ),
 ]
 
 

@@ -20,14 +20,15 @@ ParticipantOption = Annotated[
 def _send_event(
     ctx: typer.Context, event: str, room: str, participant: str | None, json_out: bool
 ) -> None:
-    from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_id
     from vcctl.output import streams, views
 
-    validate.identifier(room, "--room")
+    context = context_of(ctx)
+    room = resolve_id(context, room, "room", "--room")
     if participant is not None:  # required by the per-participant events' options
-        validate.identifier(participant, "--participant")
-    answer = context_of(ctx).api().send_event(event, room, participant)
+        participant = resolve_id(context, participant, "participant", "--participant", room_id=room)
+    answer = context.api().send_event(event, room, participant)
     if json_out:
         if answer is not None:
             streams.print_json(answer)

@@ -9,21 +9,28 @@ import typer
 
 from vcctl.cli.commands.common import (
     ConcurrencyOption,
+    DelimiterOption,
     DryRunOption,
     FromFileOption,
     IdsConcurrencyOption,
+    IgnoreColumnsOption,
     IgnoreMissingOption,
     JsonCreatedOption,
     JsonOption,
     JsonPerIdOption,
     LanguageOption,
     QuietOption,
+    SkipInvalidOption,
+    UpdateDryRunOption,
+    UpdateFromFileOption,
     VideoAudioOption,
     YesOption,
     confirm_delete,
     from_file_command,
     ignoring_missing,
+    reading_options,
     run_many,
+    update_from_file,
 )
 from vcctl.cli.commands.key_options import (
     KeyOption,
@@ -82,14 +89,20 @@ def create(
     from_file: FromFileOption = None,
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
+    delimiter: DelimiterOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
+    skip_invalid: SkipInvalidOption = False,
     quiet: QuietOption = False,
     json_out: JsonCreatedOption = False,
 ) -> None:
     """Add a participant to a room (or one per row with --from-file)."""
     from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_id
     from vcctl.output import views
 
+    if room is not None:
+        room = resolve_id(context_of(ctx), room, "room", "--room")
     if from_file is not None:
         if username is not None:
             raise UsageError("--from-file takes usernames from the file: drop --username")
@@ -114,6 +127,7 @@ def create(
             json_mode=json_out,
             quiet=quiet,
             retry_unknown=retry_unknown,
+            reading=reading_options(delimiter, ignore_columns, skip_invalid),
         )
         return
     if dry_run:
@@ -153,12 +167,11 @@ def get(
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Show participants."""
-    from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_ids
 
-    for participant_id in participant_ids:
-        validate.identifier(participant_id, "PARTICIPANT_ID")
     context = context_of(ctx)
+    participant_ids = resolve_ids(context, participant_ids, "participant", "PARTICIPANT_ID")
     api = context.api(pool_size=concurrency)
 
     def render(_: str, participant: Any) -> None:
@@ -235,7 +248,6 @@ def list_(
     it, the participants vcctl created or saw are listed, newest first, and
     no request is sent.
     """
-    from vcctl import validate
     from vcctl.cli.context import context_of
     from vcctl.errors import InvalidResponseError
     from vcctl.output import streams, views
@@ -258,8 +270,11 @@ def list_(
             "--name, --created-before/--created-after, --include-gone and --all-accounts "
             "list the inventory: drop --room"
         )
-    validate.identifier(room, "--room")
-    data = context_of(ctx).api().get_room(room)
+    from vcctl.cli.references import resolve_id
+
+    context = context_of(ctx)
+    room = resolve_id(context, room, "room", "--room")
+    data = context.api().get_room(room)
     if not isinstance(data, dict):
         raise InvalidResponseError("the API's answer for the room is not a JSON object")
     # An API may leave the key out of an empty room's answer.
@@ -284,27 +299,71 @@ def list_(
             'vcctl participants update xyz789 --username "Ada Lovelace" \\',
             "  --no-video-and-audio",
         ),
+        (
+            "Fix usernames from a CSV file of changes (id,username; id may be @KEY):",
+            "vcctl participants update --from-file fixes.csv --room @6E --dry-run",
+        ),
     ),
 )
 def update(
     ctx: typer.Context,
     participant_id: Annotated[
-        str, typer.Argument(help="The participant to change.", metavar="PARTICIPANT_ID")
-    ],
+        str | None,
+        typer.Argument(help="The participant to change (id or @KEY).", metavar="PARTICIPANT_ID"),
+    ] = None,
     room: Annotated[
-        str | None, typer.Option("--room", help="Move to this room.", metavar="ROOM_ID")
+        str | None,
+        typer.Option(
+            "--room",
+            help="Move to this room; with --from-file, the room whose participant keys the "
+            "rows' @KEY name.",
+            metavar="ROOM_ID",
+        ),
     ] = None,
     username: UsernameOption = None,
     language: LanguageOption = None,
     video_and_audio: VideoAudioOption = None,
+    from_file: UpdateFromFileOption = None,
+    concurrency: ConcurrencyOption = 8,
+    dry_run: UpdateDryRunOption = False,
+    delimiter: DelimiterOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
+    skip_invalid: SkipInvalidOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Change a participant (only the fields given are sent)."""
+    """Change a participant (only the fields given are sent), or each participant a file's
+    rows name (--from-file: only the fields that differ are sent)."""
     from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_id
     from vcctl.output import views
 
-    validate.identifier(participant_id, "PARTICIPANT_ID")
+    context = context_of(ctx)
+    if from_file is not None:
+        if participant_id is not None or username is not None or language is not None:
+            raise UsageError("--from-file takes the participants and fields from the file")
+        if video_and_audio is not None:
+            raise UsageError("--from-file takes the fields from the file")
+        update_from_file(
+            context,
+            "participants",
+            from_file,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            json_mode=json_out,
+            quiet=quiet,
+            reading=reading_options(delimiter, ignore_columns, skip_invalid),
+            room_id=resolve_id(context, room, "room", "--room") if room else None,
+        )
+        return
+    if dry_run:
+        raise UsageError("--dry-run goes with --from-file")
+    if participant_id is None:
+        raise UsageError("missing argument PARTICIPANT_ID (or --from-file)")
+    participant_id = resolve_id(context, participant_id, "participant", "PARTICIPANT_ID")
+    if room is not None:
+        room = resolve_id(context, room, "room", "--room")
     fields = validate.participant_fields(
         room_id=room,
         username=username,
@@ -315,7 +374,7 @@ def update(
         raise UsageError(
             "nothing to update: give --room, --username, --language or --[no-]video-and-audio"
         )
-    participant = context_of(ctx).api().update_participant(participant_id, fields)
+    participant = context.api().update_participant(participant_id, fields)
     views.emit(participant, json_mode=json_out, view=views.show_participant)
 
 
@@ -337,15 +396,15 @@ def delete(
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete participants. Asks first unless --yes."""
-    from vcctl import validate
     from vcctl.cli.context import context_of
     from vcctl.output import views
 
     participant_ids = ids_from_arguments(participant_ids, "PARTICIPANT_ID")
     if not participant_ids:
         return  # `-` with nothing on standard input: nothing to delete
-    for participant_id in participant_ids:
-        validate.identifier(participant_id, "PARTICIPANT_ID")
+    from vcctl.cli.references import resolve_ids
+
+    participant_ids = resolve_ids(context_of(ctx), participant_ids, "participant", "PARTICIPANT_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.
     api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
     confirm_delete(

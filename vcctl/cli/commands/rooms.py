@@ -11,19 +11,26 @@ import typer
 from vcctl.cli.commands.common import (
     ColorOption,
     ConcurrencyOption,
+    DelimiterOption,
     DryRunOption,
     FromFileOption,
     IdsConcurrencyOption,
+    IgnoreColumnsOption,
     IgnoreMissingOption,
     JsonCreatedOption,
     JsonOption,
     JsonPerIdOption,
     QuietOption,
+    SkipInvalidOption,
+    UpdateDryRunOption,
+    UpdateFromFileOption,
     YesOption,
     confirm_delete,
     from_file_command,
     ignoring_missing,
+    reading_options,
     run_many,
+    update_from_file,
 )
 from vcctl.cli.commands.key_options import (
     KeyOption,
@@ -71,6 +78,9 @@ def create(
     from_file: FromFileOption = None,
     concurrency: ConcurrencyOption = 8,
     dry_run: DryRunOption = False,
+    delimiter: DelimiterOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
+    skip_invalid: SkipInvalidOption = False,
     quiet: QuietOption = False,
     json_out: JsonCreatedOption = False,
 ) -> None:
@@ -97,6 +107,7 @@ def create(
             json_mode=json_out,
             quiet=quiet,
             retry_unknown=retry_unknown,
+            reading=reading_options(delimiter, ignore_columns, skip_invalid),
         )
         return
     if dry_run:
@@ -204,12 +215,11 @@ def get(
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Show rooms and their participants."""
-    from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_ids
 
-    for room_id in room_ids:
-        validate.identifier(room_id, "ROOM_ID")
     context = context_of(ctx)
+    room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
     api = context.api(pool_size=concurrency)
 
     def render(_: str, room: Any) -> None:
@@ -235,25 +245,59 @@ def get(
             "Rename a room and change its color:",
             'vcctl rooms update abc123 --name "Weekly sync" --color "#ff8c00"',
         ),
+        (
+            "Fix names from a CSV file of changes (id,name), checking first:",
+            "vcctl rooms update --from-file fixes.csv --dry-run",
+        ),
     ),
 )
 def update(
     ctx: typer.Context,
-    room_id: Annotated[str, typer.Argument(help="The room to change.", metavar="ROOM_ID")],
+    room_id: Annotated[
+        str | None, typer.Argument(help="The room to change (id or @KEY).", metavar="ROOM_ID")
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="New name.", metavar="NAME")] = None,
     color: ColorOption = None,
+    from_file: UpdateFromFileOption = None,
+    concurrency: ConcurrencyOption = 8,
+    dry_run: UpdateDryRunOption = False,
+    delimiter: DelimiterOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
+    skip_invalid: SkipInvalidOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Change a room's name or colour (only the fields given are sent)."""
+    """Change a room's name or colour (only the fields given are sent), or each room a
+    file's rows name (--from-file: only the fields that differ are sent)."""
     from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_id
     from vcctl.output import views
 
-    validate.identifier(room_id, "ROOM_ID")
+    context = context_of(ctx)
+    if from_file is not None:
+        if room_id is not None or name is not None or color is not None:
+            raise UsageError("--from-file takes the rooms and fields from the file")
+        update_from_file(
+            context,
+            "rooms",
+            from_file,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            json_mode=json_out,
+            quiet=quiet,
+            reading=reading_options(delimiter, ignore_columns, skip_invalid),
+        )
+        return
+    if dry_run:
+        raise UsageError("--dry-run goes with --from-file")
+    if room_id is None:
+        raise UsageError("missing argument ROOM_ID (or --from-file)")
     fields = validate.room_fields(name_value=name, color_value=color)
     if not fields:
         raise UsageError("nothing to update: give --name and/or --color")
-    room = context_of(ctx).api().update_room(room_id, fields)
+    room_id = resolve_id(context, room_id, "room", "ROOM_ID")
+    room = context.api().update_room(room_id, fields)
     views.emit(room, json_mode=json_out, view=views.show_room)
 
 
@@ -279,15 +323,15 @@ def delete(
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete rooms (and their participants). Asks first unless --yes."""
-    from vcctl import validate
     from vcctl.cli.context import context_of
     from vcctl.output import views
 
     room_ids = ids_from_arguments(room_ids, "ROOM_ID")
     if not room_ids:
         return  # `-` with nothing on standard input: nothing to delete
-    for room_id in room_ids:
-        validate.identifier(room_id, "ROOM_ID")
+    from vcctl.cli.references import resolve_ids
+
+    room_ids = resolve_ids(context_of(ctx), room_ids, "room", "ROOM_ID")
     # Off a terminal the refusal comes before anything else can fail: always exit 2.
     api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
     confirm_delete("rooms", room_ids, yes=yes, look_up=api.get_room if api else None)
@@ -415,13 +459,12 @@ def watch(
     JSON mode warns on stderr. If the first refresh of a room fails, the
     watch cannot start: the command ends with that error's exit code.
     """
-    from vcctl import validate
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_ids
     from vcctl.watch import WatchApis, watch_rooms
 
-    for room_id in room_ids:
-        validate.identifier(room_id, "ROOM_ID")
     context = context_of(ctx)
+    room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
     calls_client = context.client(pool_size=2)
     # After the first refresh the watch owns the pacing: one attempt per refresh, 429s included.
     refresh_client = context.client(attempts=1, pool_size=2, rate_limited=False)
