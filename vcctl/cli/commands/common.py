@@ -100,7 +100,7 @@ IgnoreColumnsOption = Annotated[
     typer.Option(
         "--ignore-columns",
         help="CSV columns not to read, comma-separated (columns starting with # never are).",
-        metavar="NAME,...",
+        metavar="NAMES",
     ),
 ]
 SkipInvalidOption = Annotated[
