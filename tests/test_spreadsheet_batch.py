@@ -74,7 +74,7 @@ def test_one_invalid_row_stops_the_batch_before_anything_is_sent(
 
     skipped = vcctl("rooms", "create", "--from-file", rooms, "--skip-invalid", "-q")
     assert skipped.code == 10, skipped
-    assert [body["name"] for body in posted(emulator)] == ["A", "C"]
+    assert sorted(str(body["name"]) for body in posted(emulator)) == ["A", "C"]
 
 
 def test_update_from_file_sends_only_what_differs_and_shows_it_first(
