@@ -115,7 +115,7 @@ __vcctl_node() {
         __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory')
-        __vcctl_commands="path forget"
+        __vcctl_commands="path forget keys"
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
@@ -124,9 +124,13 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory forget')
-        __vcctl_options="--key --room -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--key --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--key --stack --room --no-stack -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--key --stack --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
+        ;;
+    'inventory keys')
+        __vcctl_options="--unknown --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth')
         __vcctl_commands="login status list logout switch"

@@ -71,13 +71,15 @@ function __vcctl_node
         case 'events mute-all'
             set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory'
-            set -g __vcctl_all_commands path forget
+            set -g __vcctl_all_commands path forget keys
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory path'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory forget'
-            set -g __vcctl_value_options --key --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --key --stack --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
+        case 'inventory keys'
+            set -g __vcctl_value_options --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth'
             set -g __vcctl_all_commands login status list logout switch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -372,11 +374,18 @@ complete -c vcctl -n "__vcctl_at 'events mute-all'" -l json -d 'Print the API\'s
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print the path of the inventory file (VCCTL_DATA_DIR, or the user data folder)'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a forget -d 'Forget records or a key of the current account. Nothing is sent to the API'
+complete -c vcctl -n "__vcctl_at 'inventory'" -a keys -d 'List the keys of the current account: scope, state, id, since when, owner'
 complete -c vcctl -n "__vcctl_at 'inventory'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory path'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory forget'" -l key -x -d 'Release this key (the record it named stays)'
-complete -c vcctl -n "__vcctl_at 'inventory forget'" -l room -x -d 'With --key: only the participant key of this room'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -l stack -x -d 'With --key: the key of this stack (of its room, with --room)'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -l room -x -d 'With --key: the participant key of this room (its id; its key with --stack)'
+complete -c vcctl -n "__vcctl_at 'inventory forget'" -l no-stack -d 'With --key: the room key of no stack (--key alone)'
 complete -c vcctl -n "__vcctl_at 'inventory forget'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'inventory keys'" -l unknown -d 'Only keys whose create has an unknown outcome'
+complete -c vcctl -n "__vcctl_at 'inventory keys'" -l stack -x -d 'Only the keys of this stack'
+complete -c vcctl -n "__vcctl_at 'inventory keys'" -l json -d 'JSON Lines, one key a line'
+complete -c vcctl -n "__vcctl_at 'inventory keys'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth'" -a login -d 'Save an API key and token in a profile (hidden prompts; or two lines on stdin)'
 complete -c vcctl -n "__vcctl_at 'auth'" -a status -d 'Show the settings in use, where each came from, and whether the API accepts them'
 complete -c vcctl -n "__vcctl_at 'auth'" -a list -d 'List the profiles of the config file (secrets masked)'

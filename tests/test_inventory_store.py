@@ -361,3 +361,48 @@ def test_a_when_that_is_neither_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         parse_when(text)
     assert f"invalid time {text!r}: use an ISO date or time" in caught.value.message
+
+
+def test_migration_fills_created_from_created_at_and_merges_spellings_of_one_url(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "inventory.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(V1_FILE[0])
+    created_at = "2024-05-01T10:00:00+00:00"
+    data = f'{{"id": "bbbbbb", "name": "new", "created_at": "{created_at}"}}'
+    for url, id, row in (
+        ("HTTP://127.0.0.1:8000/", "bbbbbb", data),
+        ("http://127.0.0.1:8000", "aaaaaa", '{"id": "aaaaaa", "name": "old"}'),
+    ):
+        db.execute(
+            "INSERT INTO records VALUES (?, ?, 'room', ?, NULL, 'x', ?, 1700000000,"
+            " 1700000100, NULL)",
+            (url, ME.key_fingerprint, id, row),
+        )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Inventory.open(path) as inv:
+        found = {record.id: record for record in inv.list_records(ME, "room")}
+        assert sorted(found) == ["aaaaaa", "bbbbbb"]  # one account, whatever the spelling
+        assert found["bbbbbb"].created_ts == datetime.fromisoformat(created_at).timestamp()
+        assert found["aaaaaa"].created_ts == 1700000000  # no created_at: first seen
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://localhost",
+        "HTTP://LOCALHOST/",
+        "http://localhost:80",
+        "http://LocalHost:80/",
+        "http://user:secret@localhost/",
+    ],
+)
+def test_one_server_is_one_account_however_its_url_is_spelt(spelling: str) -> None:
+    assert account_for(spelling, "k").base_url == "http://localhost"
+    assert account_for("https://Bücher.example:443/api/", "k").base_url == (
+        "https://xn--bcher-kva.example/api"
+    )
+    assert account_for("https://localhost:8443", "k").base_url == "https://localhost:8443"

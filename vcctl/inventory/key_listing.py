@@ -70,6 +70,35 @@ def list_keys(
     return views
 
 
+def key_table(views: Sequence[KeyView]) -> list[list[str]]:
+    """The rows of `vcctl inventory keys`, the header first."""
+    rows = [["KIND", "KEY", "STACK", "ROOM", "STATE", "ID", "SINCE", "OWNER"]]
+    for view in views:
+        rows.append(
+            [
+                view.row.kind,
+                view.row.key,
+                view.scope.stack or "-",
+                view.scope.room or "-",
+                view.state,
+                view.row.id or "-",
+                claims.local_time(view.row.since) if view.row.since else "-",
+                view.owner() or "-",
+            ]
+        )
+    return rows
+
+
+def release_commands(
+    store: InventoryStore, account: Account, views: Sequence[KeyView]
+) -> list[str]:
+    """For each key, the `vcctl inventory forget` command that frees exactly it."""
+    names: dict[str, int] = {}
+    for row in store.list_keys(account):
+        names[row.key] = names.get(row.key, 0) + 1
+    return [view.forget_command(alone=names.get(view.row.key, 0) <= 1) for view in views]
+
+
 def forget_key(
     store: InventoryStore,
     account: Account,

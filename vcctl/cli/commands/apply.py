@@ -232,8 +232,14 @@ def _apply(
             f"interrupted: {left}run apply again to finish", work_abandoned=result.abandoned
         )
     codes = [outcome.error.exit_code for outcome in result.failures if outcome.error]
-    codes += [EXIT_BLOCKED] * len(plan.blocked)  # refused, the rest carried out
     succeeded = len(result.outcomes) - len(result.failures)
+    if plan.blocked and not codes:
+        # The rest was carried out; the blocked keys wait for a person: exit 11, not 10.
+        blocked = len(plan.blocked)
+        raise MultiItemFailure(
+            f"{blocked} of {blocked + succeeded} changes blocked", exit_code=EXIT_BLOCKED
+        )
+    codes += [EXIT_BLOCKED] * len(plan.blocked)  # refused, the rest carried out
     raise_for_items(codes, succeeded=succeeded, what="changes")
 
 
