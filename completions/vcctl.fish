@@ -372,7 +372,7 @@ complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -s h -l h
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print the path of the inventory file (VCCTL_DATA_DIR, or the user data folder)'
+complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print where the inventory is: the file\'s path (VCCTL_DATA_DIR, or the user data folder), or the shared database\'s URL (VCCTL_INVENTORY_URL), its password masked'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a forget -d 'Forget records or a key of the current account. Nothing is sent to the API'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a keys -d 'List the keys of the current account: scope, state, id, since when, owner'
 complete -c vcctl -n "__vcctl_at 'inventory'" -s h -l help -d 'Show this message and exit'

@@ -52,3 +52,13 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A libpq URL of a fresh, empty database on the test process's server."""
     return postgres_server.url(postgres_server.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_place(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's inventory lives, once per backend: an SQLite file's path (not created
+    yet), then the URL of a fresh PostgreSQL database (tests/stores.py opens either)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "data" / "inventory.sqlite3")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.url(server.new_database())

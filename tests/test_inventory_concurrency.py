@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.helpers import start_python
-from vcctl.inventory import Inventory, account_for
+from tests.stores import OPEN_PLACE, open_place
+from vcctl.inventory import account_for
 
 BASE_URL = "http://127.0.0.1:8000"
 API_KEY = "key-of-me-0000000001"
 
 # Each process opens the inventory, says it is ready, waits for "go" on stdin (so that all
 # start at once), then works.
-RECORDER = """
+RECORDER = (
+    OPEN_PLACE
+    + """
 import sys
-from pathlib import Path
-from vcctl.inventory import Inventory, account_for
+from vcctl.inventory import account_for
 worker, count = sys.argv[2], int(sys.argv[3])
 account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
-with Inventory.open(Path(sys.argv[1])) as inv:
+with open_place(sys.argv[1]) as inv:
     print("ready", flush=True)
     sys.stdin.readline()
     for i in range(count):
@@ -28,13 +28,15 @@ with Inventory.open(Path(sys.argv[1])) as inv:
     )
 print("done", flush=True)
 """
+)
 
-CLAIMER = """
+CLAIMER = (
+    OPEN_PLACE
+    + """
 import os, sys
-from pathlib import Path
-from vcctl.inventory import Claim, Inventory, account_for, claims
+from vcctl.inventory import Claim, account_for, claims
 account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
-with Inventory.open(Path(sys.argv[1])) as inv:
+with open_place(sys.argv[1]) as inv:
     print("ready", flush=True)
     sys.stdin.readline()
     ref = claims.KeyRef(account, "room", "", "standup")
@@ -46,6 +48,7 @@ with Inventory.open(Path(sys.argv[1])) as inv:
     else:
         print("existing", outcome.id, flush=True)
 """
+)
 
 
 def start_together(script: str, argument_lists: list[list[str]]) -> list[str]:
@@ -75,12 +78,12 @@ def start_together(script: str, argument_lists: list[list[str]]) -> list[str]:
     return outputs
 
 
-def test_eight_processes_recording_at_once_lose_no_record(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "inventory.sqlite3"
+def test_eight_processes_recording_at_once_lose_no_record(store_place: str) -> None:
+    path = store_place
     workers = [f"w{n}" for n in range(8)]
-    outputs = start_together(RECORDER, [[str(path), worker, "40"] for worker in workers])
+    outputs = start_together(RECORDER, [[path, worker, "40"] for worker in workers])
     assert outputs == ["done\n"] * 8
-    with Inventory.open(path) as inv:
+    with open_place(path) as inv:
         records = inv.list_records(account_for(BASE_URL, API_KEY), "room")
     assert len(records) == 8 * 80
     assert {r.id for r in records} == {
@@ -88,21 +91,21 @@ def test_eight_processes_recording_at_once_lose_no_record(tmp_path: Path) -> Non
     }
 
 
-def test_six_processes_claiming_one_key_create_once(tmp_path: Path) -> None:
-    path = tmp_path / "inventory.sqlite3"
-    Inventory.open(path).close()  # created first, so that all six race on the key alone
-    outputs = start_together(CLAIMER, [[str(path)] for _ in range(6)])
+def test_six_processes_claiming_one_key_create_once(store_place: str) -> None:
+    path = store_place
+    open_place(path).close()  # created first, so that all six race on the key alone
+    outputs = start_together(CLAIMER, [[path] for _ in range(6)])
     verdicts = [line.split() for output in outputs for line in output.splitlines()]
     created = [v for v in verdicts if v[0] == "created"]
     assert len(created) == 1, verdicts
     assert len(verdicts) == 6
     assert {v[1] for v in verdicts} == {created[0][1]}  # every process names the same room
-    with Inventory.open(path) as inv:
+    with open_place(path) as inv:
         [record] = inv.list_records(account_for(BASE_URL, API_KEY), "room")
     assert (record.id, record.key) == (created[0][1], "standup")
 
 
-def test_processes_creating_the_inventory_at_once_all_succeed(tmp_path: Path) -> None:
-    path = tmp_path / "fresh" / "inventory.sqlite3"  # each process opens (creates) it at once
-    outputs = start_together(RECORDER, [[str(path), f"w{n}", "1"] for n in range(4)])
+def test_processes_creating_the_inventory_at_once_all_succeed(store_place: str) -> None:
+    # Each process opens (creates) the file, or the database's schema, at once.
+    outputs = start_together(RECORDER, [[store_place, f"w{n}", "1"] for n in range(4)])
     assert outputs == ["done\n"] * 4

@@ -6,10 +6,11 @@ import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from tests.stores import open_place
 from vcctl.errors import InventoryError, KeyBlockedError, UsageError
 from vcctl.inventory import (
     SCHEMA_VERSION,
@@ -38,8 +39,9 @@ def participant(id: str, room_id: str, username: str = "Ann") -> dict[str, Any]:
 
 
 @pytest.fixture
-def inv(tmp_path: Path) -> Any:
-    with Inventory.open(tmp_path / "data" / "inventory.sqlite3") as opened:
+def inv(store_place: str) -> Any:
+    """An inventory on each backend in turn: the SQLite file, then a PostgreSQL database."""
+    with open_place(store_place) as opened:
         yield opened
 
 
@@ -151,7 +153,7 @@ def test_rooms_carry_their_participants_as_last_seen(inv: Inventory) -> None:
 
 def test_a_batch_records_in_one_transaction(inv: Inventory) -> None:
     statements: list[str] = []
-    inv._db.set_trace_callback(statements.append)
+    cast(Any, inv._db).set_trace_callback(statements.append)  # sqlite3 and the Session
     inv.record_many(ME, "room", [room(f"r{i:05d}", f"n{i}", 1) for i in range(300)])
     assert statements.count("COMMIT") == 1
     assert len(inv.list_records(ME, "room")) == 300

@@ -43,6 +43,20 @@ def mask(secret: str | None) -> str | None:
     return "****" + secret[-4:]
 
 
+def mask_url(url: str) -> str:
+    """A database URL as it may be shown: its password (in the authority or a `password=`
+    query parameter) replaced by ****, everything else as given."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:****@{host}"
+    tail = re.sub(r"(?i)((?:^|[?&])password=)[^&]*", r"\1****", tail)
+    return f"{scheme}{sep}{authority}{slash}{tail}"
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True

@@ -131,8 +131,9 @@ class CommandContext:
     def inventory(self) -> Recorder:
         """The run's inventory recorder (a no-op when the inventory is off)."""
         if self._recorder is None:
+            from vcctl.inventory.location import inventory_location
             from vcctl.inventory.recorder import Recorder
-            from vcctl.inventory.records import account_for, inventory_enabled, inventory_path
+            from vcctl.inventory.records import account_for, inventory_enabled
 
             settings = self.settings()
             profile = settings.config.profiles.get(settings.profile.value)
@@ -141,7 +142,7 @@ class CommandContext:
                 return account_for(settings.base_url.value, settings.credentials()[0])
 
             self._recorder = Recorder(
-                inventory_path(os.environ),
+                inventory_location(os.environ, profile),
                 account,
                 enabled=inventory_enabled(os.environ, profile),
             )

@@ -75,6 +75,12 @@ ENVIRONMENT: tuple[Variable, ...] = (
         "The folder of the inventory, *inventory.sqlite3*, instead of the user data folder.",
     ),
     Variable(
+        "VCCTL_INVENTORY_URL",
+        "A **postgresql://** URL (libpq syntax): keep the inventory in that shared database, in "
+        "its schema **vcctl**, instead of the local file (profile: **inventory_url**; needs "
+        "**pip install 'vcctl[postgres]'**).",
+    ),
+    Variable(
         "VCCTL_INVENTORY",
         "Set to off to neither read nor write the inventory (profile: **inventory = false**).",
     ),

@@ -36,6 +36,7 @@ PROFILE_KEYS = (
     "timeout",
     "max_attempts",
     "rate",
+    "inventory_url",
 )
 
 
@@ -124,7 +125,7 @@ def _check_shape(config: ConfigFile) -> None:
     for name, profile in profiles.items():
         if not isinstance(profile, dict):
             raise ConfigError(f"{where}: [profiles.{name}] must be a table")
-        for key in ("api_key", "api_token", "base_url", "locale"):
+        for key in ("api_key", "api_token", "base_url", "locale", "inventory_url"):
             if key in profile and not isinstance(profile[key], str):
                 raise ConfigError(f"{where}: profiles.{name}.{key} must be a string")
         if "inventory" in profile and not isinstance(profile["inventory"], bool):

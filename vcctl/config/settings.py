@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from vcctl.config import profiles as config_module
 from vcctl.errors import ConfigError, CredentialsError
 from vcctl.http.body import DEFAULT_MAX_ANSWER_BYTES
-from vcctl.text import is_loopback, mask
+from vcctl.text import is_loopback, mask, mask_url
 
 T = TypeVar("T")
 Source = Literal["flag", "env", "file", "default"]
@@ -67,6 +67,8 @@ class Settings:
     insecure_http: bool
     ca_bundle: str | None
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    # A shared inventory's database (None: the local file); shown only masked.
+    inventory_url: Setting[str | None] = Setting(None, "default")
 
     def credentials(self) -> tuple[str, str]:
         """The key and token, or a CredentialsError (exit 4) saying how to set them."""
@@ -101,6 +103,10 @@ class Settings:
             "timeout": {"value": self.timeout.value, "source": self.timeout.source},
             "max_attempts": {"value": self.max_attempts.value, "source": self.max_attempts.source},
             "rate": {"value": self.rate.value, "source": self.rate.source},
+            "inventory_url": {
+                "value": mask_url(self.inventory_url.value) if self.inventory_url.value else None,
+                "source": self.inventory_url.source,
+            },
         }
 
 
@@ -198,6 +204,13 @@ def resolve(flags: Flags, env: Mapping[str, str]) -> Settings:
         insecure_http=insecure_http,
         ca_bundle=_ca_bundle(flags.ca_bundle or env.get("VCCTL_CA_BUNDLE") or None),
         max_answer_bytes=_parse_answer_size(env.get("VCCTL_MAX_ANSWER_BYTES") or None),
+        inventory_url=_pick(
+            None,
+            env.get("VCCTL_INVENTORY_URL"),
+            from_file("inventory_url"),
+            None,
+            lambda value, where: str(value).strip() or None,
+        ),
     )
 
 

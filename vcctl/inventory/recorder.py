@@ -26,6 +26,7 @@ from vcctl.resources import Kind
 
 if TYPE_CHECKING:
     from vcctl.inventory.backend import InventoryStore
+    from vcctl.inventory.location import Location
 
 OFF_MESSAGE = "the inventory is off (VCCTL_INVENTORY=off, or inventory = false in the profile)"
 OFF_HINT = "turn it on for one command with VCCTL_INVENTORY=on"
@@ -34,8 +35,15 @@ OFF_HINT = "turn it on for one command with VCCTL_INVENTORY=on"
 class Recorder:
     """The run's inventory: opened on first use, shared by every thread of the run."""
 
-    def __init__(self, path: Path, account: Callable[[], Account], *, enabled: bool) -> None:
-        self.path = path
+    def __init__(
+        self, location: Location | Path, account: Callable[[], Account], *, enabled: bool
+    ) -> None:
+        if isinstance(location, Path):
+            from vcctl.inventory.location import Location
+
+            location = Location(location)
+        self.location = location
+        self.path = location.path  # the local file (apply's lock folder is next to it)
         self.enabled = enabled
         self._account_of = account
         self._account: Account | None = None
@@ -64,10 +72,10 @@ class Recorder:
             if self._broken is not None:
                 raise self._broken
             if self._inventory is None:
-                from vcctl.inventory.store import Inventory
+                from vcctl.inventory.location import open_store
 
                 try:
-                    self._inventory = Inventory.open(self.path)
+                    self._inventory = open_store(self.location)
                 except InventoryError as exc:
                     self._broken = exc
                     raise

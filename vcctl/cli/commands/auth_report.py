@@ -17,10 +17,10 @@ def show_status(report: dict[str, Any]) -> None:
 
     rows = [["SETTING", "VALUE", "FROM"]]
     keys = ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
-    for key in (*keys, "rate"):
+    for key in (*keys, "rate", "inventory_url"):
         entry = report[key]
         value = entry["value"]
-        unset = "unlimited" if key == "rate" else "(not set)"
+        unset = {"rate": "unlimited", "inventory_url": "(the local file)"}.get(key, "(not set)")
         rows.append([key, unset if value is None else str(value), describe_source(entry["source"])])
     lines = [f"config file: {report['config_file']}"]
     if not report["profile"]["in_config_file"]:

@@ -22,14 +22,13 @@ app = typer.Typer(
         ("Query it with sqlite3:", 'sqlite3 "$(vcctl inventory path)" .tables'),
     ),
 )
-def path() -> None:
-    """Print the path of the inventory file (VCCTL_DATA_DIR, or the user data folder)."""
-    import os
-
-    from vcctl.inventory import inventory_path
+def path(ctx: typer.Context) -> None:
+    """Print where the inventory is: the file's path (VCCTL_DATA_DIR, or the user data folder),
+    or the shared database's URL (VCCTL_INVENTORY_URL), its password masked."""
+    from vcctl.cli.context import context_of
     from vcctl.output.streams import write_stdout
 
-    write_stdout(f"{inventory_path(os.environ)}\n")
+    write_stdout(f"{context_of(ctx).inventory().location.shown}\n")
 
 
 @app.command(

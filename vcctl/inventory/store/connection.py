@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from vcctl.errors import InventoryError
 from vcctl.inventory.records import Account, Record, created_at_ts
@@ -20,8 +20,8 @@ UPSERT = """INSERT INTO records
     (base_url, key_fp, kind, id, room_id, label, data, created, first_seen, last_seen, gone)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
     ON CONFLICT (base_url, key_fp, kind, id) DO UPDATE SET
-        room_id = coalesce(excluded.room_id, room_id), label = excluded.label,
-        data = excluded.data, created = coalesce(excluded.created, created),
+        room_id = coalesce(excluded.room_id, records.room_id), label = excluded.label,
+        data = excluded.data, created = coalesce(excluded.created, records.created),
         last_seen = excluded.last_seen, gone = NULL"""
 # Columns in Record's field order: a row becomes a Record positionally (10,000 rows: cheap).
 SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r.first_seen),
@@ -30,15 +30,41 @@ SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r
     AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
 
 
-def describe(exc: sqlite3.Error) -> str:
+class Cursor(Protocol):
+    """What a statement returns, in either backend (sqlite3's or psycopg's cursor)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    """An open connection that runs the store's SQL (sqlite3's, or the PostgreSQL Session)."""
+
+    def execute(self, sql: str, params: Any = ..., /) -> Cursor: ...
+
+    def close(self) -> None: ...
+
+
+def describe(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
 class Connection:
-    """An open inventory file. Safe to share between threads (one connection, one lock)."""
+    """An open inventory file. Safe to share between threads (one connection, one lock).
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    The PostgreSQL store runs these same statements over its own connection (see
+    `store/postgres`): SQL here sticks to what both dialects share, and what differs is a hook
+    (`DB_ERRORS`, `_label_glob`)."""
+
+    DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: Path, connection: Database, *, where: str | None = None) -> None:
         self.path = path
+        self.where = str(path) if where is None else where  # for messages: no secret in it
         self._db = connection
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # what opening it found and fixed (a loose file mode)
@@ -56,11 +82,11 @@ class Connection:
     # -- transactions ------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Database]:
         """One write transaction, taken at once so that concurrent writers queue on the busy
         timeout instead of failing on a lock upgrade."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 yield self._db
             except BaseException:
@@ -68,20 +94,29 @@ class Connection:
                 raise
             self._db.execute("COMMIT")
 
+    def _begin(self) -> None:
+        """Start a write transaction that holds the store's write lock from its start: writers
+        queue one after another, so a read-then-write in one transaction is atomic."""
+        self._db.execute("BEGIN IMMEDIATE")
+
     @contextmanager
     def _translated(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except sqlite3.Error as exc:
+        except self.DB_ERRORS as exc:
             raise InventoryError(
-                f"cannot {doing} inventory {self.path}: {describe(exc)}", path=str(self.path)
+                f"cannot {doing} inventory {self.where}: {describe(exc)}", path=self.where
             ) from None
+
+    def _label_glob(self, glob: str) -> tuple[str, str]:
+        """The condition (and its parameter) for a room name or username matching `glob`."""
+        return "r.label GLOB ?", glob
 
     # -- record rows -------------------------------------------------------------------------
 
     def _upsert(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         account: Account,
         kind: Kind,
         resource: Mapping[str, Any],

@@ -84,8 +84,9 @@ class Records(Connection):
             where.append("r.base_url = ? AND r.key_fp = ?")
             params += acct(account)
         if name_glob is not None:
-            where.append("r.label GLOB ?")
-            params.append(name_glob)
+            condition, pattern = self._label_glob(name_glob)
+            where.append(condition)
+            params.append(pattern)
         if created_before is not None:
             where.append("r.created < ?")
             params.append(created_before.timestamp())

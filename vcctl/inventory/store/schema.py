@@ -102,6 +102,8 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 class Schema(Connection):
     """Opening, creating and migrating the file."""
 
+    _db: sqlite3.Connection  # the file's own connection (its migrations are SQLite's)
+
     @classmethod
     def open(cls, path: Path) -> Self:
         """Open (creating it 0600 in a 0700 folder) and migrate the file at `path`."""

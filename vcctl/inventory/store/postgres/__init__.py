@@ -1,0 +1,174 @@
+"""The inventory in a shared PostgreSQL database (a `postgresql://` URL in VCCTL_INVENTORY_URL):
+the same store as the SQLite file, for a team and its CI runners on different machines.
+
+Its tables live in their own schema, `vcctl`, created on first use; `vcctl.meta` carries its
+version, migrated like the file's (`MIGRATIONS[n]` takes it from n to n + 1). A newer version,
+or a `vcctl` schema vcctl did not make, is refused and never modified. The record and key
+operations are the SQLite store's own (`Records`, `KeyStore`), run through `Session`, which
+translates their SQL; only opening, the write lock and the glob differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+from vcctl.errors import InventoryError
+from vcctl.inventory.store.connection import Connection, describe
+from vcctl.inventory.store.key_rows import KeyStore
+from vcctl.inventory.store.postgres.connection import (
+    CONNECT_TIMEOUT,
+    LOCK_TIMEOUT,
+    WRITE_LOCK,
+    Session,
+    driver,
+    glob_to_regex,
+)
+from vcctl.inventory.store.record_rows import Records
+from vcctl.text import mask_url
+
+SCHEMA = "vcctl"
+SCHEMA_VERSION = 1
+SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
+DOWN_HINT = (
+    "check that the database server is up and the URL right (VCCTL_INVENTORY_URL, or "
+    "inventory_url in the profile), or set VCCTL_INVENTORY=off"
+)
+
+# Text compares byte by byte, as in SQLite (ids, keys and globs must not follow a locale).
+T = 'text COLLATE "C"'
+REAL = "double precision"
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        f"CREATE TABLE {SCHEMA}.meta (version integer NOT NULL)",
+        f"INSERT INTO {SCHEMA}.meta (version) VALUES (0)",
+        f"""CREATE TABLE {SCHEMA}.records (
+            base_url {T} NOT NULL, key_fp {T} NOT NULL, kind {T} NOT NULL, id {T} NOT NULL,
+            room_id {T}, label {T}, data text NOT NULL,
+            first_seen {REAL} NOT NULL, last_seen {REAL} NOT NULL, gone {REAL}, created {REAL},
+            PRIMARY KEY (base_url, key_fp, kind, id))""",
+        f"CREATE INDEX records_by_created ON {SCHEMA}.records (base_url, key_fp, kind, created)",
+        f"CREATE INDEX records_by_room ON {SCHEMA}.records (base_url, key_fp, room_id)",
+        f"""CREATE TABLE {SCHEMA}.keys (
+            base_url {T} NOT NULL, key_fp {T} NOT NULL, kind {T} NOT NULL,
+            scope {T} NOT NULL, key {T} NOT NULL,
+            state text NOT NULL CHECK (state IN ('pending', 'created', 'unknown')),
+            id {T}, since {REAL} NOT NULL, pid integer, host text, claim text, started {REAL},
+            PRIMARY KEY (base_url, key_fp, kind, scope, key))""",
+        f"CREATE INDEX keys_by_id ON {SCHEMA}.keys (base_url, key_fp, kind, id)",
+    ),
+)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+class PostgresInventory(Records, KeyStore, Connection):
+    """An open shared inventory (`PostgresInventory.open(url)`). Safe to share between threads
+    (one connection, one lock), like the file."""
+
+    _db: Session
+
+    def __init__(self, url: str, session: Session) -> None:
+        super().__init__(Path(SCHEMA), session, where=mask_url(url))
+        self.url = url
+        self.DB_ERRORS = (driver().Error,)
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        psycopg = driver()
+        where = mask_url(url)
+        try:
+            connection = psycopg.connect(url, autocommit=True, **_connect_options(psycopg, url))
+        except psycopg.Error as exc:
+            raise InventoryError(
+                f"cannot open inventory {where}: {_first_line(exc)}", path=where, hint=DOWN_HINT
+            ) from None
+        inventory = cls(url, Session(connection))
+        try:
+            with inventory._translated("set up"):
+                inventory._prepare()
+        except BaseException:
+            connection.close()
+            raise
+        return inventory
+
+    # -- what differs from SQLite ----------------------------------------------------------
+
+    def _begin(self) -> None:
+        self._db.execute_native("BEGIN")
+        self._db.execute_native("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def _label_glob(self, glob: str) -> tuple[str, str]:
+        return "r.label ~ ?", glob_to_regex(glob)
+
+    # -- the schema ------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        db = self._db
+        db.execute_native(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        db.execute_native(f"SET search_path TO {SCHEMA}")
+        if self._version() >= SCHEMA_VERSION:
+            return
+        with self._lock:
+            db.execute_native("BEGIN")
+            try:
+                db.execute_native("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+                db.execute_native(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+                version = self._version()  # another process may have done it meanwhile
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        db.execute_native(statement)
+                db.execute_native(f"UPDATE {SCHEMA}.meta SET version = %s", (SCHEMA_VERSION,))
+            except BaseException:
+                db.execute_native("ROLLBACK")
+                raise
+            db.execute_native("COMMIT")
+
+    def _version(self) -> int:
+        """The schema's version (0: none yet), refusing one this vcctl must not touch."""
+        db = self._db
+        tables = {
+            row[0]
+            for row in db.execute_native(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (SCHEMA,),
+            )
+        }
+        if "meta" not in tables:
+            if tables:
+                raise InventoryError(
+                    f"inventory {self.where}: schema {SCHEMA} holds tables vcctl did not make "
+                    f"({', '.join(sorted(tables))}); vcctl will not modify it",
+                    path=self.where,
+                    hint="use another database, or set VCCTL_INVENTORY=off",
+                )
+            return 0
+        row = db.execute_native(f"SELECT max(version) FROM {SCHEMA}.meta").fetchone()
+        version = int(row[0] or 0) if row is not None else 0
+        if version > SCHEMA_VERSION:
+            raise InventoryError(
+                f"inventory {self.where} was written by a newer vcctl (schema version "
+                f"{version}; this vcctl knows up to {SCHEMA_VERSION}); vcctl will not modify it",
+                path=self.where,
+                hint="upgrade vcctl, or set VCCTL_INVENTORY_URL to another database",
+            )
+        return version
+
+
+def _connect_options(psycopg: Any, url: str) -> dict[str, Any]:
+    import os
+
+    options: dict[str, Any] = {"application_name": "vcctl"}
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        given = {}
+    if "connect_timeout" not in given and not os.environ.get("PGCONNECT_TIMEOUT"):
+        options["connect_timeout"] = CONNECT_TIMEOUT
+    return options
+
+
+def _first_line(exc: Exception) -> str:
+    return describe(exc).strip().splitlines()[0] if describe(exc).strip() else type(exc).__name__
+
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "PostgresInventory"]
