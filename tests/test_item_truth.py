@@ -7,6 +7,8 @@ Real processes against the emulator (or a hostile server), over real HTTP.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers import Runner
@@ -42,3 +44,29 @@ def test_a_refresh_that_fails_for_some_records_exits_10(vcctl: Runner, emulator:
     assert refreshed.code == 10, refreshed
     assert ids[1] in refreshed.stderr
     assert refreshed.stderr.count("vcctl: error:") == 1, refreshed.stderr
+
+
+def test_a_multi_id_delete_with_json_prints_one_line_per_id_whatever_the_answer(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    plain, empty, lost = three_listed_rooms(vcctl)
+    unknown = "NoSuchRoom"
+    # `empty` is answered 204 with no body; `lost`'s first answer is lost after the API deleted
+    # it, and the retry is answered 404: deleted all the same.
+    emulator.add_fault(Fault("empty", status=204, method="DELETE", path_regex=empty, apply=True))
+    emulator.add_fault(Fault("drop", method="DELETE", path_regex=lost, apply=True))
+
+    deleted = vcctl(
+        "rooms", "delete", plain, empty, lost, unknown, "--yes", "--json", "--concurrency", "1"
+    )
+
+    assert deleted.code == 10, deleted  # three deleted, one not found
+    lines = [json.loads(line) for line in deleted.stdout.splitlines()]
+    assert [line["id"] for line in lines] == [plain, empty, lost]  # in input order
+    assert lines[0]["name"] == "Listed 0"  # the API's answer, as received
+    assert lines[1] == {"id": empty, "deleted": True}
+    assert lines[2] == {"id": lost, "deleted": True}
+    errors = [json.loads(line) for line in deleted.stderr.splitlines()]
+    assert [error["error"]["item"] for error in errors] == [unknown]
+    assert errors[0]["error"]["exit_code"] == 6
+    assert emulator.state()["rooms"] == []

@@ -299,3 +299,40 @@ def test_a_batch_stops_during_a_retry_backoff_and_reports_what_it_created(
     assert len(created) == 2
     assert "created 2" in stderr, stderr
     assert "Traceback" not in stderr
+
+
+def test_a_second_signal_during_a_multi_id_delete_names_what_is_under_way(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    rooms = [seed_room(emulator, f"Slow {n}") for n in range(8)]
+    ids = [room["id"] for room in rooms]
+    # Two quick deletes, then two that take 20 s: the second signal comes while they hang.
+    emulator.add_fault(Fault("delay", delay_ms=0, method="DELETE", times=2))
+    emulator.add_fault(Fault("delay", delay_ms=20_000, method="DELETE", times=8))
+    args = ["rooms", "delete", *ids, "--yes", "--concurrency", "2", "--json"]
+    child = start(args, env)
+
+    def deletes() -> int:
+        return sum(1 for r in emulator.recorded() if r.method == "DELETE")
+
+    wait_until(lambda: deletes() >= 4, "two deletes hang")
+    assert child.stderr is not None
+    try:
+        child.send_signal(signal.SIGHUP)
+        first_line = child.stderr.readline()  # the notice: vcctl waits for the two under way
+        assert json.loads(first_line)["stopping"]["requests_under_way"] == 2
+        sent = time.monotonic()
+        child.send_signal(signal.SIGHUP)
+        stdout, stderr = child.communicate(timeout=60)
+        latency = time.monotonic() - sent
+    finally:
+        child.kill()
+
+    assert child.returncode == 129, (stdout, stderr)
+    assert latency < STOP_DEADLINE, f"ended {latency:.1f} s after the second signal"
+    assert [json.loads(line)["id"] for line in stdout.splitlines()] == ids[:2]  # the quick two
+    errors = [json.loads(line)["error"] for line in stderr.splitlines()]
+    assert [e["item"] for e in errors if "outcome unknown" in e["message"]] == ids[2:4]
+    assert errors[-1]["exit_code"] == 129
+    assert sent_after(emulator, sent) == []
+    assert "Traceback" not in stderr

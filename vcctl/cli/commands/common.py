@@ -12,11 +12,10 @@ from typer.core import TyperCommand
 from vcctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from vcctl.batch import Reading
     from vcctl.cli.context import CommandContext
     from vcctl.resources import Kind, Noun
+    from vcctl.workers import Finished
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON object as received, indented.")
@@ -293,6 +292,17 @@ def ignoring_missing(action: Callable[[str], Any]) -> Callable[[str], Any]:
     return tolerant
 
 
+def deleting(action: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`action` (a delete), answering `{"id": ID, "deleted": true}` when the API's answer has no
+    body (204, or a 404 after a lost first answer): --json prints a line for every id deleted."""
+
+    def delete(item: str) -> Any:
+        answer = action(item)
+        return {"id": item, "deleted": True} if answer is None else answer
+
+    return delete
+
+
 def run_many(
     items: Sequence[str],
     action: Callable[[str], Any],
@@ -304,19 +314,21 @@ def run_many(
     stop: Callable[[], None] | None = None,
     missing: Callable[[str], None] | None = None,
 ) -> None:
-    """Apply `action` to each id on up to `concurrency` workers; report in input order.
+    """Apply `action` to each id on up to `concurrency` workers of the engine
+    (`vcctl.workers`); report in input order.
 
     One id behaves like a single command. Several ids print JSON Lines with --json; each
     failure is reported on its own line and the others go on; the exit code follows the
     multi-item rule (`errors.multi_item_exit_code`). A result of MISSING (see
     `ignoring_missing`) prints nothing on stdout and calls `missing`; it counts as done.
-    Ctrl-C calls `stop` (to wake workers waiting on the rate limiter), reports every id already
-    done, and ends with Interrupted.
+    A stop signal sends nothing more (the rate limiter watches the run's halt), calls `stop`,
+    reports every id answered, names those still under way after a second signal as of unknown
+    outcome, and ends with Interrupted (130, 143, 129).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from vcctl.errors import MultiItemFailure, VcctlError, raise_for_items
-    from vcctl.output import streams
+    from vcctl.errors import Interrupted, MultiItemFailure, NotSent, VcctlError, raise_for_items
+    from vcctl.halt import process_halt
+    from vcctl.output import streams, views
+    from vcctl.workers import run_in_order
 
     if len(items) == 1:
         result = action(items[0])
@@ -331,17 +343,24 @@ def run_many(
         return
     failure_codes: list[int] = []
     rendered = False
+    answered = 0
 
-    def report(item: str, future: Future[Any]) -> None:
-        nonlocal rendered
-        try:
-            result = future.result()
-        except (UsageError, MultiItemFailure):
-            raise
-        except VcctlError as exc:
-            streams.print_error(exc, json_mode=json_mode, subject=item)
-            failure_codes.append(exc.exit_code)
+    def report(done: Finished[str, Any]) -> None:
+        nonlocal rendered, answered
+        item, problem = done.item, done.error
+        if isinstance(problem, NotSent):
+            return  # the run is stopping: this id was never sent
+        if problem is not None:
+            if isinstance(problem, (UsageError, MultiItemFailure)) or not isinstance(
+                problem, VcctlError
+            ):
+                raise problem
+            answered += 1
+            streams.print_error(problem, json_mode=json_mode, subject=item)
+            failure_codes.append(problem.exit_code)
             return
+        answered += 1
+        result = done.value
         if isinstance(result, Missing):
             if missing is not None:
                 missing(item)
@@ -354,33 +373,37 @@ def run_many(
             render(item, result)
             rendered = True
 
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="vcctl-ids"
-    ) as executor:
-        futures = [executor.submit(action, item) for item in items]
-        done = 0
-        try:
-            for item, future in zip(items, futures, strict=True):
-                report(item, future)
-                done += 1
-        except KeyboardInterrupt:
-            _stop_after_interrupt(futures, stop)
-            for item, future in zip(items[done:], futures[done:], strict=True):
-                if not future.cancelled():
-                    report(item, future)
-            from vcctl.errors import Interrupted
+    halt = process_halt()
 
-            raise Interrupted("interrupted: the ids not reported were not sent") from None
+    def stopping(under_way: int) -> None:
+        if stop is not None:
+            stop()
+        if under_way and not halt.repeated:
+            views.stopping(halt.signum, under_way, json_mode=json_mode)
+
+    ended = run_in_order(
+        items,
+        action,
+        report,
+        workers=max(1, min(concurrency, len(items))),
+        stopping=stopping,
+        name="vcctl-ids",
+    )
+    if ended is not None:
+        for item in ended.outcome_unknown:
+            streams.print_error(
+                VcctlError(
+                    "outcome unknown: sent, but vcctl stopped waiting for the answer",
+                    hint="check it before sending it again",
+                ),
+                json_mode=json_mode,
+                subject=item,
+            )
+        unknown = len(ended.outcome_unknown)
+        raise Interrupted(
+            f"interrupted: {answered} of {len(items)} ids answered"
+            + (f", {unknown} of unknown outcome" if unknown else "")
+            + "; the others were not sent",
+            work_abandoned=ended.abandoned,
+        )
     raise_for_items(failure_codes, succeeded=len(items) - len(failure_codes), what="ids")
-
-
-def _stop_after_interrupt(futures: Sequence[Future[Any]], stop: Callable[[], None] | None) -> None:
-    """Send nothing more; let the requests under way finish, since they may have done
-    something the user needs to hear about."""
-    from concurrent.futures import wait
-
-    for future in futures:
-        future.cancel()  # only those not started yet
-    if stop is not None:
-        stop()
-    wait(futures)

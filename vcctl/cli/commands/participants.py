@@ -26,6 +26,7 @@ from vcctl.cli.commands.common import (
     VideoAudioOption,
     YesOption,
     confirm_delete,
+    deleting,
     from_file_command,
     ignoring_missing,
     reading_options,
@@ -419,7 +420,9 @@ def delete(
 
     run_many(
         participant_ids,
-        ignoring_missing(api.delete_participant) if ignore_missing else api.delete_participant,
+        ignoring_missing(deleting(api.delete_participant))
+        if ignore_missing
+        else deleting(api.delete_participant),
         json_mode=json_out,
         render=render,
         concurrency=concurrency,

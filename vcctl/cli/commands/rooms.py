@@ -26,6 +26,7 @@ from vcctl.cli.commands.common import (
     UpdateFromFileOption,
     YesOption,
     confirm_delete,
+    deleting,
     from_file_command,
     ignoring_missing,
     reading_options,
@@ -344,7 +345,9 @@ def delete(
 
     run_many(
         room_ids,
-        ignoring_missing(api.delete_room) if ignore_missing else api.delete_room,
+        ignoring_missing(deleting(api.delete_room))
+        if ignore_missing
+        else deleting(api.delete_room),
         json_mode=json_out,
         render=render,
         concurrency=concurrency,
