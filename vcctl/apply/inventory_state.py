@@ -22,7 +22,6 @@ lock (see `open_inventory_state`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vcctl.apply import stack_lock
 from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError, VcctlError
 from vcctl.inventory import claims, scopes
@@ -205,8 +205,12 @@ def _record(kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
 
 
 @contextlib.contextmanager
-def open_inventory_state(recorder: Recorder, stack: str | None) -> Iterator[StackState]:
-    """The stack's records in the inventory, the stack's lock held until the block ends.
+def open_inventory_state(
+    recorder: Recorder, stack: str | None, *, wait: bool = True
+) -> Iterator[StackState]:
+    """The stack's records in the inventory, the stack's lock held until the block ends
+    (`wait=False`, a dry run: not waited for when another apply holds it, see
+    `vcctl.apply.stack_lock`).
 
     UsageError / InventoryError (exit 2, nothing sent) when the inventory is off or unusable."""
     try:
@@ -217,12 +221,12 @@ def open_inventory_state(recorder: Recorder, stack: str | None) -> Iterator[Stac
             hint=STATE_HINT,
         ) from None
     account = recorder.account
-    with _stack_lock(recorder.path.parent, account, stack):
+    with _stack_lock(recorder.path.parent, account, stack, wait=wait):
         yield InventoryState(inventory, account, stack)
 
 
 @contextlib.contextmanager
-def _stack_lock(folder: Path, account: Account, stack: str | None) -> Iterator[None]:
+def _stack_lock(folder: Path, account: Account, stack: str | None, *, wait: bool) -> Iterator[None]:
     """Held by one apply of this account's stack at a time; others wait their turn."""
     from vcctl.config import files
 
@@ -237,14 +241,8 @@ def _stack_lock(folder: Path, account: Account, stack: str | None) -> Iterator[N
             f"cannot lock the stack in {path}: {exc.strerror}", hint=STATE_HINT
         ) from None
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            from vcctl.output.streams import notice_on_terminal
-
-            what = "the rooms without a stack" if stack is None else f"stack {stack}"
-            notice_on_terminal(f"waiting for another vcctl apply of {what} to finish")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        what = "the rooms without a stack" if stack is None else f"stack {stack}"
+        stack_lock.take(lock, what, wait=wait)
         yield
     finally:
         os.close(lock)  # closing the descriptor releases the lock

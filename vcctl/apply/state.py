@@ -13,17 +13,16 @@ Forgetting a room forgets its participants: the API deletes them with it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from vcctl.apply import stack_lock
 from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError
 from vcctl.inventory import claims
@@ -332,12 +331,14 @@ class MemoryState(StateFile):
 
 @contextlib.contextmanager
 def open_state(
-    path: str | Path, stack: str | None, *, timeout: float | None = None
+    path: str | Path, stack: str | None, *, timeout: float | None = None, wait: bool = True
 ) -> Iterator[StateFile]:
     """The state file at `path` for `stack`, locked until the block ends.
 
     A missing or empty file is a new state. `timeout`: seconds to wait for another apply's lock
-    (None: as long as it takes). Raises StateFileError for an unreadable file, one of another
+    (None: as long as it takes, saying so; a stop signal ends the wait). `wait=False` (a dry
+    run): when another apply holds the lock, read the file unlocked, with a warning (see
+    `vcctl.apply.stack_lock`). Raises StateFileError for an unreadable file, one of another
     stack, or a lock not had in time.
     """
     path = Path(path)
@@ -347,28 +348,15 @@ def open_state(
     except OSError as exc:
         raise StateFileError(f"cannot lock state file {path}: {exc.strerror}") from None
     try:
-        _acquire(lock, path, timeout)
+        held = stack_lock.take(lock, f"state file {path}", wait=wait, timeout=timeout)
+        if not held and wait:
+            raise StateFileError(
+                f"state file {path} is locked by another apply",
+                hint="wait for it to finish, then run again",
+            )
         yield _read(path, stack)
     finally:
         os.close(lock)  # closing the descriptor releases the lock
-
-
-def _acquire(lock: int, path: Path, timeout: float | None) -> None:
-    if timeout is None:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise StateFileError(
-                    f"state file {path} is locked by another apply",
-                    hint="wait for it to finish, then run again",
-                ) from None
-            time.sleep(0.05)
 
 
 def _read(path: Path, stack: str | None) -> StateFile:

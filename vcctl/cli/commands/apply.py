@@ -155,18 +155,19 @@ def _load(file: str) -> DesiredStack:
 
 @contextlib.contextmanager
 def _stack_state(
-    context: CommandContext, state_path: str | None, stack: str | None
+    context: CommandContext, state_path: str | None, stack: str | None, *, dry_run: bool = False
 ) -> Iterator[StackState]:
-    """The stack's records: the --state file (locked while in use), or the local inventory."""
+    """The stack's records: the --state file (locked while in use), or the local inventory. A
+    dry run does not wait for another apply's lock (see vcctl.apply.stack_lock)."""
     if state_path is not None:
         from vcctl.apply.state import open_state
 
-        with open_state(state_path, stack) as state:
+        with open_state(state_path, stack, wait=not dry_run) as state:
             yield state
         return
     from vcctl.apply.inventory_state import open_inventory_state
 
-    with open_inventory_state(context.inventory(), stack) as state:
+    with open_inventory_state(context.inventory(), stack, wait=not dry_run) as state:
         yield state
 
 
@@ -195,7 +196,7 @@ def _apply(
         make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
     api = context.api(pool_size=concurrency)  # no credentials: exit 4 before the state opens
     console = ApplyConsole(json_mode=json_mode)
-    with _stack_state(context, state_path, desired.stack) as state:
+    with _stack_state(context, state_path, desired.stack, dry_run=dry_run) as state:
         records = state.entries()
         live = fetch_live(api, desired, records, prune=prune, concurrency=concurrency)
         plan = make_plan(desired, records, live, prune=prune, retry_unknown=retry_unknown)
