@@ -230,3 +230,56 @@ def test_an_unknown_key_is_planned_as_blocked_and_the_rest_is_carried_out(
     assert applied.code == 11, applied
     assert room_posts(emulator) == 1  # sales only
     assert {room["name"] for room in emulator.state()["rooms"]} == {"Board", "Sales"}
+
+
+STATE = {
+    "version": 1,
+    "stack": "weekly",
+    "rooms": {"board": {"id": "r1", "participants": {"ada": {"id": "p1"}}}},
+}
+
+
+def test_a_state_file_with_an_empty_id_is_refused_naming_the_field(
+    vcctl: Runner, emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "weekly.toml"
+    path.write_text('stack = "weekly"\n[rooms.board]\nname = "Board"\n')
+    state = tmp_path / "state.json"
+    broken = json.loads(json.dumps(STATE))
+    broken["rooms"]["board"]["participants"]["ada"]["id"] = ""
+    state.write_text(json.dumps(broken))
+    refused = vcctl("apply", "-f", str(path), "--state", str(state))
+    assert refused.code == 2, refused
+    assert f"state file {state}" in refused.stderr
+    assert "rooms.board.participants.ada.id: expected a non-empty id or null" in refused.stderr
+    assert emulator.recorded() == []
+
+
+def mutations(data: object, path: tuple[str, ...] = ()) -> list[object]:
+    """The state file with one value at a time replaced by odd ones."""
+    odd: list[object] = ["", None, 0, 1.5, [], {}, True, "\u202e", "x" * 300]
+    found: list[object] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            for replacement in odd:
+                found.append({**data, key: replacement})
+            for changed in mutations(value, (*path, key)):
+                found.append({**data, key: changed})
+        found.append({**data, "": {}})
+    return found
+
+
+def test_fuzzed_state_files_exit_0_or_2_never_a_traceback(vcctl: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "weekly.toml"
+    path.write_text('stack = "weekly"\n')
+    state = tmp_path / "state.json"
+    cases = mutations(STATE)
+    import random
+
+    picked = random.Random(19).sample(cases, 12)
+    for case in picked:
+        state.write_text(json.dumps(case))
+        result = vcctl("apply", "-f", str(path), "--state", str(state), "--dry-run")
+        assert result.code in (0, 2, 4, 6, 9), (case, result)
+        assert "Traceback" not in result.stderr
+        assert "internal error" not in result.stderr

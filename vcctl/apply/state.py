@@ -387,6 +387,7 @@ def _read(path: Path, stack: str | None) -> StateFile:
 
 
 def _shape_problem(data: Any) -> str | None:
+    """What makes `data` not a state file, naming the field (`rooms.board.id`), or None."""
     if not isinstance(data, dict):
         return "expected a JSON object"
     if data.get("version") != STATE_VERSION:
@@ -397,23 +398,49 @@ def _shape_problem(data: Any) -> str | None:
     if not isinstance(rooms, dict):
         return "'rooms' is not an object"
     for key, room in rooms.items():
-        if not _entry_ok(room):
-            return f"rooms.{key} is not a record"
+        problem = _entry_problem(f"rooms.{key}", key, room)
+        if problem:
+            return problem
         participants = room.setdefault("participants", {})
         if not isinstance(participants, dict):
             return f"rooms.{key}.participants is not an object"
         for participant_key, participant in participants.items():
-            if not _entry_ok(participant):
-                return f"rooms.{key}.participants.{participant_key} is not a record"
+            where = f"rooms.{key}.participants.{participant_key}"
+            problem = _entry_problem(where, participant_key, participant)
+            if problem:
+                return problem
     return None
 
 
-def _entry_ok(entry: Any) -> bool:
-    return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("id"), str | None)
-        and isinstance(entry.get("unknown_since"), str | None)
-    )
+def _entry_problem(where: str, key: str, entry: Any) -> str | None:
+    if not key or not printable_key(key):
+        return f"{where} is not a record: the key must be non-empty printable text"
+    if not isinstance(entry, dict):
+        return f"{where} is not a record: expected an object"
+    id = entry.get("id")
+    if id is not None and (not isinstance(id, str) or not id or not printable_key(id)):
+        return (
+            f"{where} is not a record: {where}.id: expected a non-empty id or null, "
+            f"got {json.dumps(id)[:40]}"
+        )
+    since = entry.get("unknown_since")
+    if since is not None and (not isinstance(since, str) or not _is_iso(since)):
+        return f"{where} is not a record: {where}.unknown_since: expected an ISO time or null"
+    if id is None and since is None:
+        return f"{where} is not a record: it needs an id or unknown_since"
+    return None
+
+
+def printable_key(text: str) -> bool:
+    return text.isprintable()
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> StackEntry:
