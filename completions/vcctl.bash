@@ -41,7 +41,7 @@ __vcctl_node() {
         __vcctl_value_options="--name --color --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms list')
-        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet --one -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms get')
@@ -79,7 +79,7 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants list')
-        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet --one -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants update')

@@ -35,6 +35,25 @@ class Filters:
     created_after: str | None = None
     include_gone: bool = False
     all_accounts: bool = False
+    room_id: str | None = None  # participants: only those of this room
+
+
+def exactly_one(kind: Kind, records: list[Record]) -> str:
+    """`--one`: the id of the single match; UsageError (exit 2) listing them otherwise."""
+    if len(records) == 1:
+        return records[0].id
+    noun = "room" if kind == "room" else "participant"
+    if not records:
+        raise UsageError(f"--one: no {noun} matches", hint="drop --one to see what is listed")
+    shown = ", ".join(
+        record.id + (f' ("{printable(record.label)}")' if record.label else "")
+        for record in records[:10]
+    )
+    more = f" and {len(records) - 10} more" if len(records) > 10 else ""
+    raise UsageError(
+        f"--one: {len(records)} {noun}s match: {shown}{more}",
+        hint="narrow the filters (--name, --room, --created-after) until one matches",
+    )
 
 
 def list_inventory(
@@ -47,8 +66,10 @@ def list_inventory(
     concurrency: int = 8,
     json_mode: bool = False,
     quiet: bool = False,
+    one: bool = False,
 ) -> None:
-    """List the records that match; with `refresh`, GET each first (a 404 marks it gone) with
+    """List the records that match (`one`: print the id of the only one, or fail listing
+    them); with `refresh`, GET each first (a 404 marks it gone) with
     `api_for(workers)`, an Api that records what it answers."""
     from vcctl.inventory.when import parse_when
 
@@ -66,6 +87,7 @@ def list_inventory(
             created_before=before,
             created_after=after,
             include_gone=filters.include_gone,
+            room_id=filters.room_id,
             with_participants=kind == "room" and not quiet and not json_mode,
         )
 
@@ -74,6 +96,11 @@ def list_inventory(
     if refresh and records:
         refreshed = _refresh(api_for, kind, records, concurrency)
         records = matching()
+    if one:
+        from vcctl.output.streams import write_stdout
+
+        write_stdout(exactly_one(kind, records) + "\n")
+        return
     _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
     if refreshed is not None:
         # Each refresh is an item: the multi-item rule decides the exit code (every refresh

@@ -37,6 +37,13 @@ JsonCreatedOption = Annotated[
         "object per created row).",
     ),
 ]
+OneOption = Annotated[
+    bool,
+    typer.Option(
+        "--one",
+        help="Print the id of the only match, or fail (exit 2) listing the matches: for $(...).",
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the new id.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ColorOption = Annotated[

@@ -19,6 +19,7 @@ from vcctl.cli.commands.common import (
     JsonOption,
     JsonPerIdOption,
     LanguageOption,
+    OneOption,
     QuietOption,
     SkipInvalidOption,
     UpdateDryRunOption,
@@ -41,6 +42,7 @@ from vcctl.cli.commands.key_options import (
 )
 from vcctl.cli.examples import examples
 from vcctl.errors import UsageError
+from vcctl.text import printable
 
 app = typer.Typer(
     help="Create, list, inspect, change and delete participants.", no_args_is_help=True
@@ -242,38 +244,39 @@ def list_(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
+    one: OneOption = False,
 ) -> None:
     """List participants: a room's from the API (--room), or those in the local inventory.
 
-    The API has no list call: with --room the room's GET is used; without
-    it, the participants vcctl created or saw are listed, newest first, and
-    no request is sent.
+    The API has no list call: with --room alone the room's GET is used;
+    without it, or with --room and an inventory filter (--name,
+    --created-before/--created-after, --include-gone), the participants
+    vcctl created or saw are listed, newest first, and no request is sent.
     """
     from vcctl.cli.context import context_of
+    from vcctl.cli.references import resolve_id
     from vcctl.errors import InvalidResponseError
     from vcctl.output import streams, views
 
-    if room is None:
+    context = context_of(ctx)
+    if room is not None and all_accounts:
+        # A room id belongs to one account: every account's inventory has no more of it.
+        raise UsageError("--all-accounts: all accounts list the inventory: drop --room")
+    filtered = bool(name or created_before or created_after or include_gone)
+    if room is None or filtered:
         from vcctl.inventory.listing import Filters, list_inventory
 
-        context = context_of(ctx)
+        room_id = None if room is None else resolve_id(context, room, "room", "--room")
         list_inventory(
             context.inventory(),
             lambda workers: context.api(pool_size=workers),
             "participant",
-            Filters(name, created_before, created_after, include_gone, all_accounts),
+            Filters(name, created_before, created_after, include_gone, all_accounts, room_id),
             json_mode=json_out,
             quiet=quiet,
+            one=one,
         )
         return
-    if name or created_before or created_after or include_gone or all_accounts:
-        raise UsageError(
-            "--name, --created-before/--created-after, --include-gone and --all-accounts "
-            "list the inventory: drop --room"
-        )
-    from vcctl.cli.references import resolve_id
-
-    context = context_of(ctx)
     room = resolve_id(context, room, "room", "--room")
     data = context.api().get_room(room)
     if not isinstance(data, dict):
@@ -282,7 +285,10 @@ def list_(
     participants = data.get("participants", [])
     if not isinstance(participants, list):
         raise InvalidResponseError("the room's participants are not a list")
-    if quiet:
+    if one:
+        found = [p for p in participants if isinstance(p, dict)]
+        streams.write_stdout(_only_one(found) + "\n")
+    elif quiet:
         streams.write_stdout(
             "".join(f"{p.get('id')}\n" for p in participants if isinstance(p, dict))
         )
@@ -428,4 +434,19 @@ def delete(
         concurrency=concurrency,
         stop=context.limiter().close,
         missing=views.note_missing("participant"),
+    )
+
+
+def _only_one(participants: list[dict[str, Any]]) -> str:
+    """`--one` over a room's participants as the API listed them."""
+    if len(participants) == 1:
+        return str(participants[0].get("id"))
+    if not participants:
+        raise UsageError("--one: the room has no participants")
+    shown = ", ".join(
+        printable(f'{p.get("id")} ("{p.get("username")}")') for p in participants[:10]
+    )
+    raise UsageError(
+        f"--one: the room has {len(participants)} participants: {shown}",
+        hint="add --name GLOB to pick one from the inventory",
     )

@@ -20,6 +20,7 @@ from vcctl.cli.commands.common import (
     JsonCreatedOption,
     JsonOption,
     JsonPerIdOption,
+    OneOption,
     QuietOption,
     SkipInvalidOption,
     UpdateDryRunOption,
@@ -177,6 +178,7 @@ def list_(
         typer.Option("--json", help="JSON Lines: each room as last seen, plus a vcctl member."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
+    one: OneOption = False,
 ) -> None:
     """List the rooms in the local inventory (the API has no list call).
 
@@ -196,6 +198,7 @@ def list_(
         concurrency=concurrency,
         json_mode=json_out,
         quiet=quiet,
+        one=one,
     )
 
 
