@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.main import get_command
 
 from tests.helpers import clean_environment, run_in_process
+from vcctl.cli.app import app
+from vcctl.cli.helpstyle import tidy
 from vcctl.docgen import tree as model
 
 TYPE_NOISE = ("<str>", "<int", "<float", "<path>", "<text>", "TEXT", "INTEGER", "FLOAT RANGE")
@@ -107,3 +110,30 @@ def test_vcctls_own_usage_errors_point_at_the_help(
 def test_a_refusal_with_its_own_hint_keeps_it(tmp_path: Path) -> None:
     result = run_in_process(["rooms", "delete", "abc123"], clean_environment(tmp_path))
     assert result.stderr.splitlines()[-1] == "hint: pass --yes to delete without asking"
+
+
+def test_help_paragraphs_are_whole_sentences_at_any_width(tmp_path: Path) -> None:
+    # A terminal wider than the source's lines: a paragraph is one line, not broken mid-sentence.
+    env = clean_environment(tmp_path) | {"COLUMNS": "250"}
+    api = run_in_process(["api", "--help"], env).stdout
+    assert "A JSON answer is printed indented" in api, api
+    login = run_in_process(["auth", "login", "--help"], env).stdout
+    assert "choose the profile and store its base URL and locale." in login, login
+    # Every command and option help, as --help gets it: paragraphs without line breaks.
+    command = get_command(app)
+    tidy(command)
+    pending = [command]
+    while pending:
+        current = pending.pop()
+        texts = [current.help or "", *(param.help or "" for param in current.params)]
+        for text in texts:
+            for paragraph in text.split("\n\n"):
+                assert paragraph.startswith("\b") or "\n" not in paragraph, (current, paragraph)
+        pending += getattr(current, "commands", {}).values()
+
+
+def test_json_help_of_auth_commands_says_they_print_local_settings(helps: dict[str, str]) -> None:
+    for name in ("vcctl auth status", "vcctl auth list"):
+        flat = " ".join(line.strip(" │") for line in helps[name].splitlines())
+        assert "as received" not in flat, name
+        assert "keys masked" in flat, name

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_environment
+from vcctl.docgen.tree import Tree, load_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -172,3 +173,76 @@ def test_fish_loads_the_readme_completion_install_for_a_user(readme_home: Path) 
         pytest.skip("fish is not installed")
     completed = _shell(["fish", "-c", "complete -C 'vcctl emul'"], readme_home)
     assert completed.stdout.split("\t")[0] == "emulator", completed
+
+
+# -- the commands block: every command and option in it exists, every command is in it ----------
+
+COMMANDS_BLOCK = re.compile(r"The commands:\n\n```\n(.*?)^```$", re.S | re.M)
+
+
+def synopsis_uses(tree: Tree, block: str) -> dict[tuple[str, ...], set[str]]:
+    """Command path -> the options its synopses in the block use. ValueError for a command or an
+    option vcctl lacks. A synopsis starts at `vcctl`; `a | b` after a group names sibling
+    commands (`vcctl auth login | status`), `--[no-]x` both spellings."""
+    uses: dict[tuple[str, ...], set[str]] = {}
+    for line in block.splitlines():
+        for synopsis in re.split(r"\s+(?=vcctl )", line.strip()):
+            if not synopsis.startswith("vcctl "):
+                raise ValueError(f"not a synopsis: {synopsis!r} in {line!r}")
+            _synopsis(tree, synopsis, uses)
+    return uses
+
+
+def _synopsis(tree: Tree, synopsis: str, uses: dict[tuple[str, ...], set[str]]) -> None:
+    text = re.sub(r"--\[no-\]([\w-]+)", r"--\1 --no-\1", synopsis)
+    words = text.replace("[", " ").replace("]", " ").replace("|", " | ").split()[1:]
+    command = tree.root
+    for position, word in enumerate(words):
+        if word == "--":  # the command line emulator exec runs
+            break
+        previous = words[position - 1] if position else ""
+        parent = tree.find(command.path[:-1]) if command.path else None
+        sub = tree.find((*command.path, word)) if command.is_group else None
+        if sub is not None:
+            command = sub
+        elif previous == "|" and parent is not None and tree.find((*parent.path, word)):
+            command = tree.find((*parent.path, word)) or command  # a sibling command
+        elif word.startswith("-") and word != "-":
+            known = {name for option in tree.options_at(command) for name in option.all_names}
+            if word not in known:
+                raise ValueError(f"{command.full_name} has no option {word}: {synopsis}")
+            uses.setdefault(command.path, set()).add(word)
+            continue
+        elif command.is_group and not word.isupper():
+            raise ValueError(f"{command.full_name} has no command {word}: {synopsis}")
+        else:
+            continue
+        if not command.is_group:
+            uses.setdefault(command.path, set())
+
+
+def commands_block() -> str:
+    found = COMMANDS_BLOCK.search(README.read_text(encoding="utf-8"))
+    assert found, "the README's commands block (after 'The commands:') is gone"
+    return found.group(1)
+
+
+def test_the_commands_block_names_only_commands_and_options_that_exist() -> None:
+    tree = load_tree()
+    uses = synopsis_uses(tree, commands_block())
+    assert uses[("participants", "list")] >= {"--room"}
+    for wrong in ("vcctl rooms frobnicate ID", "vcctl rooms get ID --colour X"):
+        with pytest.raises(ValueError, match="has no"):
+            synopsis_uses(tree, wrong)
+    assert set(synopsis_uses(tree, "vcctl auth login | status | switch NAME")) == {
+        ("auth", "login"),
+        ("auth", "status"),
+        ("auth", "switch"),
+    }
+
+
+def test_every_command_of_the_cli_is_in_the_commands_block() -> None:
+    tree = load_tree()
+    listed = set(synopsis_uses(tree, commands_block()))
+    commands = {c.path for c in tree.root.walk() if not c.is_group and not c.hidden}
+    assert sorted(commands - listed) == []

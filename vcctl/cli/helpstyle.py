@@ -4,12 +4,15 @@ typer's help shows a parameter's type (`<str>`, `<int range>`) beside options wi
 and writes a required argument as `{ROOM_ID...}` in the usage line but `{room_id}` for one
 without a metavar. `tidy` walks the command tree once, before parsing, so that every value is
 shown as an upper-case name (`ROOM_ID`, `NAME`, the same names the man pages use), a variadic
-argument ends in `...`, and every subcommand's help ends by pointing at the global options.
+argument ends in `...`, every subcommand's help ends by pointing at the global options, and
+help texts read as whole sentences: typer's rich help keeps the line breaks of a docstring, so a
+paragraph wrapped at 100 columns in the source would break mid-sentence on any other width.
 Only typer is imported here.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from typer.core import TyperArgument, TyperGroup, TyperOption
@@ -73,10 +76,26 @@ def _describe_range(number_range: Any) -> str:
     return f"at least {low}" if low is not None else f"at most {high}"
 
 
+def whole_sentences(text: str | None) -> str | None:
+    """Each paragraph on one line (the terminal wraps it); a click `\\b` block stays as written."""
+    if not text:
+        return text
+    paragraphs = []
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        lines = [line.strip() for line in block.strip("\n").splitlines()]
+        if lines and lines[0] == "\b":
+            paragraphs.append(block.strip("\n"))
+        else:
+            paragraphs.append(" ".join(line for line in lines if line))
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
+
+
 def tidy(command: Any, *, root: bool = True) -> None:
     """Give every parameter of `command` and its subcommands a metavar, drop type names, and
     end each subcommand's help with where to find the global options."""
+    command.help = whole_sentences(command.help)
     for param in command.params:
+        param.help = whole_sentences(getattr(param, "help", None))
         if isinstance(param, TyperArgument):
             _tidy_argument(param)
         elif isinstance(param, TyperOption) and not param.is_flag:

@@ -261,10 +261,8 @@ def render_main_page(tree: Tree) -> str:
     lines += [
         ".PP",
         _roff_line(
-            "Settings come from, highest first: command-line flags, VCCTL_* environment "
-            "variables, the active profile of the config file, then built-in defaults. Standard "
-            "output carries only results; prompts, progress, warnings and errors go to standard "
-            "error. "
+            "Standard output carries only results; prompts, progress, warnings and errors go "
+            "to standard error. "
             f"{_bold('--json')} prints the API's JSON as received."
         ),
     ]

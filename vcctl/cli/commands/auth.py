@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vcctl.cli.commands.common import JsonOption
 from vcctl.cli.examples import examples
 from vcctl.errors import VcctlError
 
@@ -242,7 +241,14 @@ def status(
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Do not ask the API about the credentials.")
     ] = False,
-    json_out: JsonOption = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the same report as one JSON object: each setting's value and source, "
+            "and the API's verdict (keys masked).",
+        ),
+    ] = False,
 ) -> None:
     """Show the settings in use, where each came from, and whether the API accepts them."""
     from vcctl.cli.commands.auth_report import show_status
@@ -285,7 +291,15 @@ def status(
         ("List the profiles (* marks the active one; keys masked):", "vcctl auth list"),
     ),
 )
-def list_profiles(json_out: JsonOption = False) -> None:
+def list_profiles(
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the profiles as a JSON array, one object per profile (keys masked).",
+        ),
+    ] = False,
+) -> None:
     """List the profiles of the config file (secrets masked)."""
     from vcctl.cli.commands.auth_report import show_profiles
     from vcctl.output import streams
