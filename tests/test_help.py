@@ -125,7 +125,10 @@ def test_help_paragraphs_are_whole_sentences_at_any_width(tmp_path: Path) -> Non
     pending = [command]
     while pending:
         current = pending.pop()
-        texts = [current.help or "", *(param.help or "" for param in current.params)]
+        texts = [
+            current.help or "",
+            *(getattr(param, "help", None) or "" for param in current.params),
+        ]
         for text in texts:
             for paragraph in text.split("\n\n"):
                 assert paragraph.startswith("\b") or "\n" not in paragraph, (current, paragraph)
