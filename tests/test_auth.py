@@ -705,3 +705,37 @@ def test_debug_logs_each_request_and_response_on_stderr(
     assert API_TOKEN not in result.stderr
     quiet = run_in_process(["rooms", "create", "--name", "Demo"], env)
     assert "[debug]" not in quiet.stderr
+
+
+def test_logout_of_the_active_profile_switches_to_the_one_left_with_credentials(
+    bare_env: dict[str, str], emulator: Emulator
+) -> None:
+    write_config(bare_env, TWO_PROFILES)
+    result = run_in_process(["auth", "logout"], bare_env)
+    assert result.code == 0, result
+    assert "removed the API key and token of profile 'one'" in result.stderr
+    assert "vcctl: active profile is now 'two' (the one profile with credentials)\n" in (
+        result.stderr
+    )
+    assert read_config(bare_env)["active_profile"] == "two"
+    got = run_in_process(["rooms", "get", "nosuch"], bare_env)
+    assert got.code == 6, got
+    [request] = emulator.recorded()
+    assert request.headers["apiKey"] == API_KEY
+
+
+def test_logout_of_the_active_profile_says_which_to_choose_when_several_are_left(
+    bare_env: dict[str, str],
+) -> None:
+    three = {**TWO_PROFILES["profiles"], "three": {"api_key": "k" * 16, "api_token": "t" * 16}}
+    write_config(bare_env, {"active_profile": "one", "profiles": three})
+    result = run_in_process(["auth", "logout"], bare_env)
+    assert result.code == 0, result
+    assert (
+        "vcctl: profile 'one' is still active, with no credentials: choose another with "
+        "'vcctl auth switch NAME' ('two', 'three')\n"
+    ) in result.stderr
+    assert read_config(bare_env)["active_profile"] == "one"
+    write_config(bare_env, {"active_profile": "one", "profiles": {"one": three["one"]}})
+    alone = run_in_process(["auth", "logout"], bare_env)
+    assert "run 'vcctl auth login --profile one' to save new ones" in alone.stderr, alone
