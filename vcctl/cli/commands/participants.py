@@ -200,7 +200,7 @@ def get(
         (
             "Print the ids of those whose video and audio are on:",
             "vcctl participants list --room abc123 --json |",
-            "  jq -r '.[] | select(.video_and_audio_on) | .id'",
+            "  jq -r 'select(.video_and_audio_on) | .id'",
         ),
     ),
 )
@@ -240,7 +240,8 @@ def list_(
         bool,
         typer.Option(
             "--json",
-            help="With --room: the API's list; without: JSON Lines, each with a vcctl member.",
+            help="Print JSON Lines, one participant per line: as the API lists them with --room, "
+            "as last seen plus a vcctl member without it.",
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
@@ -293,7 +294,8 @@ def list_(
             "".join(f"{p.get('id')}\n" for p in participants if isinstance(p, dict))
         )
     elif json_out:
-        streams.print_json(participants)
+        # A list is JSON Lines with or without --room: one rule for `jq` and `while read`.
+        streams.write_stdout("".join(f"{streams.json_line(p)}\n" for p in participants))
     else:
         views.show_participants(participants)
 
