@@ -12,7 +12,7 @@ __vcctl_node() {
     __vcctl_value_options="" __vcctl_arguments=0 __vcctl_variadic=0 __vcctl_passthrough=0
     case "$1" in
     '')
-        __vcctl_commands="apply api completion rooms participants events inventory auth emulator"
+        __vcctl_commands="apply api completion version rooms participants events inventory auth emulator"
         __vcctl_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug --version -h --help"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
@@ -30,6 +30,10 @@ __vcctl_node() {
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
+        ;;
+    'version')
+        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms')
         __vcctl_commands="create list get update delete watch"

@@ -13,7 +13,7 @@ function __vcctl_node
     set -g __vcctl_passthrough 0
     switch "$argv[1]"
         case ''
-            set -g __vcctl_all_commands apply api completion rooms participants events inventory auth emulator
+            set -g __vcctl_all_commands apply api completion version rooms participants events inventory auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'apply'
             set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -24,6 +24,8 @@ function __vcctl_node
         case 'completion'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
+        case 'version'
+            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms'
             set -g __vcctl_all_commands create list get update delete watch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -221,6 +223,7 @@ complete -c vcctl -f
 complete -c vcctl -n "__vcctl_at ''" -a apply -d 'Make the rooms and participants a stack file declares exist, as declared'
 complete -c vcctl -n "__vcctl_at ''" -a api -d 'Send a raw authenticated request and print the response body'
 complete -c vcctl -n "__vcctl_at ''" -a completion -d 'Print the shell completion script'
+complete -c vcctl -n "__vcctl_at ''" -a version -d 'Print vcctl\'s version, Python\'s, its libraries\', the platform, and where the config file and the inventory are (no secrets), for bug reports'
 complete -c vcctl -n "__vcctl_at ''" -a rooms -d 'Create, list, inspect, change and delete rooms'
 complete -c vcctl -n "__vcctl_at ''" -a participants -d 'Create, list, inspect, change and delete participants'
 complete -c vcctl -n "__vcctl_at ''" -a events -d 'Send events into a live meeting'
@@ -248,6 +251,8 @@ complete -c vcctl -n "__vcctl_at 'api'" -s h -l help -d 'Show this message and e
 complete -c vcctl -n "__vcctl_at 'api' 1" -xa 'GET POST PUT PATCH DELETE'
 complete -c vcctl -n "__vcctl_at 'completion'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'completion' 1" -xa 'bash zsh fish'
+complete -c vcctl -n "__vcctl_at 'version'" -l json -d 'Print the same as one JSON object'
+complete -c vcctl -n "__vcctl_at 'version'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a create -d 'Create a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a list -d 'List the rooms in the local inventory (the API has no list call)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a get -d 'Show rooms and their participants'
@@ -333,7 +338,7 @@ complete -c vcctl -n "__vcctl_at 'participants list'" -l created-before -x -d 'W
 complete -c vcctl -n "__vcctl_at 'participants list'" -l created-after -x -d 'Without --room: created after WHEN'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l include-gone -d 'Without --room: also those deleted or missing'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l all-accounts -d 'Without --room: those of every account'
-complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'With --room: the API\'s list; without: JSON Lines, each with a vcctl member'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'Print JSON Lines, one participant per line: as the API lists them with --room, as last seen plus a vcctl member without it'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l one -d 'Print the id of the only match, or fail (exit 2) listing the matches: for $(...)'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s h -l help -d 'Show this message and exit'

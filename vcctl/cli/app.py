@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("vcctl.cli.commands.emulator", "app"),
     "api": ("vcctl.cli.commands.api_call", "api"),
     "completion": ("vcctl.cli.commands.completion", "completion"),
+    "version": ("vcctl.cli.commands.version", "version"),
 }
 
 # The examples of `vcctl --help` and of the vcctl(1) man page: a session from login to cleanup.
