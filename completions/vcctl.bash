@@ -168,16 +168,16 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator start')
-        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --export --detach --log-file --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator stop')
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'emulator exec')
-        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --verbose --max-recorded --allow-remote-control -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=1
         ;;
     esac

@@ -100,11 +100,11 @@ function __vcctl_node
             set -g __vcctl_all_commands start stop exec
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator start'
-            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --host --port --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --log-file --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator stop'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'emulator exec'
-            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --host --api-key --api-token --latency --error-rate --rate-limit --rate-limit-burst --refuse-share --refuse-retry-after --seed --max-recorded --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
             set -g __vcctl_passthrough 1
     end
@@ -422,7 +422,9 @@ complete -c vcctl -n "__vcctl_at 'emulator start'" -l latency -x -d 'Millisecond
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l error-rate -x -d 'Probability of a random 500/502/503/504'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l rate-limit -x -d 'Requests per second before answering 429 (0: off)'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l rate-limit-burst -x -d 'Requests allowed at once per API key before --rate-limit applies (0: the rate)'
-complete -c vcctl -n "__vcctl_at 'emulator start'" -l seed -x -d 'Seed making --error-rate repeatable'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l refuse-share -x -d 'Share of requests answered 429 whatever the rate, as when other clients use the same quota (0: off)'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l refuse-retry-after -x -d 'Retry-After seconds of the --refuse-share refusals'
+complete -c vcctl -n "__vcctl_at 'emulator start'" -l seed -x -d 'Seed making --error-rate and --refuse-share repeatable'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l export -d 'Print the settings as shell export lines'
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l detach -d 'Run in the background; print export lines (with VCCTL_EMULATOR_PID) once it listens. End it with \'vcctl emulator stop\''
 complete -c vcctl -n "__vcctl_at 'emulator start'" -l log-file -x -d 'With --detach: append the emulator\'s messages here'
@@ -438,7 +440,9 @@ complete -c vcctl -n "__vcctl_at 'emulator exec'" -l latency -x -d 'Milliseconds
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l error-rate -x -d 'Probability of a random 500/502/503/504'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l rate-limit -x -d 'Requests per second before answering 429 (0: off)'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l rate-limit-burst -x -d 'Requests allowed at once per API key before --rate-limit applies (0: the rate)'
-complete -c vcctl -n "__vcctl_at 'emulator exec'" -l seed -x -d 'Seed making --error-rate repeatable'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l refuse-share -x -d 'Share of requests answered 429 whatever the rate, as when other clients use the same quota (0: off)'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l refuse-retry-after -x -d 'Retry-After seconds of the --refuse-share refusals'
+complete -c vcctl -n "__vcctl_at 'emulator exec'" -l seed -x -d 'Seed making --error-rate and --refuse-share repeatable'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l verbose -d 'Log every request to stderr'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l max-recorded -x -d 'Requests kept in the log /_emulator/requests shows (the oldest go first)'
 complete -c vcctl -n "__vcctl_at 'emulator exec'" -l allow-remote-control -d 'Serve /_emulator/ endpoints on a --host that is not loopback (off otherwise)'

@@ -1,7 +1,8 @@
-"""Chaos a real API shows without being asked: latency, random server errors, a rate limit.
+"""Chaos a real API shows without being asked: latency, random server errors, a rate limit, and
+a share of requests refused whatever the rate.
 
-All three are set once (from `EmulatorConfig`) and apply to every API request; none applies to
-the control endpoints.
+All are set once (from `EmulatorConfig`) and apply to every API request; none applies to the
+control endpoints.
 """
 
 from __future__ import annotations
@@ -40,6 +41,36 @@ class RandomErrors:
             # A 503 is refused at the door; the others may come after the server committed.
             committed = status != 503 and method in WRITE_METHODS and self._rng.random() < 0.5
         return status, committed
+
+
+class ShareRefusals:
+    """Refuses a share of requests with 429 whatever the rate, as an API does whose quota other
+    clients share: each request is refused with probability `share`, however slowly the client
+    sends, so that slowing down cannot help. Reproducible with a seed."""
+
+    def __init__(self, share: float, retry_after: float = 1.0, seed: int | None = None) -> None:
+        self.share = share
+        self.retry_after = retry_after
+        self._lock = threading.Lock()
+        self._rng = random.Random(f"refusals:{seed}" if seed is not None else None)
+
+    def reset(self, seed: int | None = None) -> None:
+        with self._lock:
+            self._rng = random.Random(f"refusals:{seed}" if seed is not None else None)
+
+    def draw(self) -> str | None:
+        """The Retry-After header of a refusal, or None when the request may go on."""
+        if self.share <= 0:
+            return None
+        with self._lock:
+            if self._rng.random() >= self.share:
+                return None
+        return retry_after_header(self.retry_after)
+
+
+def retry_after_header(seconds: float) -> str:
+    """Delta-seconds as a header value: whole seconds when whole ("1", not "1.0")."""
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
 class WindowRateLimit:

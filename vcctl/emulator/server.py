@@ -22,7 +22,8 @@ validation), `faults` (scripted misbehaviour), `chaos` (latency, random errors, 
 `recording` (the request log), `control` (the /_emulator/ endpoints), `transport` (HTTP).
 
 Each API request goes through, in order: recording; `latency_ms`; the first pending scripted
-`Fault` that matches; the rate limit; random 5xx errors (`error_rate`); the normal behaviour.
+`Fault` that matches; the share refused whatever the rate (`refuse_share`); the rate limit;
+random 5xx errors (`error_rate`); the normal behaviour.
 Errors answer `{"error": "<message>"}` with 400, 401, 402, 404, 429 (rate limit) or 5xx.
 
 Control endpoints (see `vcctl.emulator.control`), for example::
@@ -42,7 +43,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from vcctl.emulator.answers import Answer, error_answer, json_answer, phrase
-from vcctl.emulator.chaos import RandomErrors, WindowRateLimit
+from vcctl.emulator.chaos import RandomErrors, ShareRefusals, WindowRateLimit
 from vcctl.emulator.control import handle_control
 from vcctl.emulator.faults import Fault, FaultQueue, fault_answer
 from vcctl.emulator.recording import DEFAULT_MAX_RECORDED, RecordedRequest, RequestLog
@@ -66,6 +67,10 @@ class EmulatorConfig:
     error_rate: float = 0.0  # probability of a random 500/502/503/504
     rate_limit: float = 0.0  # requests per second per API key, beyond -> 429; 0 = unlimited
     rate_limit_burst: int = 0  # requests allowed at once before the rate applies; 0 = rate
+    # A share of requests answered 429 whatever the rate (a quota shared with other clients),
+    # with this Retry-After in seconds.
+    refuse_share: float = 0.0
+    refuse_retry_after: float = 1.0
     seed: int | None = None  # makes random errors and ids reproducible
     verbose: bool = False  # log every request to stderr, like http.server does
     max_recorded: int = DEFAULT_MAX_RECORDED  # the request log keeps the last N requests
@@ -85,6 +90,9 @@ class Emulator:
         self.log = RequestLog(self.config.max_recorded)
         self.random_errors = RandomErrors(self.config.error_rate, self.config.seed)
         self.rate_limiter = WindowRateLimit(self.config.rate_limit, self.config.rate_limit_burst)
+        self.share_refusals = ShareRefusals(
+            self.config.refuse_share, self.config.refuse_retry_after, self.config.seed
+        )
         self._connections_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         # Life cycle, under its own lock so that shutdown() never waits for a request.
@@ -282,6 +290,7 @@ class Emulator:
         self.log.clear()
         self.random_errors.reset(self.config.seed)
         self.rate_limiter.reset()
+        self.share_refusals.reset(self.config.seed)
 
     # -- request pipeline ---------------------------------------------------------------------
 
@@ -337,6 +346,13 @@ class Emulator:
                 if fault.apply:
                     self.store.handle(method, raw_path, headers, body)
                 return fault_answer(fault)
+
+        refused = self.share_refusals.draw()
+        if refused is not None:
+            # Before the window: a request the shared quota refused does not count in it.
+            return json_answer(
+                429, {"error": "Too many requests"}, headers=[("Retry-After", refused)]
+            )
 
         retry_after = self.rate_limiter.admit(headers.get("apikey", ""))
         if retry_after is not None:

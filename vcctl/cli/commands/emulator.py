@@ -45,7 +45,28 @@ RateLimitBurst = Annotated[
         help="Requests allowed at once per API key before --rate-limit applies (0: the rate).",
     ),
 ]
-Seed = Annotated[int | None, typer.Option("--seed", help="Seed making --error-rate repeatable.")]
+RefuseShare = Annotated[
+    float,
+    typer.Option(
+        "--refuse-share",
+        min=0,
+        max=1,
+        help="Share of requests answered 429 whatever the rate, as when other clients use the "
+        "same quota (0: off).",
+    ),
+]
+RefuseRetryAfter = Annotated[
+    float,
+    typer.Option(
+        "--refuse-retry-after",
+        min=0,
+        help="Retry-After seconds of the --refuse-share refusals.",
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", help="Seed making --error-rate and --refuse-share repeatable."),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", help="Log every request to stderr.")]
 MaxRecorded = Annotated[
     int,
@@ -77,6 +98,9 @@ def _config(
     verbose: bool,
     max_recorded: int,
     allow_remote_control: bool,
+    *,
+    refuse_share: float = 0.0,
+    refuse_retry_after: float = 1.0,
 ) -> EmulatorConfig:
     from vcctl.emulator.server import EmulatorConfig
 
@@ -89,6 +113,8 @@ def _config(
         error_rate=error_rate,
         rate_limit=rate_limit,
         rate_limit_burst=rate_limit_burst,
+        refuse_share=refuse_share,
+        refuse_retry_after=refuse_retry_after,
         seed=seed,
         verbose=verbose,
         max_recorded=max_recorded,
@@ -141,6 +167,8 @@ def start(
     error_rate: ErrorRate = 0.0,
     rate_limit: RateLimit = 0.0,
     rate_limit_burst: RateLimitBurst = 0,
+    refuse_share: RefuseShare = 0.0,
+    refuse_retry_after: RefuseRetryAfter = 1.0,
     seed: Seed = None,
     export: Annotated[
         bool, typer.Option("--export", help="Print the settings as shell export lines.")
@@ -170,6 +198,7 @@ def start(
     config = _config(
         host, port, api_key, api_token, latency, error_rate, rate_limit, rate_limit_burst, seed,
         verbose, max_recorded, allow_remote_control,
+        refuse_share=refuse_share, refuse_retry_after=refuse_retry_after,
     )  # fmt: skip
     if detach:
         _start_detached(sys.argv[1:], config, log_file)
@@ -329,6 +358,8 @@ def exec_(
     error_rate: ErrorRate = 0.0,
     rate_limit: RateLimit = 0.0,
     rate_limit_burst: RateLimitBurst = 0,
+    refuse_share: RefuseShare = 0.0,
+    refuse_retry_after: RefuseRetryAfter = 1.0,
     seed: Seed = None,
     verbose: Verbose = False,
     max_recorded: MaxRecorded = DEFAULT_MAX_RECORDED,
@@ -346,6 +377,7 @@ def exec_(
     config = _config(
         host, 0, api_key, api_token, latency, error_rate, rate_limit, rate_limit_burst, seed,
         verbose, max_recorded, allow_remote_control,
+        refuse_share=refuse_share, refuse_retry_after=refuse_retry_after,
     )  # fmt: skip
     emulator = Emulator(config)
     try:
