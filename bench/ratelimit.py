@@ -7,6 +7,7 @@ on 127.0.0.1)::
     python bench/ratelimit.py --quick    # smaller figures (the 5/s batch has 100 rows)
     python bench/ratelimit.py --direct   # vcctl.http.limiter alone, driven by worker threads here
     python bench/ratelimit.py --json     # the table, then the figures as JSON
+    python bench/ratelimit.py --only de --cli-python /tmp/old/bin/python   # a baseline's CLI
 
 Figures, each with its goal:
 
@@ -16,7 +17,13 @@ Figures, each with its goal:
 (b) 500 rooms the same way against 5 requests/s: no failed row (time and 429s for scale);
 (c) `rooms delete` of 24 existing rooms (--yes, --concurrency 8) with the emulator adding 200 ms
     to every answer: at most 1.3x the ideal 24 / 8 x 0.2 s, timed from the emulator's log (first
-    request received to last answer sent; the whole command's wall time is printed too).
+    request received to last answer sent; the whole command's wall time is printed too);
+(d) 300 rooms against an emulator refusing one request in six whatever the rate (a quota shared
+    with other clients), Retry-After 0, and (e) 120 rooms the same way with Retry-After 1: the
+    wall time, less the waits the 429s asked for (their Retry-After periods, overlaps counted
+    once, from the emulator's log), at most 1.5x that of the same rows with no refusal (run
+    just before, in the same way). A limiter that ratchets down on refusals that slowing down
+    cannot avoid fails this by far.
 
 CLI wall times include interpreter start-up (printed once, for scale). `--direct` measures the
 limiter without the CLI: worker threads here call acquire / on_success / on_rate_limited around
@@ -45,10 +52,12 @@ from vcctl.http.limiter import RateLimiter
 
 API_KEY = "bench-api-key-0123456789"
 API_TOKEN = "bench-api-token-9876543210"
-VCCTL = (sys.executable, "-m", "vcctl")
+VCCTL = [sys.executable, "-m", "vcctl"]  # --cli-python changes the interpreter
 CONCURRENCY = 8
 CHILD_TIMEOUT = 900.0  # seconds; a run that takes longer is a failure, not a figure
+SHARE_TIMEOUT = 120.0  # the same, for the refused-share runs (a ratchet never finishes)
 RETRY_AFTER_CAP = 30.0
+REFUSED_SHARE = 1 / 6  # of the requests refused whatever the rate, in (d) and (e)
 
 
 @dataclass
@@ -63,10 +72,11 @@ class Figure:
     goal_ratio: float | None  # wall time / ideal at most this; None: not a goal
     goal_429_share: float | None
     exit_code: int = 0
+    waits: float = 0.0  # seconds of Retry-After the 429s asked for: not counted in the ratio
 
     @property
     def ratio(self) -> float:
-        return self.seconds / self.ideal
+        return (self.seconds - self.waits) / self.ideal
 
     @property
     def share_429(self) -> float:
@@ -84,11 +94,38 @@ class Figure:
 # -- the emulator --------------------------------------------------------------------------------
 
 
-def emulator(*, rate_limit: float = 0.0, latency_ms: float = 0.0) -> Emulator:
+def emulator(
+    *,
+    rate_limit: float = 0.0,
+    latency_ms: float = 0.0,
+    refuse_share: float = 0.0,
+    refuse_retry_after: float = 1.0,
+) -> Emulator:
     config = EmulatorConfig(
-        api_key=API_KEY, api_token=API_TOKEN, rate_limit=rate_limit, latency_ms=latency_ms
+        api_key=API_KEY,
+        api_token=API_TOKEN,
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
+        refuse_share=refuse_share,
+        refuse_retry_after=refuse_retry_after,
+        seed=1,
     )
     return Emulator(config)
+
+
+def waits_asked_for(server: Emulator) -> float:
+    """Seconds covered by the Retry-After periods of the 429s answered (overlaps once)."""
+    periods = sorted(
+        (r.answered_at, r.answered_at + float(r.retry_after))
+        for r in server.recorded()
+        if r.answered == 429 and r.answered_at is not None and r.retry_after is not None
+    )
+    total, reach = 0.0, float("-inf")
+    for start, end in periods:
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 def count_answers(server: Emulator, method: str) -> tuple[int, int]:
@@ -108,17 +145,23 @@ def cli_env(server: Emulator, config_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, exit code, last lines of stderr)."""
+def run_cli(
+    args: Sequence[str], env: dict[str, str], timeout: float = CHILD_TIMEOUT
+) -> tuple[float, int, str]:
+    """(wall seconds, exit code, last lines of stderr); a child killed at `timeout` counts as
+    exit code -9 and `timeout` seconds."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [*VCCTL, *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [*VCCTL, *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return timeout, -9, f"did not finish in {timeout:.0f} s (killed)"
     seconds = time.perf_counter() - started
     return seconds, done.returncode, done.stderr.decode("utf-8", "replace")[-400:]
 
@@ -151,6 +194,30 @@ def cli_creates(name: str, rows: int, rate: float, workdir: Path, paced: bool) -
     ratio, share = (1.15, 0.10) if paced else (None, None)
     failed = rows - created
     return Figure(name, rows, failed, sent, limited, seconds, rows / rate, ratio, share, code)
+
+
+def cli_refused_share(name: str, rows: int, retry_after: float, workdir: Path) -> Figure:
+    """`rows` creates against a share refused whatever the rate, against the same without."""
+    source = workdir / f"rooms{rows}.csv"
+    source.write_text("name\n" + "".join(f"Room {n:04d}\n" for n in range(rows)), "utf-8")
+    args = ["rooms", "create", "--from-file", str(source), "--concurrency", str(CONCURRENCY)]
+    with emulator() as server:
+        free, code, stderr = run_cli([*args, "--json"], cli_env(server, workdir), SHARE_TIMEOUT)
+    if code != 0:
+        print(f"{name}, no refusals: vcctl exited {code}: {stderr.strip()}", file=sys.stderr)
+    with emulator(refuse_share=REFUSED_SHARE, refuse_retry_after=retry_after) as server:
+        seconds, code, stderr = run_cli([*args, "--json"], cli_env(server, workdir), SHARE_TIMEOUT)
+        created = len(server.state()["rooms"])
+        sent, limited = count_answers(server, "POST")
+        waits = waits_asked_for(server)
+    if code != 0:
+        print(f"{name}: vcctl exited {code}: {stderr.strip()}", file=sys.stderr)
+    print(
+        f"{name}: {free:.2f} s with no refusal, {seconds:.2f} s with them, {waits:.2f} s of "
+        "which the 429s asked to wait",
+        file=sys.stderr,
+    )
+    return Figure(name, rows, rows - created, sent, limited, seconds, free, 1.5, None, code, waits)
 
 
 def cli_deletes(name: str, rows: int, latency_ms: float, workdir: Path) -> Figure:
@@ -243,6 +310,21 @@ def direct_creates(name: str, rows: int, rate: float, _workdir: Path, paced: boo
     return Figure(name, rows, failed, sent, limited, seconds, rows / rate, ratio, share)
 
 
+def direct_refused_share(name: str, rows: int, retry_after: float, _workdir: Path) -> Figure:
+    def batch(server: Emulator) -> tuple[float, int]:
+        url = f"{server.base_url}/api/v1/rooms"
+        jobs = [("POST", url, {"name": f"Room {n:04d}"}) for n in range(rows)]
+        return run_pool(jobs, RateLimiter())
+
+    with emulator() as server:
+        free, _ = batch(server)
+    with emulator(refuse_share=REFUSED_SHARE, refuse_retry_after=retry_after) as server:
+        seconds, failed = batch(server)
+        sent, limited = count_answers(server, "POST")
+        waits = waits_asked_for(server)
+    return Figure(name, rows, failed, sent, limited, seconds, free, 1.5, None, 0, waits)
+
+
 def direct_deletes(name: str, rows: int, latency_ms: float, _workdir: Path) -> Figure:
     with emulator(latency_ms=latency_ms) as server:
         ids = seed_rooms(server, rows)
@@ -258,13 +340,15 @@ def direct_deletes(name: str, rows: int, latency_ms: float, _workdir: Path) -> F
 
 def table(figures: Sequence[Figure]) -> str:
     lines = [
-        f"{'figure':<34} {'failed':>6} {'429s':>11} {'wall':>8} {'ideal':>7} {'ratio':>6}  goal",
+        f"{'figure':<34} {'failed':>6} {'429s':>11} {'wall':>8} {'waits':>7} {'ideal':>7} "
+        f"{'ratio':>6}  goal",
     ]
     for f in figures:
         goal = "met" if f.met() else "NOT MET"
         lines.append(
             f"{f.name:<34} {f.failed:>6} {f.answered_429:>4}/{f.requests:<4}"
-            f"{f.share_429:>4.0%} {f.seconds:>7.2f}s {f.ideal:>6.2f}s {f.ratio:>5.2f}x  {goal}"
+            f"{f.share_429:>4.0%} {f.seconds:>7.2f}s {f.waits:>6.2f}s {f.ideal:>6.2f}s "
+            f"{f.ratio:>5.2f}x  {goal}"
         )
     return "\n".join(lines)
 
@@ -274,7 +358,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100 rows instead of 500 at 5/s")
     parser.add_argument("--direct", action="store_true", help="the limiter alone, no CLI")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--only", default="abcde", help="the figures to run, by letter (default: abcde)"
+    )
+    parser.add_argument(
+        "--cli-python",
+        help="run the CLI figures with the vcctl of this interpreter (a baseline install); the "
+        "emulator stays this one",
+    )
     options = parser.parse_args(argv)
+    if options.cli_python:
+        VCCTL[0] = options.cli_python
 
     creates: Callable[[str, int, float, Path, bool], Figure] = (
         direct_creates if options.direct else cli_creates
@@ -282,14 +376,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     deletes: Callable[[str, int, float, Path], Figure] = (
         direct_deletes if options.direct else cli_deletes
     )
+    refused: Callable[[str, int, float, Path], Figure] = (
+        direct_refused_share if options.direct else cli_refused_share
+    )
     slow_rows = 100 if options.quick else 500
     with tempfile.TemporaryDirectory(prefix="vcctl-bench-") as scratch:
         workdir = Path(scratch)
-        figures = [
-            creates("(a) 200 creates at 20/s", 200, 20.0, workdir, True),
-            creates(f"(b) {slow_rows} creates at 5/s", slow_rows, 5.0, workdir, False),
-            deletes("(c) 24 deletes at 200 ms", 24, 200.0, workdir),
-        ]
+        runs: dict[str, Callable[[], Figure]] = {
+            "a": lambda: creates("(a) 200 creates at 20/s", 200, 20.0, workdir, True),
+            "b": lambda: creates(f"(b) {slow_rows} creates at 5/s", slow_rows, 5.0, workdir, False),
+            "c": lambda: deletes("(c) 24 deletes at 200 ms", 24, 200.0, workdir),
+            "d": lambda: refused("(d) 300 creates, 1/6 refused, RA 0", 300, 0.0, workdir),
+            "e": lambda: refused("(e) 120 creates, 1/6 refused, RA 1", 120, 1.0, workdir),
+        }
+        figures = [run() for letter, run in runs.items() if letter in options.only]
         startup = None if options.direct else startup_seconds(workdir)
     print(table(figures))
     if startup is not None:

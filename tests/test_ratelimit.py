@@ -17,6 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from vcctl.http import limiter as limiter_module
+from vcctl.http.answer_log import RUN, WINDOW
 from vcctl.http.limiter import (
     BACKOFF_BASE,
     HOLD_SECONDS,
@@ -63,12 +64,23 @@ def run_at(limit: RateLimiter, clock: FakeClock, per_second: float, seconds: flo
     return sent
 
 
-def hit_limit(limit: RateLimiter, clock: FakeClock, accepted: int, retry_after: float) -> float:
-    """`accepted` requests get through in a burst, the next one is answered 429."""
+def fill_window(limit: RateLimiter, clock: FakeClock, accepted: int, retry_after: float) -> float:
+    """`accepted` requests get through in a burst, the next ones (a run of RUN, in flight
+    together, as a full window refuses them) are answered 429; the pause they ask for."""
     for _ in range(accepted):
         limit.on_success(sent_at=limit.acquire())
         clock.now += 0.001
-    return limit.on_rate_limited(retry_after, sent_at=limit.acquire())
+    refused = [limit.acquire() for _ in range(RUN)]
+    return max(limit.on_rate_limited(retry_after, sent_at=sent_at) for sent_at in refused)
+
+
+def hit_limit(limit: RateLimiter, clock: FakeClock, accepted: int, retry_after: float) -> float:
+    """A full window twice, a window apart. The first time only pauses the limiter (one
+    window's 429s could be of a share refused whatever the rate); the second, refused at the
+    same count, shows a window limit."""
+    fill_window(limit, clock, accepted, retry_after)
+    clock.now += WINDOW
+    return fill_window(limit, clock, accepted, retry_after)
 
 
 def test_unlimited_until_the_api_pushes_back() -> None:
@@ -172,10 +184,14 @@ def test_after_a_429_it_settles_just_under_what_the_window_let_through() -> None
 def test_answers_counted_after_the_429_still_teach_the_limit() -> None:
     clock = FakeClock()
     limit = limiter(clock)
-    burst = [limit.acquire() for _ in range(8)]  # 5 get through, the rest are answered 429
+    fill_window(limit, clock, accepted=5, retry_after=1.0)  # a window earlier: the same limit
+    clock.now += WINDOW + 1.0
+    # 5 get through, the rest are answered 429
+    burst = [limit.acquire() for _ in range(5 + RUN)]
     clock.now += 0.01
     limit.on_success(sent_at=burst[0])
-    limit.on_rate_limited(1.0, sent_at=burst[5])  # this 429 overtook four successes
+    for sent_at in burst[5:]:  # these 429s overtook four successes
+        limit.on_rate_limited(1.0, sent_at=sent_at)
     assert limit.rate == pytest.approx(SETTLE * 1)
     for sent_at in burst[1:5]:
         limit.on_success(sent_at=sent_at)
@@ -206,6 +222,41 @@ def test_it_holds_the_learned_rate_then_probes_upward_until_the_next_429() -> No
     assert limit.rate == pytest.approx(SETTLE * got_through)
 
 
+def run_with_refused_share(
+    limit: RateLimiter, clock: FakeClock, per_second: float, requests: int, every: int
+) -> None:
+    """Requests at `per_second` (or slower if the limiter says so); every `every`-th one is
+    answered 429 with Retry-After 0, whatever the rate, as a quota shared with others does."""
+    for n in range(requests):
+        at = limit.acquire()
+        if n % every == every - 1:
+            limit.on_rate_limited(0.0, sent_at=at)
+        else:
+            limit.on_success(sent_at=at)
+        clock.now = max(clock.now, at + 1 / per_second)
+
+
+def test_a_share_refused_whatever_the_rate_never_lowers_it() -> None:
+    clock = FakeClock()
+    limit = limiter(clock)
+    run_with_refused_share(limit, clock, per_second=200, requests=3000, every=6)
+    assert limit.rate is None
+    assert limit.rate_limited_count == 500
+    assert limit.share_refused_count == 500
+
+
+def test_after_a_limit_is_learned_a_share_refused_whatever_the_rate_is_no_ratchet() -> None:
+    clock = FakeClock()
+    limit = limiter(clock)
+    hit_limit(limit, clock, accepted=20, retry_after=1.0)
+    settled = limit.rate
+    assert settled == pytest.approx(SETTLE * 20)
+    # Sending at the settled pace, one refusal in six: the window was never full, so the pace
+    # stays (it used to fall by 5% at each one: 0.95^50 of it after 300 requests).
+    run_with_refused_share(limit, clock, per_second=1000, requests=300, every=6)
+    assert limit.rate == pytest.approx(settled)
+
+
 def test_long_success_ends_the_throttling() -> None:
     clock = FakeClock()
     limit = limiter(clock)
@@ -218,10 +269,18 @@ def test_long_success_ends_the_throttling() -> None:
 def test_a_429_with_nothing_let_through_halves_and_grows_back() -> None:
     clock = FakeClock()
     limit = limiter(clock)
-    limit.on_rate_limited(1.0, sent_at=limit.acquire())
+    for _ in range(2):  # nothing gets through, a window apart
+        in_flight = [limit.acquire() for _ in range(RUN)]
+        clock.now += 0.01
+        for sent_at in in_flight:
+            limit.on_rate_limited(1.0, sent_at=sent_at)
+        clock.now += WINDOW
     assert limit.rate == pytest.approx(limiter_module.FALLBACK_RATE)
     clock.now += 5
-    limit.on_rate_limited(1.0, sent_at=limit.acquire())
+    in_flight = [limit.acquire() for _ in range(RUN)]  # still nothing: halved again
+    clock.now += 0.01
+    for sent_at in in_flight:
+        limit.on_rate_limited(1.0, sent_at=sent_at)
     assert limit.rate == pytest.approx(limiter_module.FALLBACK_RATE / 2)
     run_at(limit, clock, per_second=100, seconds=60)
     rate = limit.rate
@@ -278,11 +337,11 @@ def test_one_notice_per_wait() -> None:
     clock = FakeClock()
     notices: list[str] = []
     limit = limiter(clock, notice=notices.append)
-    in_flight = [limit.acquire() for _ in range(4)]
+    in_flight = [limit.acquire() for _ in range(RUN)]
     clock.now += 0.01
     for sent_at in in_flight:
         limit.on_rate_limited(2.0, sent_at=sent_at)
-    assert notices == ["rate limited — waiting 2 s, sending at ~1/s"]
+    assert notices == ["rate limited — waiting 2 s"]  # no rate learned from one window
     limit.on_rate_limited(0.2, sent_at=limit.acquire())  # too short to mention
     limit.set_notice(None)  # a progress display takes over
     limit.on_rate_limited(5.0, sent_at=limit.acquire())

@@ -33,14 +33,15 @@ from collections import deque
 from collections.abc import Callable
 
 from vcctl.halt import Halt, process_halt
+from vcctl.http.answer_log import HORIZON, WINDOW, AnswerLog
 
-WINDOW = 1.0  # seconds: the window over which APIs count requests, and we measure ours
 SETTLE = 0.95  # after a 429, send at this share of what the window let through
 HOLD_SECONDS = 15.0  # keep the learned rate this long before probing above it
 PROBE_STEP = 0.02  # then add this share of the learned rate per second of success
 UNTHROTTLE_FACTOR = 2.0  # this far above the learned rate, the API no longer limits us
 FALLBACK_RATE = 1.0  # requests/s after a 429 when nothing got through in the last window
 MIN_RATE = 0.1  # never slower than one request every 10 s
+GROWTH = 4 / 3  # a window count at a 429 this much above the last one's: not a full window
 BACKOFF_BASE = 1.0  # seconds of pause for a 429 without Retry-After, doubled each time
 BACKOFF_CAP = 30.0
 PAUSE_CAP = 30.0  # the longest single pause, whatever Retry-After says
@@ -112,9 +113,13 @@ class RateLimiter:
         self._cut_at = -math.inf  # when the rate was last lowered
         self._epoch = 0  # bumped by every pause: reservations made before it are void
         self._streak = 0  # 429s in a row without a success, for the backoff
-        self._successes: deque[float] = deque()  # send times of recent successes
+        self._log = AnswerLog()  # send times of recent successes and 429s
+        # (send time, successes in its window) of recent 429s while no limit is learned: see
+        # _window_was_full.
+        self._refused_at: deque[tuple[float, int]] = deque()
         self._waited = 0.0
         self.rate_limited_count = 0
+        self.share_refused_count = 0  # fresh 429s that did not lower the rate
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -166,8 +171,8 @@ class RateLimiter:
             now = self._clock()
             self._streak = 0
             sent = now if sent_at is None else sent_at
-            self._successes.append(sent)
-            self._forget_before(now - 2 * WINDOW)
+            self._log.successes.add(sent)
+            self._log.forget_before(now)
             if self._cut_at - WINDOW < sent < self._cut_at and now < self._resume_at:
                 # Sent in the window that the last 429 measured, but answered after it: the
                 # window let one more through than was counted.
@@ -193,6 +198,9 @@ class RateLimiter:
             # A 429 for a request sent before the last cut was caused by the old pace: it may
             # lengthen the pause but does not lower the rate again.
             fresh = now >= self._resume_at if sent_at is None else sent_at >= self._cut_at
+            sent = now if sent_at is None else sent_at
+            self._log.refusals.add(sent)
+            self._log.forget_before(now)
             if fresh:
                 self._streak += 1
             if retry_after is None or retry_after != retry_after:
@@ -200,14 +208,17 @@ class RateLimiter:
                 retry_after = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
             pause = min(max(retry_after, 0.0), PAUSE_CAP)
             resume_at = now + pause
+            begins = now >= self._resume_at  # a new wait, not one already announced
             if resume_at > self._resume_at:
                 self._waited += resume_at - max(now, self._resume_at)
                 self._resume_at = resume_at
                 self._epoch += 1
                 self._next_slot = resume_at
-            if fresh:
+            if fresh and self._window_was_full(sent):
                 self._lower(now)
-            notice = self._notice if fresh and pause >= NOTICE_AFTER else None
+            elif fresh:
+                self.share_refused_count += 1  # the pace stays as it is: see _window_was_full
+            notice = self._notice if begins and pause >= NOTICE_AFTER else None
             message = self._describe(now) if notice is not None else None
             remaining = max(0.0, self._resume_at - now)
         if notice is not None and message is not None:
@@ -258,15 +269,31 @@ class RateLimiter:
         rate = self._effective_rate()
         return None if rate is None else 1.0 / rate
 
-    def _forget_before(self, horizon: float) -> None:
-        # Send times arrive nearly in order; a late one left behind lingers a little longer.
-        while self._successes and self._successes[0] <= horizon:
-            self._successes.popleft()
+    def _window_was_full(self, sent: float) -> bool:
+        """Whether the 429 for the request sent at `sent` says the window was full, so that
+        sending slower would avoid the next (see `vcctl.http.answer_log`); any other 429 is one
+        of a share refused whatever the rate: it costs its pause, and slowing down for it would
+        be a ratchet.
+
+        Once a limit is learned, a 429 while the window held as many successes (less one, for
+        the order of arrival) is the window's, and one while it held fewer is not. Before that,
+        a 429 is the window's when it ends a run of refusals and the window's count has not
+        grown by more than `GROWTH` since a 429 at least half a window before: a full window
+        is refused at the same count each time.
+        """
+        count = self._log.window(sent)
+        learned = self._learned
+        if learned is not None:
+            return count >= learned * WINDOW - 1
+        earlier = [seen for at, seen in self._refused_at if at <= sent - WINDOW / 2]
+        self._refused_at.append((sent, count))
+        while self._refused_at and self._refused_at[0][0] < sent - HORIZON:
+            self._refused_at.popleft()
+        return bool(earlier) and count <= earlier[-1] * GROWTH + 1 and self._log.in_a_run(sent)
 
     def _lower(self, now: float) -> None:
         """Multiplicative decrease, measured: just under what the last window let through."""
-        self._forget_before(now - 2 * WINDOW)
-        achieved = sum(1 for sent in self._successes if now - WINDOW < sent <= now) / WINDOW
+        achieved = self._log.window(now) / WINDOW
         self._cut_at = now
         if achieved > 0:
             self._settle(achieved)
@@ -291,6 +318,8 @@ class RateLimiter:
 
     def _describe(self, now: float) -> str | None:
         if self._rate is None:
+            if now < self._resume_at:
+                return f"rate limited — waiting {math.ceil(self._resume_at - now)} s"
             return None
         rate = _format_rate(self._effective_rate() or self._rate)
         if now < self._resume_at:
