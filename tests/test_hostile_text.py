@@ -184,3 +184,71 @@ def test_batch_cells_with_control_characters_are_invalid_rows_naming_the_column(
         "valid 0, invalid 1",
     ]
     assert emulator.recorded() == []
+
+
+# -- one escaping rule for every byte that reaches a terminal -------------------------------------
+
+HOSTILE_ID = f"id{CLEAR}{BIDI}"
+SHOWN_ID = "id\\x1b[2J\\x1b[H\\u202eevil\\u202c"
+
+
+def test_q_prints_a_server_supplied_id_escaped_like_text(tmp_path: Path) -> None:
+    # -q of a create, of a batch and of `rooms list` printed the id raw (ESC, bidi).
+    def answer(method: str, path: str) -> Answer:
+        return 200, {"id": HOSTILE_ID, "name": "A"}
+
+    source = tmp_path / "rooms.csv"
+    source.write_text("name\nA\n", encoding="utf-8")
+    with ScriptedServer(answer) as server:
+        env = hostile_env(tmp_path, server)
+        single = run_vcctl(["rooms", "create", "--name", "A", "-q"], env)
+        batch = run_vcctl(["rooms", "create", "--from-file", str(source), "-q"], env)
+        listed = run_vcctl(["rooms", "list", "-q"], env)
+
+    for result in (single, batch, listed):
+        assert result.code == 0, result
+        assert_nothing_raw(result.stdout + result.stderr)
+    assert single.stdout == f"{SHOWN_ID}\n"
+    assert batch.stdout == f"{SHOWN_ID}\n"
+    assert set(listed.stdout.splitlines()) == {SHOWN_ID}
+
+
+def test_json_error_lines_escape_like_text_and_json_resources_stay_exact(tmp_path: Path) -> None:
+    def answer(method: str, path: str) -> Answer:
+        if path.endswith("/rooms/abc123"):
+            return 200, {"id": "abc123", "name": HOSTILE}
+        return 400, {"error": HOSTILE}
+
+    with ScriptedServer(answer) as server:
+        env = hostile_env(tmp_path, server)
+        refused = run_vcctl(["rooms", "get", "def456", "--json"], env)
+        resource = run_vcctl(["rooms", "get", "abc123", "--json"], env)
+
+    assert refused.code == 3, refused
+    assert refused.stdout == ""
+    assert_nothing_raw(refused.stderr)
+    [line] = refused.stderr.splitlines()
+    assert SHOWN in json.loads(line)["error"]["message"]
+    # A resource's JSON is the API's, exactly: a program reads it, not a terminal.
+    assert resource.code == 0, resource
+    assert json.loads(resource.stdout) == {"id": "abc123", "name": HOSTILE}
+
+
+def test_apply_export_writes_odd_characters_as_toml_escapes(tmp_path: Path) -> None:
+    import tomllib
+
+    name = f"Board{BIDI}{ZERO_WIDTH}"
+
+    def answer(method: str, path: str) -> Answer:
+        return 200, {"id": "abc123", "name": name, "participants": []}
+
+    with ScriptedServer(answer) as server:
+        env = hostile_env(tmp_path, server)
+        exported = run_vcctl(["apply", "--export", "abc123", "--stack", "board"], env)
+
+    assert exported.code == 0, exported
+    assert_nothing_raw(exported.stdout + exported.stderr)
+    assert "\\u202e" in exported.stdout
+    # The escapes mean the same characters: applying the file asks for the same name.
+    [room] = tomllib.loads(exported.stdout)["rooms"].values()
+    assert room["name"] == name

@@ -123,7 +123,7 @@ class ApplyConsole:
             payload["error"]["item"] = action.qualified_key
             payload["error"]["action"] = action.action
             payload["error"]["kind"] = action.kind
-            streams.stderr_line(streams.json_line(payload))
+            streams.stderr_line(streams.json_error_line(payload))
         else:
             streams.print_error(error, json_mode=False, subject=subject)
 

@@ -18,7 +18,7 @@ import tomli_w
 from vcctl.apply.desired import RESOURCE_OF, StackEntry, managed_fields
 from vcctl.apply.stackfile import value_problem
 from vcctl.resources import Kind
-from vcctl.text import printable
+from vcctl.text import UNPRINTABLE, printable
 
 _SLUG_LENGTH = 48
 
@@ -82,7 +82,19 @@ def export_stack(
         tables[key] = {**fields, **({"participants": participants} if participants else {})}
     document["rooms"] = tables
     header = "# Rooms and participants exported by vcctl apply --export.\n\n"
-    return Export(header + tomli_w.dumps(document), tuple(records), tuple(warnings))
+    return Export(header + toml_escaped(tomli_w.dumps(document)), tuple(records), tuple(warnings))
+
+
+def toml_escaped(text: str) -> str:
+    """TOML from tomli_w with every character `printable` would escape written as a \\u escape
+    (tomli_w writes only basic strings, where the escape means the same character), so that the
+    file shows no bidi or zero-width character raw on a terminal and applies to the same values."""
+    return UNPRINTABLE.sub(_toml_escape, text)
+
+
+def _toml_escape(match: re.Match[str]) -> str:
+    character = match.group()
+    return character if character == "\n" else f"\\u{ord(character):04x}"  # lines stay lines
 
 
 def _participants(

@@ -191,7 +191,7 @@ class RowReporter:
             streams.warn(f"line {row.line}: {resource.problem}")
         if self.quiet:
             resource_id = resource.get("id", "") if isinstance(resource, dict) else ""
-            self._out(f"{resource_id}\n")
+            self._out(f"{printable(str(resource_id))}\n")
         elif self.json_mode:
             self._out(streams.json_line(resource) + "\n")
         else:
@@ -234,7 +234,7 @@ class RowReporter:
         if self.json_mode:
             payload = error.to_json()
             payload["error"]["line"] = row.line
-            streams.stderr_line(streams.json_line(payload))
+            streams.stderr_line(streams.json_error_line(payload))
         else:
             if error.hint in self._hints_shown:
                 error = VcctlError(error.message)  # the same hint on every row is noise
@@ -257,7 +257,7 @@ class RowReporter:
             payload = error.to_json()
             payload["error"]["line"] = row.line
             payload["error"]["outcome_unknown"] = True
-            streams.stderr_line(streams.json_line(payload))
+            streams.stderr_line(streams.json_error_line(payload))
         else:
             streams.print_error(error, json_mode=False, subject=f"line {row.line}")
 

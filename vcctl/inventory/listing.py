@@ -176,7 +176,7 @@ def _show(
     from vcctl.output import streams
 
     if quiet:
-        streams.write_stdout("".join(f"{record.id}\n" for record in records))
+        streams.write_stdout("".join(f"{_safe(record.id)}\n" for record in records))
         return
     if json_mode:
         lines = [

@@ -52,7 +52,26 @@ def print_json_line(data: Any) -> None:
 
 
 def json_line(data: Any) -> str:
+    """The JSON of `data` exactly (a resource as the API sent it): for stdout, where a program
+    reads it."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_error_line(payload: Any) -> str:
+    """An error as one JSON line for stderr, which a person often reads on a terminal: its text
+    escaped as every text is (`printable`), so that a message quoting an API's answer cannot
+    carry ESC or a bidi override there."""
+    return json_line(_escaped(payload))
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(key)): _escaped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(item) for item in value]
+    return value
 
 
 # -- terminal and colour --------------------------------------------------------------------------
@@ -131,7 +150,7 @@ def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None)
         payload = exc.to_json()
         if subject is not None:
             payload["error"]["item"] = subject
-        stderr_line(json.dumps(payload, ensure_ascii=False))
+        stderr_line(json_error_line(payload))
         return
     prefix = f"{subject}: " if subject else ""
     stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))

@@ -31,7 +31,7 @@ def print_id(resource: Any) -> None:
         from vcctl.errors import InvalidResponseError
 
         raise InvalidResponseError("the API's answer has no id to print (-q)")
-    write_stdout(f"{resource_id}\n")
+    write_stdout(f"{printable(str(resource_id))}\n")
 
 
 def emit(

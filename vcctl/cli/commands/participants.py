@@ -291,7 +291,7 @@ def list_(
         streams.write_stdout(_only_one(found) + "\n")
     elif quiet:
         streams.write_stdout(
-            "".join(f"{p.get('id')}\n" for p in participants if isinstance(p, dict))
+            "".join(f"{printable(str(p.get('id')))}\n" for p in participants if isinstance(p, dict))
         )
     elif json_out:
         # A list is JSON Lines with or without --room: one rule for `jq` and `while read`.
