@@ -303,3 +303,32 @@ def test_inventory_path_and_forget(vcctl: Runner, env: dict[str, str]) -> None:
     assert forgotten.code == 0, forgotten
     assert "nope is not in the inventory" in forgotten.stderr
     assert vcctl("rooms", "list", "-q").stdout == ""
+
+
+def test_an_age_in_capital_m_is_refused_and_the_units_are_named(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    # `--created-before 6M` meant six minutes: in the cleanup pipeline, someone meaning six
+    # months deleted everything older than six minutes.
+    room = vcctl("rooms", "create", "--name", "fresh", "-q").stdout.strip()
+    emulator.clear_recorded()
+    for args in (
+        ("rooms", "list", "-q", "--created-before", "6M"),
+        ("participants", "list", "-q", "--created-after", "6M"),
+    ):
+        refused = vcctl(*args)
+        assert refused.code == 2, refused
+        assert refused.stdout == ""
+        assert refused.stderr == (
+            "vcctl: error: invalid time '6M': M could mean months or minutes: write 90m for "
+            "minutes, or a date for months\n"
+            "hint: units: s (seconds), m (minutes), h (hours), d (days), w (weeks)\n"
+        )
+    unknown = vcctl("rooms", "list", "--created-before", "6mo")
+    assert unknown.code == 2, unknown
+    assert "unknown unit 'mo'" in unknown.stderr
+    assert emulator.recorded() == []
+    # Lower-case m is minutes; the other units mean the same in either case.
+    assert vcctl("rooms", "list", "-q", "--created-after", "10m").stdout.split() == [room]
+    assert vcctl("rooms", "list", "-q", "--created-before", "10m").stdout == ""
+    assert vcctl("rooms", "list", "-q", "--created-after", "1D").stdout.split() == [room]

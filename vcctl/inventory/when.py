@@ -1,4 +1,9 @@
-"""`--created-before` / `--created-after` values: an age (30d, 12h, 90m) or an ISO date or time."""
+"""`--created-before` / `--created-after` values: an age (30d, 12h, 90m) or an ISO date or time.
+
+Age units: s (seconds), m (minutes), h (hours), d (days), w (weeks). `M` is refused: it means
+months to many people and minutes here, and a cleanup pipeline that takes `6M` for six minutes
+deletes everything older than that. The other units mean the same in either case.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 from vcctl.errors import UsageError
 
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Units whose other case means something else to many readers: refused, with a hint.
+_AMBIGUOUS = {"M": "M could mean months or minutes: write 90m for minutes, or a date for months"}
+AGE_UNITS = "s (seconds), m (minutes), h (hours), d (days), w (weeks)"
 WHEN_HELP = (
     "an ISO date or time (2024-05-01, 2024-05-01T14:30, with or without an offset) "
-    "or an age such as 30d, 12h, 90m"
+    f"or an age such as 30d, 12h, 90m, in {AGE_UNITS}"
 )
 
 
@@ -20,7 +28,7 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     without an offset is local time; a bare date is its midnight."""
     match = _AGE.match(text)
     if match:
-        amount = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        amount = float(match.group(1)) * _age_unit(text, match.group(2))
         if amount > 200 * 365 * 86400:
             raise UsageError(f"invalid time {text!r}: an age of at most 200 years")
         return (now or datetime.now(UTC)) - timedelta(seconds=amount)
@@ -31,3 +39,14 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # local time, as the user wrote it
     return moment
+
+
+def _age_unit(text: str, unit: str) -> int:
+    """Seconds in `unit`; a UsageError (with a hint) for a unit that is not one or is ambiguous."""
+    if unit in _AMBIGUOUS:
+        raise UsageError(f"invalid time {text!r}: {_AMBIGUOUS[unit]}", hint=f"units: {AGE_UNITS}")
+    seconds = _UNIT_SECONDS.get(unit.lower())
+    if seconds is None:
+        problem = f"invalid time {text!r}: unknown unit {unit!r}"
+        raise UsageError(problem, hint=f"units: {AGE_UNITS}")
+    return seconds

@@ -222,7 +222,7 @@ def list_(
         str | None,
         typer.Option(
             "--created-before",
-            help="Without --room: created before WHEN (30d, 2024-05-01).",
+            help="Without --room: created before WHEN (30d, 2024-05-01; age units s m h d w).",
             metavar="WHEN",
         ),
     ] = None,

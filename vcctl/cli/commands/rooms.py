@@ -153,7 +153,7 @@ def list_(
         str | None,
         typer.Option(
             "--created-before",
-            help="Only rooms created before WHEN (2024-05-01, 30d, 12h).",
+            help="Only rooms created before WHEN (2024-05-01, 30d, 12h; age units s m h d w).",
             metavar="WHEN",
         ),
     ] = None,
