@@ -332,3 +332,28 @@ def test_an_age_in_capital_m_is_refused_and_the_units_are_named(
     assert vcctl("rooms", "list", "-q", "--created-after", "10m").stdout.split() == [room]
     assert vcctl("rooms", "list", "-q", "--created-before", "10m").stdout == ""
     assert vcctl("rooms", "list", "-q", "--created-after", "1D").stdout.split() == [room]
+
+
+def test_refresh_marks_a_participant_missing_from_its_rooms_list_as_gone(
+    vcctl: Runner, env: dict[str, str], emulator: Emulator
+) -> None:
+    room = vcctl("rooms", "create", "--name", "board", "-q").stdout.strip()
+    kept = vcctl("participants", "create", "--room", room, "--username", "Ada", "-q")
+    lost = vcctl("participants", "create", "--room", room, "--username", "Bob", "-q")
+    kept_id, lost_id = kept.stdout.strip(), lost.stdout.strip()
+    # Deleted behind the inventory's back: it stayed live after a refresh, so the cleanup
+    # pipeline tried to delete it again and exited 10.
+    off = {**env, "VCCTL_INVENTORY": "off"}
+    assert run_vcctl(["participants", "delete", lost_id, "--yes"], off).code == 0
+    assert set(vcctl("participants", "list", "-q").stdout.split()) == {kept_id, lost_id}
+
+    refreshed = vcctl("rooms", "list", "-q", "--refresh")
+
+    assert refreshed.code == 0, refreshed
+    assert refreshed.stdout.split() == [room]
+    assert vcctl("participants", "list", "-q").stdout.split() == [kept_id]
+    gone = [
+        json.loads(line)
+        for line in vcctl("participants", "list", "--json", "--include-gone").stdout.splitlines()
+    ]
+    assert {(p["id"], p["vcctl"]["gone"]) for p in gone} == {(kept_id, False), (lost_id, True)}

@@ -170,6 +170,27 @@ class Recorder:
         if hint is not None:
             error.hint = hint
 
+    def room_listed(self, room: Any) -> None:
+        """A room's GET answer lists its participants: those recorded for that room that it
+        does not list were deleted outside vcctl, and are marked gone (as apply takes them).
+        An answer without a participants list says nothing about them."""
+        if not isinstance(room, Mapping):
+            return
+        room_id, participants = room.get("id"), room.get("participants")
+        if not isinstance(room_id, str) or not isinstance(participants, list):
+            return
+        inventory = self._usable()
+        if inventory is None:
+            return
+        listed = {p.get("id") for p in participants if isinstance(p, Mapping)}
+        try:
+            account = self.account
+            for record in inventory.list_records(account, "participant", room_id=room_id):
+                if record.id not in listed:
+                    inventory.mark_gone(account, "participant", record.id)
+        except InventoryError as exc:
+            self._warn(exc)
+
     def gone(self, kind: Kind, resource_id: str) -> None:
         """A delete, or a 404 for this id: the record no longer exists."""
         inventory = self._usable()
@@ -204,7 +225,9 @@ class RecordingApi(Api):
         return room
 
     def get_room(self, room_id: str) -> Any:
-        return self._found("room", room_id, lambda: super(RecordingApi, self).get_room(room_id))
+        room = self._found("room", room_id, lambda: super(RecordingApi, self).get_room(room_id))
+        self.recorder.room_listed(room)
+        return room
 
     def update_room(self, room_id: str, fields: dict[str, Any]) -> Any:
         return self._found(
