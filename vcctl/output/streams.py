@@ -150,7 +150,7 @@ def print_error(exc: VcctlError, *, json_mode: bool, subject: str | None = None)
         payload = exc.to_json()
         if subject is not None:
             payload["error"]["item"] = subject
-        stderr_line(json_error_line(payload))
+        stderr_line(json.dumps(_escaped(payload), ensure_ascii=False))
         return
     prefix = f"{subject}: " if subject else ""
     stderr_line(printable(f"vcctl: error: {prefix}{exc.message}"))
