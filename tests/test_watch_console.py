@@ -315,8 +315,8 @@ def test_read_only_keys_look_and_move_but_send_nothing(
     room_id, _ = meeting(emulator, 40)
     pane = panes(80, 24)
     pane.start(["rooms", "watch", room_id, "--read-only", "--sort", "name"])
-    screen = pane.wait_for(header_counts(40))
-    assert "read-only" in screen.split("\n")[23]
+    # The header is drawn before the footer: wait for the whole first frame, not just its top.
+    pane.wait_for(lambda s: header_counts(40)(s) and "read-only" in s.split("\n")[23])
     assert person(1) in selected_line(pane)  # by name: Person 001 first
     pane.keys("m")
     pane.wait_for("read-only: m (mute everyone) is off")
