@@ -97,8 +97,8 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'events')
-        __vcctl_commands="activate-video-and-audio deactivate-video-and-audio mute-all"
-        __vcctl_hidden_commands="desactivate-video-and-audio"
+        __vcctl_commands="activate-video-and-audio deactivate-video-and-audio on unmute off mute mute-all"
+        __vcctl_hidden_commands="desactivate-video-and-audio activate deactivate"
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
@@ -111,6 +111,30 @@ __vcctl_node() {
         __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events desactivate-video-and-audio')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events on')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events unmute')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events activate')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events off')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events deactivate')
+        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'events mute')
         __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;

@@ -62,13 +62,25 @@ function __vcctl_node
             set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'events'
-            set -g __vcctl_all_commands activate-video-and-audio deactivate-video-and-audio desactivate-video-and-audio mute-all
+            set -g __vcctl_all_commands activate-video-and-audio deactivate-video-and-audio desactivate-video-and-audio on unmute activate off deactivate mute mute-all
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events activate-video-and-audio'
             set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events deactivate-video-and-audio'
             set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events desactivate-video-and-audio'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events on'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events unmute'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events activate'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events off'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events deactivate'
+            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'events mute'
             set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events mute-all'
             set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -362,6 +374,10 @@ complete -c vcctl -n "__vcctl_at 'participants delete'" -l json -d 'Print the AP
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events'" -a activate-video-and-audio -d 'Turn a participant\'s video and audio on'
 complete -c vcctl -n "__vcctl_at 'events'" -a deactivate-video-and-audio -d 'Turn a participant\'s video and audio off (sent as the API\'s desactivate-video-and-audio)'
+complete -c vcctl -n "__vcctl_at 'events'" -a on -d 'Turn a participant\'s video and audio on (activate-video-and-audio)'
+complete -c vcctl -n "__vcctl_at 'events'" -a unmute -d 'Same as on'
+complete -c vcctl -n "__vcctl_at 'events'" -a off -d 'Turn a participant\'s video and audio off (deactivate-video-and-audio)'
+complete -c vcctl -n "__vcctl_at 'events'" -a mute -d 'Same as off: one participant (everyone: mute-all)'
 complete -c vcctl -n "__vcctl_at 'events'" -a mute-all -d 'Mute every participant of a room'
 complete -c vcctl -n "__vcctl_at 'events'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -l room -x -d 'Id of the room'
@@ -376,6 +392,30 @@ complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l room -
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events on'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events on'" -l participant -x -d 'Id of the participant'
+complete -c vcctl -n "__vcctl_at 'events on'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events on'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events unmute'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events unmute'" -l participant -x -d 'Id of the participant'
+complete -c vcctl -n "__vcctl_at 'events unmute'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events unmute'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events activate'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events activate'" -l participant -x -d 'Id of the participant'
+complete -c vcctl -n "__vcctl_at 'events activate'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events activate'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events off'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events off'" -l participant -x -d 'Id of the participant'
+complete -c vcctl -n "__vcctl_at 'events off'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events off'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events deactivate'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events deactivate'" -l participant -x -d 'Id of the participant'
+complete -c vcctl -n "__vcctl_at 'events deactivate'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events deactivate'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'events mute'" -l room -x -d 'Id of the room'
+complete -c vcctl -n "__vcctl_at 'events mute'" -l participant -x -d 'Id of the participant (everyone: events mute-all)'
+complete -c vcctl -n "__vcctl_at 'events mute'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events mute'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l json -d 'Print the API\'s JSON object as received, indented'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this message and exit'

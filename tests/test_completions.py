@@ -285,6 +285,7 @@ def test_after_a_group_offers_its_commands(shell: Completer) -> None:
 def test_events_offers_the_event_names_but_not_the_hidden_alias(shell: Completer) -> None:
     words = set(offered(shell, "vcctl events "))
     assert words >= EVENTS
+    assert words >= {"on", "off", "mute", "unmute"}  # the short names
     assert "desactivate-video-and-audio" not in words
 
 

@@ -109,10 +109,40 @@ def test_invalid_events_are_refused_before_anything_is_sent(
         "Missing option '--room'": ["activate-video-and-audio", "--participant", ada["id"]],
         "--room must not be empty": ["mute-all", "--room", " "],
         "No such option: --participant": ["mute-all", "--room", room["id"], "--participant", "x"],
-        "No such command 'deactivate'": ["deactivate", "--room", room["id"]],
+        "No such command 'unmute-all'": ["unmute-all", "--room", room["id"]],
     }  # fmt: skip
 
     for message, args in cases.items():
         assert_refused(run_in_process(["events", *args], env), message)
 
+    assert emulator.recorded() == []
+
+
+def test_short_names_send_the_apis_own_events(emulator: Emulator, env: dict[str, str]) -> None:
+    room = seed_room(emulator)
+    ada = seed_participant(emulator, room["id"], "Ada")
+    on, off = "activate-video-and-audio", "desactivate-video-and-audio"
+    names = {"off": off, "on": on, "mute": off, "unmute": on, "deactivate": off, "activate": on}
+    for name, event in names.items():
+        result = run_in_process(
+            ["events", name, "--room", room["id"], "--participant", ada["id"]], env
+        )
+        assert (result.code, result.stderr) == (0, ""), (name, result)
+        assert result.stdout == f"sent {event} to participant {ada['id']} in room {room['id']}\n"
+        body = {"room_event": event, "room_id": room["id"], "participant_id": ada["id"]}
+        assert_sent(emulator.recorded()[-1], "POST", EVENTS_PATH, body)
+        assert _video_and_audio(emulator) == {"Ada": event == on}
+    assert len(emulator.recorded()) == len(names)
+
+
+def test_mute_without_a_participant_does_not_mute_everyone(
+    emulator: Emulator, env: dict[str, str]
+) -> None:
+    room = seed_room(emulator)
+    seed_participant(emulator, room["id"], "Ada")
+    result = run_in_process(["events", "mute", "--room", room["id"]], env)
+    assert_refused(result, "events mute turns one participant off: give --participant")
+    assert f"hint: to mute everyone in the room: vcctl events mute-all --room {room['id']}" in (
+        result.stderr
+    )
     assert emulator.recorded() == []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated
 
 import typer
 
 from vcctl.cli.commands.common import JsonOption
 from vcctl.cli.examples import examples
+from vcctl.errors import UsageError
 
 app = typer.Typer(help="Send events into a live meeting.", no_args_is_help=True)
 
@@ -77,6 +79,71 @@ def deactivate(
 
 
 app.command("desactivate-video-and-audio", hidden=True, epilog=DEACTIVATE_EXAMPLES)(deactivate)
+
+
+# -- short names: the same events, named as a host says them ----------------------------------
+
+ON_HELP = "Turn a participant's video and audio on (activate-video-and-audio)."
+OFF_HELP = "Turn a participant's video and audio off (deactivate-video-and-audio)."
+
+
+def on_examples(name: str) -> str:
+    return examples(
+        (
+            "Mute everyone, then let one speaker in:",
+            "vcctl events mute-all --room abc123",
+            f"vcctl events {name} --room abc123 --participant xyz789",
+        ),
+    )
+
+
+def off_examples(name: str) -> str:
+    return examples(
+        (
+            "Turn one participant's video and audio off:",
+            f"vcctl events {name} --room abc123 --participant xyz789",
+        ),
+    )
+
+
+app.command("on", help=ON_HELP, epilog=on_examples("on"))(activate)
+app.command("unmute", help="Same as on.", epilog=on_examples("unmute"))(activate)
+app.command("activate", hidden=True, help=ON_HELP, epilog=on_examples("activate"))(activate)
+app.command("off", help=OFF_HELP, epilog=off_examples("off"))(deactivate)
+app.command("deactivate", hidden=True, help=OFF_HELP, epilog=off_examples("deactivate"))(deactivate)
+
+
+@app.command(
+    "mute",
+    epilog=examples(
+        (
+            "Mute one participant, or everyone:",
+            "vcctl events mute --room abc123 --participant xyz789",
+            "vcctl events mute-all --room abc123",
+        ),
+    ),
+)
+def mute(
+    ctx: typer.Context,
+    room: RoomOption,
+    participant: Annotated[
+        str | None,
+        typer.Option(
+            "--participant",
+            help="Id of the participant (everyone: events mute-all).",
+            metavar="PARTICIPANT_ID",
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Same as off: one participant (everyone: mute-all)."""
+    if participant is None:
+        # Muting a whole meeting is not what a forgotten option should do: it is asked by name.
+        raise UsageError(
+            "events mute turns one participant off: give --participant PARTICIPANT_ID",
+            hint=f"to mute everyone in the room: vcctl events mute-all --room {shlex.quote(room)}",
+        )
+    _send_event(ctx, "desactivate-video-and-audio", room, participant, json_out)
 
 
 @app.command(
