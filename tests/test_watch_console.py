@@ -419,20 +419,24 @@ def test_a_resize_draws_the_console_at_the_new_size(
 
 @pytest.mark.parametrize(
     ("how", "code"),
-    [("q", 0), ("ctrl-c", 0), ("SIGTERM", 0), ("SIGHUP", 129)],
+    [("q", 0), ("ctrl-c", 0), ("SIGTERM", 0), ("SIGHUP", 129), ("401", 4)],
 )
 def test_every_ending_gives_the_terminal_back(
     emulator: Emulator, panes: Callable[[int, int], Pane], how: str, code: int
 ) -> None:
     room_id, _ = meeting(emulator, 40)
     pane = panes(80, 24)
-    pane.start(["rooms", "watch", room_id])
+    pane.start(["rooms", "watch", room_id, "--interval", "0.3"])
     pane.wait_for(header_counts(40))
     if how == "q":
         pane.keys("q")
     elif how == "ctrl-c":
         pane.keys("C-c")
+    elif how == "401":  # an error that ends the watch: the credentials were revoked meanwhile
+        emulator.add_fault(Fault(action="status", status=401, method="GET", times=1))
     else:
         os.kill(pane.vcctl_pid(), getattr(signal, how))
     assert pane.exit_code() == code
     assert_terminal_given_back(pane)
+    if how == "401":  # the error, on the shell's screen once the console has gone
+        assert "vcctl: error: " in pane.screen()
