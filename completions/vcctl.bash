@@ -17,23 +17,23 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'apply')
-        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-f --file --concurrency --state --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'api')
-        __vcctl_options="-F --field -f --raw-field --input --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-F --field -f --raw-field --input --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-F --field -f --raw-field --input --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=2 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'completion')
-        __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_options="--install -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'version')
-        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms')
         __vcctl_commands="create list get update delete watch"
@@ -41,31 +41,31 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms create')
-        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --color --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms list')
-        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet --one -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet --one --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --created-before --created-after --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms get')
-        __vcctl_options="--concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms update')
-        __vcctl_options="--name --color --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --color --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --color --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --color --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'rooms delete')
-        __vcctl_options="-y --yes --ignore-missing --concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-y --yes --ignore-missing --concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms watch')
-        __vcctl_options="--interval --sort --read-only --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--interval --sort --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--interval --sort --read-only --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--interval --sort --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants')
@@ -74,26 +74,26 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants create')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --key --retry-unknown --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants get')
-        __vcctl_options="--concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants list')
-        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet --one -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet --one --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --name --created-before --created-after --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants update')
-        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --username --language --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --username --language --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=0 __vcctl_passthrough=0
         ;;
     'participants delete')
-        __vcctl_options="-y --yes --ignore-missing --concurrency --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-y --yes --ignore-missing --concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'events')
@@ -103,44 +103,44 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events activate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events deactivate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events desactivate-video-and-audio')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events on')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events unmute')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events activate')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events off')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events deactivate')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events mute')
-        __vcctl_options="--room --participant --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --participant --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'events mute-all')
-        __vcctl_options="--room --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory')
         __vcctl_commands="path forget keys"
@@ -157,8 +157,8 @@ __vcctl_node() {
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'inventory keys')
-        __vcctl_options="--unknown --stack --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--unknown --stack --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth')
         __vcctl_commands="login status list logout switch"
@@ -170,12 +170,12 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth status')
-        __vcctl_options="--no-check --json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--no-check --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth list')
-        __vcctl_options="--json -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth logout')
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"

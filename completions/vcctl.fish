@@ -16,74 +16,74 @@ function __vcctl_node
             set -g __vcctl_all_commands apply api completion version rooms participants events inventory auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'apply'
-            set -g __vcctl_value_options -f --file --concurrency --state --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options -f --file --concurrency --state --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'api'
-            set -g __vcctl_value_options -F --field -f --raw-field --input --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options -F --field -f --raw-field --input --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 2
         case 'completion'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'version'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms'
             set -g __vcctl_all_commands create list get update delete watch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms create'
-            set -g __vcctl_value_options --name --color --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --color --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms list'
-            set -g __vcctl_value_options --name --created-before --created-after --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --created-before --created-after --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms get'
-            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms update'
-            set -g __vcctl_value_options --name --color --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --color --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms delete'
-            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms watch'
-            set -g __vcctl_value_options --interval --sort --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --interval --sort --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants'
             set -g __vcctl_all_commands create get list update delete
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants create'
-            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants get'
-            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants list'
-            set -g __vcctl_value_options --room --name --created-before --created-after --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --name --created-before --created-after --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants update'
-            set -g __vcctl_value_options --room --username --language --from-file --concurrency --delimiter --ignore-columns --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --username --language --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants delete'
-            set -g __vcctl_value_options --concurrency --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'events'
             set -g __vcctl_all_commands activate-video-and-audio deactivate-video-and-audio desactivate-video-and-audio on unmute activate off deactivate mute mute-all
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events activate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events deactivate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events desactivate-video-and-audio'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events on'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events unmute'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events activate'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events off'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events deactivate'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events mute'
-            set -g __vcctl_value_options --room --participant --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --participant --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'events mute-all'
-            set -g __vcctl_value_options --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory'
             set -g __vcctl_all_commands path forget keys
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -93,16 +93,16 @@ function __vcctl_node
             set -g __vcctl_value_options --key --stack --room --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'inventory keys'
-            set -g __vcctl_value_options --stack --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth'
             set -g __vcctl_all_commands login status list logout switch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth login'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth status'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth list'
-            set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth logout'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth switch'
@@ -234,7 +234,7 @@ end
 complete -c vcctl -f
 complete -c vcctl -n "__vcctl_at ''" -a apply -d 'Make the rooms and participants a stack file declares exist, as declared'
 complete -c vcctl -n "__vcctl_at ''" -a api -d 'Send a raw authenticated request and print the response body'
-complete -c vcctl -n "__vcctl_at ''" -a completion -d 'Print the shell completion script'
+complete -c vcctl -n "__vcctl_at ''" -a completion -d 'Print the shell completion script, or install it for your user (--install)'
 complete -c vcctl -n "__vcctl_at ''" -a version -d 'Print vcctl\'s version, Python\'s, its libraries\', the platform, and where the config file and the inventory are (no secrets), for bug reports'
 complete -c vcctl -n "__vcctl_at ''" -a rooms -d 'Create, list, inspect, change and delete rooms'
 complete -c vcctl -n "__vcctl_at ''" -a participants -d 'Create, list, inspect, change and delete participants'
@@ -254,16 +254,20 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the 
 complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
 complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'With --export: the stack name to write'
 complete -c vcctl -n "__vcctl_at 'apply'" -l json -d 'Print JSON Lines, one object per action (not with --export)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'apply'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api'" -s F -l field -x -d 'KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, null and JSON numbers are typed'
 complete -c vcctl -n "__vcctl_at 'api'" -s f -l raw-field -x -d 'KEY=VALUE like --field, but the value is always a string'
 complete -c vcctl -n "__vcctl_at 'api'" -l input -rF -d 'JSON body from FILE, or - for stdin'
 complete -c vcctl -n "__vcctl_at 'api'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'api'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'api'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api' 1" -xa 'GET POST PUT PATCH DELETE'
+complete -c vcctl -n "__vcctl_at 'completion'" -l install -d 'Write the script where SHELL looks for your user\'s completions (no root), say where, and print the one line to add to the shell\'s start-up file if it will not load it by itself'
 complete -c vcctl -n "__vcctl_at 'completion'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'completion' 1" -xa 'bash zsh fish'
 complete -c vcctl -n "__vcctl_at 'version'" -l json -d 'Print the same as one JSON object'
+complete -c vcctl -n "__vcctl_at 'version'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'version'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a create -d 'Create a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'rooms'" -a list -d 'List the rooms in the local inventory (the API has no list call)'
@@ -284,6 +288,7 @@ complete -c vcctl -n "__vcctl_at 'rooms create'" -l ignore-columns -x -d 'CSV co
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
+complete -c vcctl -n "__vcctl_at 'rooms create'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms create'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l name -x -d 'Only names matching this shell pattern (case-sensitive)'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l created-before -x -d 'Only rooms created before WHEN (2024-05-01, 30d, 12h; age units s m h d w)'
@@ -295,9 +300,11 @@ complete -c vcctl -n "__vcctl_at 'rooms list'" -l concurrency -x -d 'GETs in fli
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l json -d 'JSON Lines: each room as last seen, plus a vcctl member'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l one -d 'Print the id of the only match, or fail (exit 2) listing the matches: for $(...)'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'rooms get'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l name -x -d 'New name'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l color -x -d 'Colour, such as \'#1e90ff\' or \'#fff\''
@@ -309,16 +316,19 @@ complete -c vcctl -n "__vcctl_at 'rooms update'" -l ignore-columns -x -d 'CSV co
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'rooms update'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s y -l yes -d 'Do not ask for confirmation'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l ignore-missing -d 'An id the API does not know (404) counts as deleted: nothing on stdout, exit 0'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'rooms delete'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l interval -x -d 'Seconds between refreshes'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l sort -xa 'on name joined changed' -d 'Row order: on (video/audio on first, then by name), name, joined, changed (latest change first)'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l read-only -d 'Keys look and move only: m and v send nothing'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -l json -d 'Print one JSON line per change instead of a live view'
+complete -c vcctl -n "__vcctl_at 'rooms watch'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms watch'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants'" -a create -d 'Add a participant to a room (or one per row with --from-file)'
 complete -c vcctl -n "__vcctl_at 'participants'" -a get -d 'Show participants'
@@ -340,9 +350,11 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l ignore-columns -x -d 
 complete -c vcctl -n "__vcctl_at 'participants create'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'participants create'" -s q -l quiet -d 'Print only the new id'
 complete -c vcctl -n "__vcctl_at 'participants create'" -l json -d 'Print the created object as the API\'s JSON; with --from-file, JSON Lines (one object per created row)'
+complete -c vcctl -n "__vcctl_at 'participants create'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants create'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'participants get'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l room -x -d 'Ask the API for this room\'s participants'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l name -x -d 'Without --room: only usernames matching this shell pattern'
@@ -353,6 +365,7 @@ complete -c vcctl -n "__vcctl_at 'participants list'" -l all-accounts -d 'Withou
 complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'Print JSON Lines, one participant per line: as the API lists them with --room, as last seen plus a vcctl member without it'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l one -d 'Print the id of the only match, or fail (exit 2) listing the matches: for $(...)'
+complete -c vcctl -n "__vcctl_at 'participants list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l room -x -d 'Move to this room; with --from-file, the room whose participant keys the rows\' @KEY name'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l username -x -d 'Name shown in the meeting'
@@ -366,11 +379,13 @@ complete -c vcctl -n "__vcctl_at 'participants update'" -l ignore-columns -x -d 
 complete -c vcctl -n "__vcctl_at 'participants update'" -l skip-invalid -d 'With --from-file: send the valid rows even when some are invalid (by default any invalid row stops the batch before anything is sent)'
 complete -c vcctl -n "__vcctl_at 'participants update'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'participants update'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants update'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s y -l yes -d 'Do not ask for confirmation'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -l ignore-missing -d 'An id the API does not know (404) counts as deleted: nothing on stdout, exit 0'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'participants delete'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants delete'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events'" -a activate-video-and-audio -d 'Turn a participant\'s video and audio on'
 complete -c vcctl -n "__vcctl_at 'events'" -a deactivate-video-and-audio -d 'Turn a participant\'s video and audio off (sent as the API\'s desactivate-video-and-audio)'
@@ -383,41 +398,51 @@ complete -c vcctl -n "__vcctl_at 'events'" -s h -l help -d 'Show this message an
 complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events activate-video-and-audio'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events deactivate-video-and-audio'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events deactivate-video-and-audio'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events deactivate-video-and-audio'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events deactivate-video-and-audio'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events deactivate-video-and-audio'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events desactivate-video-and-audio'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events on'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events on'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events on'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events on'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events on'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events unmute'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events unmute'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events unmute'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events unmute'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events unmute'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events activate'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events activate'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events activate'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events activate'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events activate'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events off'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events off'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events off'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events off'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events off'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events deactivate'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events deactivate'" -l participant -x -d 'Id of the participant'
 complete -c vcctl -n "__vcctl_at 'events deactivate'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events deactivate'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events deactivate'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events mute'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events mute'" -l participant -x -d 'Id of the participant (everyone: events mute-all)'
 complete -c vcctl -n "__vcctl_at 'events mute'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events mute'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events mute'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l room -x -d 'Id of the room'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -l json -d 'Print the API\'s JSON object as received, indented'
+complete -c vcctl -n "__vcctl_at 'events mute-all'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print where the inventory is: the file\'s path (VCCTL_DATA_DIR, or the user data folder), or the shared database\'s URL (VCCTL_INVENTORY_URL), its password masked'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a forget -d 'Forget records or a key of the current account. Nothing is sent to the API'
@@ -432,6 +457,7 @@ complete -c vcctl -n "__vcctl_at 'inventory forget'" -s h -l help -d 'Show this 
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -l unknown -d 'Only keys whose create has an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -l stack -x -d 'Only the keys of this stack'
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -l json -d 'JSON Lines, one key a line'
+complete -c vcctl -n "__vcctl_at 'inventory keys'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth'" -a login -d 'Save an API key and token in a profile (hidden prompts; or two lines on stdin)'
 complete -c vcctl -n "__vcctl_at 'auth'" -a status -d 'Show the settings in use, where each came from, and whether the API accepts them'
@@ -444,8 +470,10 @@ complete -c vcctl -n "__vcctl_at 'auth login'" -l no-check -d 'Do not ask the AP
 complete -c vcctl -n "__vcctl_at 'auth login'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth status'" -l no-check -d 'Do not ask the API about the credentials'
 complete -c vcctl -n "__vcctl_at 'auth status'" -l json -d 'Print the same report as one JSON object: each setting\'s value and source, and the API\'s verdict (keys masked)'
+complete -c vcctl -n "__vcctl_at 'auth status'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'auth status'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth list'" -l json -d 'Print the profiles as a JSON array, one object per profile (keys masked)'
+complete -c vcctl -n "__vcctl_at 'auth list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'auth list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth logout'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth switch'" -s h -l help -d 'Show this message and exit'

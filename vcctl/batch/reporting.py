@@ -193,7 +193,7 @@ class RowReporter:
             resource_id = resource.get("id", "") if isinstance(resource, dict) else ""
             self._out(f"{printable(str(resource_id))}\n")
         elif self.json_mode:
-            self._out(streams.json_line(resource) + "\n")
+            self._out(streams.json_result_line(resource))
         else:
             done = "exists:" if isinstance(resource, Existing) else "created"
             self._out(f"line {row.line}: {done} {self._describe(resource)}\n")
@@ -223,7 +223,7 @@ class RowReporter:
         if self.quiet:
             pass  # validation only: the exit code tells
         elif self.json_mode:
-            self._out(streams.json_line({"line": row.line, **request}) + "\n")
+            self._out(streams.json_result_line({"line": row.line, **request}))
         else:
             body = streams.json_line(request["body"])
             self._out(f"line {row.line}: {request['method']} {request['path']} {body}\n")

@@ -50,6 +50,43 @@ def inherit_global_options(root: Any) -> None:
                 param.callback = _json_or_root(param.callback)
 
 
+JQ_HELP = (
+    "Print the JSON output (as --json does) through this jq program; a string result is "
+    "printed as text. Needs vcctl's jq extra, the jq package (pip install jq)."
+)
+
+
+def add_jq_options(root: Any) -> None:
+    """Give every command that has --json a --jq EXPR, which turns its --json on."""
+    from typer.core import TyperOption
+
+    for command in _subcommands(root):
+        json_options = [p for p in command.params if JSON_OPTION in p.opts and not p.hidden]
+        if not json_options or any("--jq" in p.opts for p in command.params):
+            continue
+        command.params.append(
+            TyperOption(
+                param_decls=["--jq"],
+                metavar="EXPR",
+                help=JQ_HELP,
+                expose_value=False,
+                callback=_use_jq,
+            )
+        )
+
+
+def _use_jq(ctx: Any, param: Any, value: Any) -> Any:
+    # Processed before a --json that was not given (click handles given options first).
+    if value is None:
+        return value
+    from vcctl.output import streams
+    from vcctl.output.jq_filter import JqProgram
+
+    streams.filter_json_with(JqProgram(value))
+    ctx.meta[_JSON_BEFORE_SUBCOMMAND] = True
+    return value
+
+
 def _subcommands(command: Any) -> Iterator[Any]:
     for sub in getattr(command, "commands", {}).values():
         yield sub

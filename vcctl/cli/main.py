@@ -64,10 +64,13 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
     from typer.main import get_command
 
     from vcctl.cli.app import build_app
-    from vcctl.cli.global_options import inherit_global_options
+    from vcctl.cli.global_options import add_jq_options, inherit_global_options
     from vcctl.cli.helpstyle import tidy
+    from vcctl.output.streams import filter_json_with
 
+    filter_json_with(None)  # a --jq of an earlier run in this process is not this run's
     command = get_command(build_app(only=_invoked_subcommand(args)))
+    add_jq_options(command)
     tidy(command)
     inherit_global_options(command)
     try:

@@ -156,9 +156,10 @@ def load_tree() -> Tree:
     import typer.main
 
     from vcctl.cli.app import app
-    from vcctl.cli.global_options import GLOBAL_OPTIONS
+    from vcctl.cli.global_options import GLOBAL_OPTIONS, add_jq_options
 
     root_command = typer.main.get_command(app)
+    add_jq_options(root_command)
     context = typer.Context(root_command, info_name=PROG, **root_command.context_settings)
     used_hints: set[tuple[tuple[str, ...], str]] = set()
     root = _command_spec(root_command, (), context, used_hints)

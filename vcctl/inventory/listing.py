@@ -180,9 +180,10 @@ def _show(
         return
     if json_mode:
         lines = [
-            streams.json_line({**record.data, "vcctl": record.local_facts()}) for record in records
+            streams.json_result_line({**record.data, "vcctl": record.local_facts()})
+            for record in records
         ]
-        streams.write_stdout("".join(f"{line}\n" for line in lines))
+        streams.write_stdout("".join(lines))
         return
     if kind == "room":
         header = ["ID", "NAME", "KEY", "CREATED", "LAST SEEN", "PARTICIPANTS"]

@@ -17,6 +17,8 @@ from vcctl.text import printable
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from vcctl.output.jq_filter import JqProgram
+
 # -- stdout ---------------------------------------------------------------------------------------
 
 
@@ -42,13 +44,32 @@ def write_stdout_bytes(body: bytes) -> None:
         sys.stdout.write(body.decode("utf-8", errors="replace"))
 
 
+# --jq: the program every JSON result goes through before it is printed (None: printed as is).
+_jq_program: JqProgram | None = None
+
+
+def filter_json_with(program: JqProgram | None) -> None:
+    global _jq_program
+    _jq_program = program
+
+
 def print_json(data: Any) -> None:
-    """The API's JSON as received, indented by 2 spaces."""
+    """The API's JSON as received, indented by 2 spaces (or what --jq makes of it)."""
+    if _jq_program is not None:
+        write_stdout(_jq_program.run(data))
+        return
     write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def print_json_line(data: Any) -> None:
-    write_stdout(json_line(data) + "\n")
+    write_stdout(json_result_line(data))
+
+
+def json_result_line(data: Any) -> str:
+    """One JSON result as JSON Lines output prints it: a compact line, or what --jq makes of it."""
+    if _jq_program is not None:
+        return _jq_program.run(data)
+    return json_line(data) + "\n"
 
 
 def json_line(data: Any) -> str:

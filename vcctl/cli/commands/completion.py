@@ -11,13 +11,12 @@ from vcctl.cli.examples import examples
 
 EXAMPLES = examples(
     (
-        "Install it for bash, for your user (no root needed):",
-        "mkdir -p ~/.local/share/bash-completion/completions",
-        "vcctl completion bash > ~/.local/share/bash-completion/completions/vcctl",
+        "Install it for your shell, for your user (prints the line to add if one is needed):",
+        "vcctl completion --install bash",
     ),
     (
-        "Install it for zsh; ~/.zshrc has fpath=(~/.zfunc $fpath) before compinit:",
-        "mkdir -p ~/.zfunc && vcctl completion zsh > ~/.zfunc/_vcctl",
+        "Save the bash script yourself, where bash-completion looks for your user's:",
+        "vcctl completion bash > ~/.local/share/bash-completion/completions/vcctl",
     ),
 )
 
@@ -30,8 +29,17 @@ class Shell(StrEnum):
 
 def completion(
     shell: Annotated[Shell, typer.Argument(help="The shell to print the script for.")],
+    install: Annotated[
+        bool,
+        typer.Option(
+            "--install",
+            help="Write the script where SHELL looks for your user's completions (no root), say "
+            "where, and print the one line to add to the shell's start-up file if it will not "
+            "load it by itself.",
+        ),
+    ] = False,
 ) -> None:
-    """Print the shell completion script.
+    """Print the shell completion script, or install it for your user (--install).
 
     Installed for your user, without root (run again after upgrading vcctl):
 
@@ -46,4 +54,24 @@ def completion(
     from vcctl.docgen import completion_script
     from vcctl.output.streams import write_stdout
 
-    write_stdout(completion_script(shell.value))
+    script = completion_script(shell.value)
+    if not install:
+        write_stdout(script)
+        return
+    import os
+
+    from vcctl.docgen.install import install as install_script
+
+    done = install_script(shell.value, script, os.environ)
+    report = f"vcctl: wrote the {shell.value} completion script to {done.path}\n"
+    if done.line_to_add is None:
+        report += f"vcctl: the next {shell.value} you start loads it\n"
+    else:
+        before_compinit = shell.value == "zsh" and "compinit" not in done.line_to_add
+        where = " (before its compinit)" if before_compinit else ""
+        rc = f"~/{done.rc_file.name}" if done.rc_file else "its start-up file"
+        report += (
+            f"vcctl: {shell.value} will not load it by itself: add this line to {rc}{where}:\n"
+            f"  {done.line_to_add}\n"
+        )
+    write_stdout(report)

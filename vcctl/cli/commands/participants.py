@@ -295,7 +295,7 @@ def list_(
         )
     elif json_out:
         # A list is JSON Lines with or without --room: one rule for `jq` and `while read`.
-        streams.write_stdout("".join(f"{streams.json_line(p)}\n" for p in participants))
+        streams.write_stdout("".join(streams.json_result_line(p) for p in participants))
     else:
         views.show_participants(participants)
 
