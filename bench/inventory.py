@@ -66,7 +66,8 @@ def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str
 
 
 def seed_inventory(path: Path, base_url: str, api_key: str) -> None:
-    from vcctl.inventory import Inventory, account_for
+    from vcctl.inventory.records import account_for
+    from vcctl.inventory.store import Inventory
 
     account = account_for(base_url, api_key)
     with Inventory.open(path) as inventory:

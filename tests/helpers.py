@@ -333,7 +333,8 @@ def inventory_keys(env: Mapping[str, str], stack: str | None) -> dict[str, str |
     """The key -> id records an apply without --state keeps in the inventory of `env`
     (participants as room/participant; None: a create with an unknown outcome)."""
     from vcctl.apply.inventory_state import InventoryState
-    from vcctl.inventory import Inventory, account_for, inventory_path
+    from vcctl.inventory.records import account_for, inventory_path
+    from vcctl.inventory.store import Inventory
 
     account = account_for(env["VCCTL_BASE_URL"], env["VCCTL_API_KEY"])
     with Inventory.open(inventory_path(env)) as inventory:

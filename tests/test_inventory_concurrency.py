@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.helpers import start_python
 from tests.stores import OPEN_PLACE, open_place
-from vcctl.inventory import account_for
+from vcctl.inventory.records import account_for
 
 BASE_URL = "http://127.0.0.1:8000"
 API_KEY = "key-of-me-0000000001"
@@ -15,7 +15,7 @@ RECORDER = (
     OPEN_PLACE
     + """
 import sys
-from vcctl.inventory import account_for
+from vcctl.inventory.records import account_for
 worker, count = sys.argv[2], int(sys.argv[3])
 account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
 with open_place(sys.argv[1]) as inv:
@@ -34,7 +34,9 @@ CLAIMER = (
     OPEN_PLACE
     + """
 import os, sys
-from vcctl.inventory import Claim, account_for, claims
+from vcctl.inventory import claims
+from vcctl.inventory.claims import Claim
+from vcctl.inventory.records import account_for
 account = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
 with open_place(sys.argv[1]) as inv:
     print("ready", flush=True)

@@ -12,19 +12,11 @@ import pytest
 
 from tests.stores import open_place
 from vcctl.errors import InventoryError, KeyBlockedError, UsageError
-from vcctl.inventory import (
-    SCHEMA_VERSION,
-    Account,
-    Claim,
-    Inventory,
-    Record,
-    account_for,
-    claims,
-    inventory_enabled,
-    inventory_path,
-    parse_when,
-)
-from vcctl.inventory.claims import KeyRef
+from vcctl.inventory import claims
+from vcctl.inventory.claims import Claim, KeyRef
+from vcctl.inventory.records import Account, Record, account_for, inventory_enabled, inventory_path
+from vcctl.inventory.store import SCHEMA_VERSION, Inventory
+from vcctl.inventory.when import parse_when
 
 ME = account_for("http://127.0.0.1:8000/", "key-of-me-0000000001")
 OTHER = account_for("http://127.0.0.1:8000", "key-of-other-000000002")

@@ -22,8 +22,10 @@ from vcctl.errors import (
     NotSent,
 )
 from vcctl.halt import Halt
-from vcctl.inventory import Inventory, Record, account_for, claims
+from vcctl.inventory import claims
 from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Owner, Patience
+from vcctl.inventory.records import Record, account_for
+from vcctl.inventory.store import Inventory
 
 ME = account_for("http://127.0.0.1:8000", "key-of-me-0000000001")
 REF = KeyRef(ME, "room", "", "board")
@@ -278,7 +280,9 @@ def test_another_hosts_claim_is_waited_for_until_its_lease_ends() -> None:
 CLAIM_AND_DIE = """
 import os, sys
 from pathlib import Path
-from vcctl.inventory import Inventory, account_for, claims
+from vcctl.inventory import claims
+from vcctl.inventory.records import account_for
+from vcctl.inventory.store import Inventory
 inv = Inventory.open(Path(sys.argv[1]))
 claims.claim(inv, claims.KeyRef(account_for("http://127.0.0.1:8000", "key-of-me-0000000001"),
     "room", "", "board"))
@@ -288,7 +292,9 @@ os._exit(0)  # a crash between sending the create and recording its answer
 CLAIM_AND_HOLD = """
 import sys
 from pathlib import Path
-from vcctl.inventory import Inventory, account_for, claims
+from vcctl.inventory import claims
+from vcctl.inventory.records import account_for
+from vcctl.inventory.store import Inventory
 inv = Inventory.open(Path(sys.argv[1]))
 ref = claims.KeyRef(account_for("http://127.0.0.1:8000", "key-of-me-0000000001"),
     "room", "", "board")

@@ -3,7 +3,9 @@ be found again and creates with a key are safe to repeat.
 
 This package is the store only; commands decide when to use it (and respect the off switch,
 `inventory_enabled`). All its SQL lives in `vcctl/inventory/store/`; no other module writes SQL.
-The API:
+A plain package: callers import the module that holds what they use (`records` for accounts,
+paths and the off switch, `store` for `Inventory`, `claims`, `when`), so a run with the
+inventory off never loads sqlite3. The API:
 
 - `inventory_path(env) -> Path`: `inventory.sqlite3` in VCCTL_DATA_DIR or platformdirs' user data
   folder. `inventory_enabled(env, profile) -> bool`: VCCTL_INVENTORY=off or `inventory = false`.
@@ -28,59 +30,3 @@ The API:
 `kind` is "room" or "participant"; a participant's key scope is its room id, a stack's keys
 `stack:NAME` (its participants' `stack:NAME/ROOMKEY`).
 """
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from vcctl.inventory.claims import Claim
-    from vcctl.inventory.records import (
-        KINDS,
-        Account,
-        Record,
-        account_for,
-        inventory_enabled,
-        inventory_path,
-    )
-    from vcctl.inventory.store import SCHEMA_VERSION, Inventory
-    from vcctl.inventory.when import WHEN_HELP, parse_when
-
-# Loaded on first use: a run with the inventory off asks `inventory_enabled` and must not pay
-# for sqlite3 and the store.
-_HOMES = {
-    "Claim": "vcctl.inventory.claims",
-    "KINDS": "vcctl.inventory.records",
-    "Account": "vcctl.inventory.records",
-    "Record": "vcctl.inventory.records",
-    "account_for": "vcctl.inventory.records",
-    "inventory_enabled": "vcctl.inventory.records",
-    "inventory_path": "vcctl.inventory.records",
-    "SCHEMA_VERSION": "vcctl.inventory.store",
-    "Inventory": "vcctl.inventory.store",
-    "WHEN_HELP": "vcctl.inventory.when",
-    "parse_when": "vcctl.inventory.when",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
-
-
-__all__ = [
-    "KINDS",
-    "SCHEMA_VERSION",
-    "WHEN_HELP",
-    "Account",
-    "Claim",
-    "Inventory",
-    "Record",
-    "account_for",
-    "inventory_enabled",
-    "inventory_path",
-    "parse_when",
-]
