@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.main import get_command
 
 from tests.helpers import clean_environment, run_in_process
-from vcctl.cli.app import app
-from vcctl.cli.helpstyle import tidy
+from vcctl.cli.app import build_tree
 from vcctl.docgen import tree as model
 
 TYPE_NOISE = ("<str>", "<int", "<float", "<path>", "<text>", "TEXT", "INTEGER", "FLOAT RANGE")
@@ -120,8 +118,7 @@ def test_help_paragraphs_are_whole_sentences_at_any_width(tmp_path: Path) -> Non
     login = run_in_process(["auth", "login", "--help"], env).stdout
     assert "choose the profile and store its base URL and locale." in login, login
     # Every command and option help, as --help gets it: paragraphs without line breaks.
-    command = get_command(app)
-    tidy(command)
+    command = build_tree().load_all()  # each command tidied as it loads
     pending = [command]
     while pending:
         current = pending.pop()

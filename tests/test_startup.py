@@ -1,13 +1,26 @@
-"""Start-up cost is paid on every TAB and every loop iteration: a run loads what it uses."""
+"""Start-up cost is paid on every TAB and every loop iteration: a run loads what it uses.
+
+The command tree is read from vcctl.cli.registry; a run imports the module of the command it
+runs and no other command module, and a listing (`--help`, "did you mean") imports none.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from tests.helpers import clean_environment
+from typer.core import TyperGroup
+
+from tests.helpers import API_KEY, API_TOKEN, clean_environment, run_vcctl
+from vcctl.cli.app import build_tree
+from vcctl.cli.lazy import LazyGroup, Placeholder
+from vcctl.cli.registry import TREE, Command, Group
+from vcctl.emulator.server import Emulator
 
 PROBE = """
 import contextlib, io, json, sys
@@ -20,12 +33,13 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
         pass
 print(json.dumps(sorted(sys.modules)))
 """
+COMMANDS = "vcctl.cli.commands"
 
 
-def loaded_modules(args: list[str], tmp_path: Path) -> set[str]:
+def loaded_modules(args: list[str], env: dict[str, str]) -> set[str]:
     completed = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
-        env=clean_environment(tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -33,15 +47,95 @@ def loaded_modules(args: list[str], tmp_path: Path) -> set[str]:
     return set(json.loads(completed.stdout))
 
 
-def test_a_group_command_builds_only_its_group(tmp_path: Path) -> None:
-    modules = loaded_modules(["rooms", "update", "--help"], tmp_path)
-    assert "vcctl.cli.commands.rooms" in modules
-    others = {"auth", "participants", "events", "emulator", "api_call", "completion"}
-    assert not {f"vcctl.cli.commands.{name}" for name in others} & modules
+def command_modules(modules: set[str]) -> set[str]:
+    """The command modules loaded, without the packages and the shared modules."""
+    shared = {"common", "from_file", "key_options", "options", "profiles", "report", "send"}
+    return {
+        name
+        for name in modules
+        if name.startswith(f"{COMMANDS}.")
+        and name.rsplit(".", 1)[1] not in shared
+        and not (name.count(".") == 3 and isinstance(TREE.get(name.rsplit(".", 1)[1]), Group))
+    }
+
+
+def test_rooms_get_json_loads_only_its_command_and_no_rendering(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    env = clean_environment(tmp_path)
+    env.update(VCCTL_BASE_URL=emulator.base_url, VCCTL_API_KEY=API_KEY, VCCTL_API_TOKEN=API_TOKEN)
+    room = run_vcctl(["rooms", "create", "--name", "Probe", "-q"], env)
+    assert room.code == 0, room
+
+    modules = loaded_modules(["rooms", "get", room.stdout.strip(), "--json"], env)
+
+    assert command_modules(modules) == {f"{COMMANDS}.rooms.get"}
+    assert "requests" in modules  # it did send the GET
+    # Nothing for drawing (--json prints the answer), for other commands, for other workers.
+    unused = {"rich", "typer.rich_utils", "vcctl.batch", "vcctl.watch", "vcctl.apply"}
+    assert not unused & modules
+    assert not {name for name in modules if name.startswith("vcctl.emulator")}
+
+
+def test_a_command_help_builds_only_that_command(tmp_path: Path) -> None:
+    modules = loaded_modules(["rooms", "update", "--help"], clean_environment(tmp_path))
+    assert command_modules(modules) == {f"{COMMANDS}.rooms.update"}
     assert "requests" not in modules
 
 
-def test_the_root_help_lists_every_group(tmp_path: Path) -> None:
-    modules = loaded_modules(["--help"], tmp_path)
-    assert {"vcctl.cli.commands.auth", "vcctl.cli.commands.emulator"} <= modules
+def test_the_root_help_lists_every_group_from_the_registry(tmp_path: Path) -> None:
+    modules = loaded_modules(["--help"], clean_environment(tmp_path))
+    assert "vcctl.cli.registry" in modules
+    assert command_modules(modules) == set()
     assert "requests" not in modules
+
+
+def test_a_group_help_and_a_suggestion_load_no_command(tmp_path: Path) -> None:
+    env = clean_environment(tmp_path)
+    assert command_modules(loaded_modules(["rooms", "--help"], env)) == set()
+    assert command_modules(loaded_modules(["rooms", "gte", "x"], env)) == set()
+    mistyped = run_vcctl(["rooms", "gte", "x"], env)
+    assert mistyped.code == 2
+    assert "Did you mean 'get'?" in mistyped.stderr
+
+
+def _help(command: TyperGroup, ctx: Any) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):  # typer's rich help prints rather than returns it
+        text = command.get_help(ctx)
+    return text + out.getvalue()
+
+
+def _listings(tree: LazyGroup) -> dict[str, str]:
+    """The --help text of the root and of every group."""
+    root_ctx = tree.make_context("vcctl", ["--help"], resilient_parsing=True)
+    texts = {"": _help(tree, root_ctx)}
+    for name, entry in TREE.items():
+        if isinstance(entry, Group):
+            group = tree.get_command(root_ctx, name)
+            ctx = group.make_context(name, [], parent=root_ctx, resilient_parsing=True)
+            texts[name] = _help(group, ctx)
+    assert all("Commands" in text for text in texts.values())
+    return texts
+
+
+def test_the_registry_says_what_the_commands_say() -> None:
+    """A listing drawn from the registry's placeholders is the listing of the real commands:
+    same names, order, summaries and hidden commands."""
+    tree = build_tree()
+    from_registry = _listings(tree)
+    rooms = tree.commands["rooms"]
+    assert isinstance(rooms, LazyGroup)
+    assert isinstance(tree.commands["api"], Placeholder)
+    assert isinstance(rooms.commands["get"], Placeholder)
+    tree.load_all()
+    assert not any(isinstance(command, Placeholder) for command in tree.walk())
+    assert _listings(tree) == from_registry
+    for name, entry in TREE.items():
+        commands = entry.commands if isinstance(entry, Group) else {name: entry}
+        loaded: Any = tree.commands[name]
+        for verb, declared in commands.items():
+            assert isinstance(declared, Command)
+            real = loaded.commands[verb] if isinstance(entry, Group) else loaded
+            assert bool(real.hidden) == declared.hidden, verb
+            assert (real.help or "").split("\n\n")[0] == declared.summary, verb

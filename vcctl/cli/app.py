@@ -1,37 +1,27 @@
-"""The command tree: the root callback with the global options, and the sub-apps.
+"""The root of the command tree: the global options, the tour of `vcctl --help`, and the tree.
 
-Command modules import only typer at module level; the HTTP core is loaded when a command runs.
-A run builds only the subcommand it invokes (see `build_app`); `app` is the whole tree.
+`build_tree()` gives the root group with every noun and command as a placeholder from
+`vcctl.cli.registry`; click loads what a run resolves (see `vcctl.cli.lazy`).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Annotated, Any
 
 import typer
+import typer.main
 
 from vcctl import __version__
+from vcctl.cli import global_options
 from vcctl.cli.context import CommandContext
 from vcctl.cli.examples import examples
+from vcctl.cli.helpstyle import tidy
+from vcctl.cli.lazy import LazyGroup
+from vcctl.cli.registry import TREE
 from vcctl.config.settings import Flags
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
-
-# Subcommand name -> (module, attribute): a Typer sub-app, or a function for a single command.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "rooms": ("vcctl.cli.commands.rooms", "app"),
-    "participants": ("vcctl.cli.commands.participants", "app"),
-    "events": ("vcctl.cli.commands.events", "app"),
-    "apply": ("vcctl.cli.commands.apply", "apply"),
-    "inventory": ("vcctl.cli.commands.inventory", "app"),
-    "auth": ("vcctl.cli.commands.auth", "app"),
-    "emulator": ("vcctl.cli.commands.emulator", "app"),
-    "api": ("vcctl.cli.commands.api_call", "api"),
-    "completion": ("vcctl.cli.commands.completion", "completion"),
-    "version": ("vcctl.cli.commands.version", "version"),
-}
 
 # The examples of `vcctl --help` and of the vcctl(1) man page: a session from login to cleanup.
 TOUR = examples(
@@ -74,40 +64,42 @@ TOUR = examples(
 )
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The root app with every subcommand, or with just `only`.
+def build_tree(*, prepared: bool = True) -> LazyGroup:
+    """The root group, its subcommands placeholders loaded when resolved.
 
-    Every start pays for the groups it builds (their imports, and typer inspecting each
-    command's signature): a run of `vcctl rooms get` needs the rooms group alone.
+    prepared: each command's help tidied and the global options given to every subcommand, as
+    a run needs; False gives the commands as typer builds them (the documentation generators
+    read them so).
     """
-    tree = typer.Typer(
+    declared = typer.Typer(
         name="vcctl",
+        cls=LazyGroup,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         context_settings=CONTEXT_SETTINGS,
         epilog=TOUR,
     )
-    tree.callback()(root)
-    for name, (module_name, attribute) in SUBCOMMANDS.items():
-        if only is not None and name != only:
-            continue
-        module = importlib.import_module(module_name)
-        target = getattr(module, attribute)
-        if isinstance(target, typer.Typer):
-            tree.add_typer(target, name=name)
-        else:  # a single command: its examples are its module's EXAMPLES
-            tree.command(name, epilog=getattr(module, "EXAMPLES", None))(target)
-    return tree
+    declared.callback()(root)
+    tree = typer.main.get_group(declared)
+    assert isinstance(tree, LazyGroup)
+    if not prepared:
+        return tree.fill(TREE, global_options.add_jq_option)
+    tidy(tree)
+    inherit = global_options.inheritance(tree)
+
+    def prepare(command: Any) -> None:
+        global_options.add_jq_option(command)
+        tidy(command, root=False)
+        inherit(command)
+
+    return tree.fill(TREE, prepare)
 
 
-def __getattr__(name: str) -> Any:
-    # `from vcctl.cli.app import app`: the whole tree, built on first use (docs, completions).
-    if name == "app":
-        tree = build_app()
-        globals()["app"] = tree
-        return tree
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def full_tree() -> LazyGroup:
+    """Every command loaded, as typer builds them (with --jq): what the documentation generators
+    read."""
+    return build_tree(prepared=False).load_all()
 
 
 def _print_version(value: bool) -> None:

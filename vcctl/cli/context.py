@@ -3,34 +3,38 @@
 One `CommandContext` per run, created by the root callback (`vcctl.cli.app.root`) and found by each
 command with `context_of(ctx)`. Nothing is resolved until asked for, so that --help, completion
 and the emulator need no configuration.
+
+Two parts are imported when first built, because every --help, --version and emulator run would
+pay for them otherwise: the HTTP client (`vcctl.http.client`, its session and failure handling)
+and the inventory's recorder (`vcctl.inventory.recorder`, `records`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vcctl.config.settings import Flags
+import typer
+
+from vcctl.config.settings import Flags, Settings, resolve
+from vcctl.http.api import Api, Transport
+from vcctl.http.limiter import RateLimiter, reset_process_limiter
+from vcctl.output.streams import debug_line, notice_on_terminal, warn
 
 if TYPE_CHECKING:
-    import typer
-
-    from vcctl.batch import BatchServices
-    from vcctl.config.settings import Settings
-    from vcctl.http.api import Api, Transport
     from vcctl.http.client import Client
-    from vcctl.http.limiter import RateLimiter
     from vcctl.inventory.recorder import Recorder
-    from vcctl.inventory.records import Account
 
 
-@dataclass
 class CommandContext:
-    flags: Flags
-    _settings: Settings | None = None
-    _recorder: Recorder | None = None
-    _limiter: RateLimiter | None = None
+    """The run's settings, rate limiter, clients and inventory (a plain class: the start-up of
+    every run pays for building a dataclass)."""
+
+    def __init__(self, flags: Flags, settings: Settings | None = None) -> None:
+        self.flags = flags
+        self._settings = settings
+        self._recorder: Recorder | None = None
+        self._limiter: RateLimiter | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> CommandContext:
@@ -39,12 +43,8 @@ class CommandContext:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            from vcctl.config.settings import resolve
-
             self._settings = resolve(self.flags, os.environ)
             if self._settings.config.warnings:
-                from vcctl.output.streams import warn
-
                 for warning in self._settings.config.warnings:
                     warn(warning)
         return self._settings
@@ -57,9 +57,6 @@ class CommandContext:
         on a terminal, one line each (a batch's progress display shows them instead).
         """
         if self._limiter is None:
-            from vcctl.http.limiter import reset_process_limiter
-            from vcctl.output.streams import notice_on_terminal
-
             settings = self.settings()
             self._limiter = reset_process_limiter(settings.rate.value)
             if not settings.debug.value:  # --debug logs every wait already
@@ -86,7 +83,6 @@ class CommandContext:
         rate_limited: False for a caller that paces itself and wants every 429 as an error.
         """
         from vcctl.http.client import Client
-        from vcctl.output.streams import debug_line, notice_on_terminal
 
         settings = self.settings()
         api_key, api_token = credentials or settings.credentials()
@@ -133,7 +129,7 @@ class CommandContext:
         if self._recorder is None:
             from vcctl.inventory.location import inventory_location
             from vcctl.inventory.recorder import Recorder
-            from vcctl.inventory.records import account_for, inventory_enabled
+            from vcctl.inventory.records import Account, account_for, inventory_enabled
 
             settings = self.settings()
             profile = settings.config.profiles.get(settings.profile.value)
@@ -150,8 +146,6 @@ class CommandContext:
 
     def api_over(self, transport: Transport) -> Api:
         """The Api with the configured locale over any transport (a recorder for --dry-run)."""
-        from vcctl.http.api import Api
-
         return Api(transport, self.settings().locale.value)
 
 
@@ -161,18 +155,3 @@ def context_of(ctx: typer.Context) -> CommandContext:
     if not isinstance(root.obj, CommandContext):
         root.obj = CommandContext(Flags())
     return root.obj
-
-
-def batch_services(context: CommandContext) -> BatchServices:
-    """What `--from-file` uses of the run (see vcctl.batch.BatchServices)."""
-    from vcctl.batch import BatchServices
-    from vcctl.cli.references import resolver
-
-    return BatchServices(
-        # Retry waits are not announced line by line: the progress bar shows the limiter's.
-        api=lambda workers: context.api(pool_size=workers, quiet_waits=True),
-        planner=context.api_over,
-        recorder=context.inventory,
-        limiter=context.limiter,
-        room_reference=resolver(context, "room", "room_id"),
-    )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+
+from vcctl.cli.context import CommandContext
 
 # Global options, value-taking ones mapped to True (to skip their values when looking for the
 # subcommand before parsing).
@@ -31,23 +33,28 @@ JSON_OPTION = "--json"
 _JSON_BEFORE_SUBCOMMAND = "vcctl.json_before_subcommand"
 
 
-def inherit_global_options(root: Any) -> None:
-    """Give every subcommand of `root` (a click command tree, as typer builds it) a hidden copy
-    of the root's global options, and the root a hidden --json handed down to the leaf's own."""
+def inheritance(root: Any) -> Callable[[Any], None]:
+    """Give the root (a click group, as typer builds it) a hidden --json handed down to the
+    leaf's own; return what gives a subcommand of it hidden copies of the root's global options.
+    """
     shared = [param for param in root.params if set(param.opts) & set(GLOBAL_OPTIONS)]
     # Copies of typer's own option objects: typer keeps its click private.
     [debug] = [param for param in shared if "--debug" in param.opts]
     json_option = _hidden_copy(debug, _remember_json)
     json_option.name, json_option.opts = "json_before_subcommand", [JSON_OPTION]
     root.params.append(json_option)
-    for command in _subcommands(root):
+    copies = [(option, _flag_setter(option.name)) for option in shared]
+
+    def inherit(command: Any) -> None:
         own = {name for param in command.params for name in param.opts}
-        for option in shared:
+        for option, setter in copies:
             if not set(option.opts) & own:
-                command.params.append(_hidden_copy(option, _flag_setter(option.name)))
+                command.params.append(_hidden_copy(option, setter))
         for param in command.params:
             if JSON_OPTION in param.opts and not param.hidden:
                 param.callback = _json_or_root(param.callback)
+
+    return inherit
 
 
 JQ_HELP = (
@@ -56,23 +63,22 @@ JQ_HELP = (
 )
 
 
-def add_jq_options(root: Any) -> None:
-    """Give every command that has --json a --jq EXPR, which turns its --json on."""
+def add_jq_option(command: Any) -> None:
+    """Give a command that has --json a --jq EXPR, which turns its --json on."""
     from typer.core import TyperOption
 
-    for command in _subcommands(root):
-        json_options = [p for p in command.params if JSON_OPTION in p.opts and not p.hidden]
-        if not json_options or any("--jq" in p.opts for p in command.params):
-            continue
-        command.params.append(
-            TyperOption(
-                param_decls=["--jq"],
-                metavar="EXPR",
-                help=JQ_HELP,
-                expose_value=False,
-                callback=_use_jq,
-            )
+    json_options = [p for p in command.params if JSON_OPTION in p.opts and not p.hidden]
+    if not json_options or any("--jq" in p.opts for p in command.params):
+        return
+    command.params.append(
+        TyperOption(
+            param_decls=["--jq"],
+            metavar="EXPR",
+            help=JQ_HELP,
+            expose_value=False,
+            callback=_use_jq,
         )
+    )
 
 
 def _use_jq(ctx: Any, param: Any, value: Any) -> Any:
@@ -87,12 +93,6 @@ def _use_jq(ctx: Any, param: Any, value: Any) -> Any:
     return value
 
 
-def _subcommands(command: Any) -> Iterator[Any]:
-    for sub in getattr(command, "commands", {}).values():
-        yield sub
-        yield from _subcommands(sub)
-
-
 def _hidden_copy(option: Any, callback: Callable[[Any, Any, Any], Any]) -> Any:
     hidden = copy.copy(option)
     hidden.hidden = True
@@ -103,8 +103,6 @@ def _hidden_copy(option: Any, callback: Callable[[Any, Any, Any], Any]) -> Any:
 
 def _flag_setter(name: str) -> Callable[[Any, Any, Any], Any]:
     def set_flag(ctx: Any, param: Any, value: Any) -> Any:
-        from vcctl.cli.context import CommandContext
-
         if value is None or value is False:
             return value  # not given here: the root's value (or none) stands
         context = ctx.find_object(CommandContext)

@@ -2,12 +2,12 @@
 
 typer's help shows a parameter's type (`<str>`, `<int range>`) beside options without a metavar,
 and writes a required argument as `{ROOM_ID...}` in the usage line but `{room_id}` for one
-without a metavar. `tidy` walks the command tree once, before parsing, so that every value is
-shown as an upper-case name (`ROOM_ID`, `NAME`, the same names the man pages use), a variadic
-argument ends in `...`, every subcommand's help ends by pointing at the global options, and
-help texts read as whole sentences: typer's rich help keeps the line breaks of a docstring, so a
-paragraph wrapped at 100 columns in the source would break mid-sentence on any other width.
-Only typer is imported here.
+without a metavar. `tidy` goes over each command once, as it is loaded (`vcctl.cli.lazy`), so
+that every value is shown as an upper-case name (`ROOM_ID`, `NAME`, the same names the man pages
+use), a variadic argument ends in `...`, every subcommand's help ends by pointing at the global
+options, and help texts read as whole sentences: typer's rich help keeps the line breaks of a
+docstring, so a paragraph wrapped at 100 columns in the source would break mid-sentence on any
+other width. Only typer is imported here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperOption
 
 GLOBAL_OPTIONS_LINE = "Global options (--profile, --base-url, --debug, ...): see 'vcctl --help'."
 
@@ -91,8 +91,8 @@ def whole_sentences(text: str | None) -> str | None:
 
 
 def tidy(command: Any, *, root: bool = True) -> None:
-    """Give every parameter of `command` and its subcommands a metavar, drop type names, and
-    end each subcommand's help with where to find the global options."""
+    """Give every parameter of `command` a metavar and drop type names; a subcommand's help
+    ends with where to find the global options. (Its own subcommands are tidied as they load.)"""
     command.help = whole_sentences(command.help)
     for param in command.params:
         param.help = whole_sentences(getattr(param, "help", None))
@@ -104,6 +104,3 @@ def tidy(command: Any, *, root: bool = True) -> None:
         epilog = command.epilog or ""
         if GLOBAL_OPTIONS_LINE not in epilog:
             command.epilog = f"{epilog}\n\n{GLOBAL_OPTIONS_LINE}" if epilog else GLOBAL_OPTIONS_LINE
-    if isinstance(command, TyperGroup):
-        for sub in command.commands.values():
-            tidy(sub, root=False)

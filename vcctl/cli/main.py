@@ -8,32 +8,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn, TextIO, cast
+
+import typer
 
 from vcctl import errors, halt
-from vcctl.cli.global_options import GLOBAL_OPTIONS, JSON_OPTION
-
-if TYPE_CHECKING:
-    import typer
-
-
-def _invoked_subcommand(args: Sequence[str]) -> str | None:
-    """The subcommand a run invokes, when it names a known one; None for the whole tree
-    (root --help, --version, a mistyped name that needs the full list to suggest from)."""
-    from vcctl.cli.app import SUBCOMMANDS
-
-    index = 0
-    while index < len(args):
-        token = args[index]
-        name = token.split("=", 1)[0]
-        if name in GLOBAL_OPTIONS:
-            index += 2 if GLOBAL_OPTIONS[name] and "=" not in token else 1
-            continue
-        if token == JSON_OPTION:
-            index += 1
-            continue
-        return token if token in SUBCOMMANDS else None
-    return None
+from vcctl.cli.app import build_tree
+from vcctl.cli.global_options import GLOBAL_OPTIONS
+from vcctl.output.streams import ClosedStdin, filter_json_with, print_error
 
 
 def _before_dashdash(args: Sequence[str]) -> Sequence[str]:
@@ -48,8 +30,6 @@ class ErrorReporter:
         self.debug = debug
 
     def error(self, exc: errors.VcctlError) -> int:
-        from vcctl.output.streams import print_error
-
         print_error(exc, json_mode=self.json_errors)
         return exc.exit_code
 
@@ -60,19 +40,8 @@ def run(args: list[str], reporter: ErrorReporter) -> int:
     The command is invoked directly rather than through typer's `main()`, which would turn
     Ctrl-C into a silent exit and a closed pipe into exit 1 before this function could see them.
     """
-    import typer
-    from typer.main import get_command
-
-    from vcctl.cli.app import build_app
-    from vcctl.cli.global_options import add_jq_options, inherit_global_options
-    from vcctl.cli.helpstyle import tidy
-    from vcctl.output.streams import filter_json_with
-
     filter_json_with(None)  # a --jq of an earlier run in this process is not this run's
-    command = get_command(build_app(only=_invoked_subcommand(args)))
-    add_jq_options(command)
-    tidy(command)
-    inherit_global_options(command)
+    command = build_tree()
     try:
         with command.make_context("vcctl", list(args)) as ctx:
             result = command.invoke(ctx)
@@ -144,10 +113,6 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     debug = "--debug" in visible or os.environ.get("VCCTL_DEBUG", "") not in ("", "0", "false")
     reporter = ErrorReporter(json_errors="--json" in visible, debug=debug)
     if sys.stdin is None:  # started with stdin closed (`vcctl ... <&-`)
-        from typing import TextIO, cast
-
-        from vcctl.output.streams import ClosedStdin
-
         sys.stdin = cast(TextIO, ClosedStdin())
     if sys.stdout is None:  # started with stdout closed (`vcctl ... >&-`)
         reporter.error(errors.VcctlError("standard output is closed: nowhere to print the result"))

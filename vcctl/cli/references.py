@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from vcctl import validate
-from vcctl.inventory.references import is_reference
+from vcctl.inventory.references import is_reference, resolve
 from vcctl.resources import Kind
 
 if TYPE_CHECKING:
@@ -20,8 +20,6 @@ def resolve_id(
     """The id `value` stands for: itself, or the one its `@KEY` names (exit 2 otherwise)."""
     if not is_reference(value):
         return validate.identifier(value, what)
-    from vcctl.inventory.references import resolve
-
     recorder = context.inventory()
     inventory = recorder.require()  # off or unusable: exit 2, nothing sent
     return resolve(inventory, recorder.account, kind, value, what=what, room_id=room_id)

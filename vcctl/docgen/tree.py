@@ -1,9 +1,9 @@
 """The command tree as the generators see it: commands, options, arguments, values, examples.
 
-`load_tree()` reads vcctl's Typer app once into frozen dataclasses; the completion and man page
-renderers work from that model only. The few values the tree cannot tell (which plain string is
-a profile name, a file or an HTTP method) are named in VALUE_HINTS, and generating the files
-fails if a hint no longer matches a parameter.
+`load_tree()` reads vcctl's command tree, every command loaded, once into frozen dataclasses;
+the completion and man page renderers work from that model only. The few values the tree cannot
+tell (which plain string is a profile name, a file or an HTTP method) are named in VALUE_HINTS,
+and generating the files fails if a hint no longer matches a parameter.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from typing import Any, Literal
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from vcctl.cli.app import full_tree
+from vcctl.cli.commands.api_call import METHODS
 from vcctl.cli.examples import Example, parse_examples
+from vcctl.cli.global_options import GLOBAL_OPTIONS
 
 PROG = "vcctl"
 
@@ -40,8 +43,6 @@ COMMAND_VALUES = ValueSpec("command")
 
 
 def _method_values() -> ValueSpec:
-    from vcctl.cli.commands.api_call import METHODS
-
     return ValueSpec("choice", tuple(METHODS))
 
 
@@ -153,13 +154,7 @@ class Tree:
 
 
 def load_tree() -> Tree:
-    import typer.main
-
-    from vcctl.cli.app import app
-    from vcctl.cli.global_options import GLOBAL_OPTIONS, add_jq_options
-
-    root_command = typer.main.get_command(app)
-    add_jq_options(root_command)
+    root_command = full_tree()
     context = typer.Context(root_command, info_name=PROG, **root_command.context_settings)
     used_hints: set[tuple[tuple[str, ...], str]] = set()
     root = _command_spec(root_command, (), context, used_hints)

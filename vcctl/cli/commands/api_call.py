@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 import typer
 
+from vcctl import validate
 from vcctl.cli.commands.common import JsonOption
+from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from vcctl.http.retry import CallKind
+from vcctl.http.retry import CallKind
+from vcctl.output import views
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The retry rules by method (docs/design.md): a raw POST/PUT/PATCH may create something, so it is
@@ -42,7 +44,10 @@ EXAMPLES = examples(
     ),
 )
 
+app = typer.Typer()
 
+
+@app.command("api", epilog=EXAMPLES)
 def api(
     ctx: typer.Context,
     method: Annotated[str, typer.Argument(help="HTTP method: GET, POST, PUT, PATCH or DELETE.")],
@@ -83,9 +88,6 @@ def api(
     Settings, retries, errors and exit codes are those of every other command. A JSON answer is
     printed indented (it is JSON with or without --json); any other answer is printed as received.
     """
-    from vcctl.cli.context import context_of
-    from vcctl.output import views
-
     verb = method.upper()
     if verb not in METHODS:
         raise UsageError(f"unsupported method {method!r}: use one of {', '.join(METHODS)}")
@@ -108,8 +110,6 @@ def api(
 
 
 def _check_path(path: str) -> None:
-    from vcctl import validate
-
     if not path.strip():
         raise UsageError("PATH must not be empty")
     validate.text(path, "PATH")
@@ -122,8 +122,6 @@ def _check_path(path: str) -> None:
 
 def _target(path: str, locale: str) -> str:
     """PATH with {locale} replaced (dropped with its slash when the locale is empty), encoded."""
-    from urllib.parse import quote
-
     if not locale:
         path = path.replace("/" + LOCALE_PLACEHOLDER, "")
     path = path.replace(LOCALE_PLACEHOLDER, locale)
@@ -133,8 +131,6 @@ def _target(path: str, locale: str) -> str:
 
 
 def _with_query(target: str, fields: dict[str, Any]) -> str:
-    from urllib.parse import urlencode
-
     query = urlencode(
         {
             key: value if isinstance(value, str) else json.dumps(value)
@@ -146,8 +142,6 @@ def _with_query(target: str, fields: dict[str, Any]) -> str:
 
 def _parse_field(item: str, *, typed: bool) -> tuple[str, Any]:
     """KEY=VALUE; typed, the JSON literals true, false, null and numbers are not strings."""
-    from vcctl import validate
-
     option = "--field" if typed else "--raw-field"
     key, sep, raw = validate.text(item, option).partition("=")
     if not sep or not key:

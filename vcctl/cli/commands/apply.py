@@ -11,19 +11,27 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from vcctl.cli.commands.common import YesOption
+from vcctl import validate
+from vcctl.apply import stackfile
+from vcctl.apply.console import ApplyConsole
+from vcctl.apply.desired import KEY_PATTERN, KEY_RULE, DesiredStack
+from vcctl.apply.execute import run_plan
+from vcctl.apply.export import export_stack
+from vcctl.apply.fetch import fetch_live, fetch_rooms
+from vcctl.apply.inventory_state import open_inventory_state
+from vcctl.apply.plan import Action, make_plan
+from vcctl.apply.state import StackState, open_state
+from vcctl.cli.commands.common import YesOption, confirm
+from vcctl.cli.commands.key_options import key_patience
+from vcctl.cli.context import CommandContext, context_of
 from vcctl.cli.examples import examples
-from vcctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from vcctl.apply.desired import DesiredStack
-    from vcctl.apply.plan import Action
-    from vcctl.apply.state import StackState
-    from vcctl.cli.context import CommandContext
+from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, UsageError, raise_for_items
+from vcctl.halt import held
+from vcctl.output import streams
 
 EXAMPLES = examples(
     (
@@ -48,7 +56,10 @@ StateOption = Annotated[
     ),
 ]
 
+app = typer.Typer()
 
+
+@app.command("apply", epilog=EXAMPLES)
 def apply(
     ctx: typer.Context,
     room_ids: Annotated[
@@ -111,8 +122,6 @@ def apply(
     the inventory off, use --state. --json prints one JSON line per action:
     action, kind, key, id, changes, resource.
     """
-    from vcctl.cli.context import context_of
-
     context = context_of(ctx)
     if export:
         if file is not None:
@@ -142,14 +151,10 @@ def apply(
 
 
 def _load(file: str) -> DesiredStack:
-    from vcctl.apply import stackfile
-
     if file != "-":
         return stackfile.load(file)
     if sys.stdin.isatty():
-        from vcctl.output.streams import warn
-
-        warn("reading TOML from the terminal; end with Ctrl-D")
+        streams.warn("reading TOML from the terminal; end with Ctrl-D")
     return stackfile.load("-", stdin_text=sys.stdin.read())
 
 
@@ -160,13 +165,9 @@ def _stack_state(
     """The stack's records: the --state file (locked while in use), or the local inventory. A
     dry run does not wait for another apply's lock (see vcctl.apply.stack_lock)."""
     if state_path is not None:
-        from vcctl.apply.state import open_state
-
         with open_state(state_path, stack, wait=not dry_run) as state:
             yield state
         return
-    from vcctl.apply.inventory_state import open_inventory_state
-
     with open_inventory_state(context.inventory(), stack, wait=not dry_run) as state:
         yield state
 
@@ -183,15 +184,6 @@ def _apply(
     retry_unknown: bool,
     json_mode: bool,
 ) -> None:
-    from vcctl.apply.console import ApplyConsole
-    from vcctl.apply.execute import run_plan
-    from vcctl.apply.fetch import fetch_live
-    from vcctl.apply.plan import make_plan
-    from vcctl.cli.commands.common import confirm
-    from vcctl.cli.commands.key_options import key_patience
-    from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, raise_for_items
-    from vcctl.halt import held
-
     if prune and desired.stack is None:
         make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
     api = context.api(pool_size=concurrency)  # no credentials: exit 4 before the state opens
@@ -262,12 +254,6 @@ def _export(
     state_path: str | None,
     concurrency: int,
 ) -> None:
-    from vcctl import validate
-    from vcctl.apply.desired import KEY_PATTERN, KEY_RULE
-    from vcctl.apply.export import export_stack
-    from vcctl.apply.fetch import fetch_rooms
-    from vcctl.output import streams
-
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     if stack is not None and not KEY_PATTERN.fullmatch(stack):

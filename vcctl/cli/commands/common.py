@@ -9,12 +9,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from vcctl.errors import UsageError
+from vcctl.errors import (
+    Interrupted,
+    MultiItemFailure,
+    NotConfirmed,
+    NotFoundError,
+    NotSent,
+    UsageError,
+    VcctlError,
+    raise_for_items,
+)
+from vcctl.halt import process_halt
+from vcctl.output import streams, views
+from vcctl.resources import RESOURCES, Noun, from_file_help
+from vcctl.text import printable
 
 if TYPE_CHECKING:
-    from vcctl.batch import Reading
-    from vcctl.cli.context import CommandContext
-    from vcctl.resources import Kind, Noun
     from vcctl.workers import Finished
 
 JsonOption = Annotated[
@@ -119,57 +129,6 @@ SkipInvalidOption = Annotated[
 ]
 
 
-def reading_options(
-    delimiter: str | None, ignore_columns: str | None, skip_invalid: bool
-) -> Reading:
-    """--delimiter, --ignore-columns and --skip-invalid, checked."""
-    from vcctl.batch import Reading
-
-    forced = None
-    if delimiter is not None:
-        forced = {"tab": "\t", "\\t": "\t"}.get(delimiter.lower(), delimiter)
-        if forced not in (",", ";", "\t"):
-            raise UsageError(f"invalid --delimiter {delimiter!r}: expected ',', ';' or 'tab'")
-    names = tuple(name.strip() for name in (ignore_columns or "").split(",") if name.strip())
-    return Reading(delimiter=forced, ignore_columns=names, skip_invalid=skip_invalid)
-
-
-def update_from_file(
-    context: CommandContext,
-    noun: Noun,
-    source: str,
-    *,
-    concurrency: int,
-    dry_run: bool,
-    json_mode: bool,
-    quiet: bool,
-    reading: Reading,
-    room_id: str | None = None,
-) -> None:
-    """`NOUN update --from-file`: each row's id (or @KEY, for participants within `room_id`
-    when given) resolved before anything is sent."""
-    from vcctl.batch import update_from_file as update_rows
-    from vcctl.cli.context import batch_services
-    from vcctl.cli.references import resolve_id
-
-    kind: Kind = "room" if noun == "rooms" else "participant"
-
-    def target(value: str) -> str:
-        return resolve_id(context, value, kind, "id", room_id=room_id)
-
-    update_rows(
-        batch_services(context),
-        noun,
-        source,
-        target_reference=target,
-        concurrency=concurrency,
-        dry_run=dry_run,
-        json_mode=json_mode,
-        quiet=quiet,
-        reading=reading,
-    )
-
-
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
 ]
@@ -186,14 +145,12 @@ UpdateDryRunOption = Annotated[
 def from_file_command(noun: Noun) -> type[TyperCommand]:
     """The command class of `NOUN create`: its help ends with the columns `--from-file` takes.
 
-    They are described by vcctl.resources, which is read only when the help is (every run builds
-    the command, few show its help), so the help, the man page and the batch reader agree."""
+    They are described by vcctl.resources, and written out only when the help is read (every run
+    builds the command, few show its help), so the help, the man page and the batch reader agree."""
 
     class FromFileCommand(TyperCommand):
         @property
         def help(self) -> str | None:
-            from vcctl.resources import from_file_help
-
             return f"{self._own_help or ''}\n\n{from_file_help(noun)}".strip()
 
         @help.setter
@@ -216,8 +173,6 @@ def confirm(question: str, *, yes: bool) -> None:
     sys.stderr.flush()
     answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
-        from vcctl.errors import NotConfirmed
-
         raise NotConfirmed("not confirmed; nothing was deleted")
 
 
@@ -237,8 +192,6 @@ def confirm_delete(
 
 
 def _look(look_up: Callable[[str], Any], item: str) -> Any:
-    from vcctl.errors import VcctlError
-
     try:
         return look_up(item)
     except VcctlError as exc:  # the delete itself will report it; the question says so
@@ -247,9 +200,6 @@ def _look(look_up: Callable[[str], Any], item: str) -> Any:
 
 def delete_question(noun: str, found: Sequence[tuple[str, Any]]) -> str:
     """'Delete room P8HtyN "Weekly sync" and its 3 participants?', or one line per item."""
-    from vcctl.resources import RESOURCES
-    from vcctl.text import printable
-
     resource = RESOURCES[noun]  # type: ignore[index]
 
     def what(item: str, answer: Any) -> str:
@@ -288,7 +238,6 @@ MISSING = Missing()
 
 def ignoring_missing(action: Callable[[str], Any]) -> Callable[[str], Any]:
     """`action`, with a 404 answered by MISSING instead of an error (--ignore-missing)."""
-    from vcctl.errors import NotFoundError
 
     def tolerant(item: str) -> Any:
         try:
@@ -332,9 +281,7 @@ def run_many(
     reports every id answered, names those still under way after a second signal as of unknown
     outcome, and ends with Interrupted (130, 143, 129).
     """
-    from vcctl.errors import Interrupted, MultiItemFailure, NotSent, VcctlError, raise_for_items
-    from vcctl.halt import process_halt
-    from vcctl.output import streams, views
+    # Imported here, not at the top: a run with one id (the common case) starts no workers.
     from vcctl.workers import run_in_order
 
     if len(items) == 1:

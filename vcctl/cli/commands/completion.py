@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from vcctl.cli.examples import examples
+from vcctl.docgen import completion_script
+from vcctl.docgen.install import install as install_script
+from vcctl.output.streams import write_stdout
+
+app = typer.Typer()
 
 EXAMPLES = examples(
     (
@@ -27,6 +33,7 @@ class Shell(StrEnum):
     fish = "fish"
 
 
+@app.command("completion", epilog=EXAMPLES)
 def completion(
     shell: Annotated[Shell, typer.Argument(help="The shell to print the script for.")],
     install: Annotated[
@@ -51,17 +58,10 @@ def completion(
     """
     # Generated from the command tree on the spot, so it always matches this vcctl; it needs no
     # credentials and no config file. Only this shell's renderer and template are loaded.
-    from vcctl.docgen import completion_script
-    from vcctl.output.streams import write_stdout
-
     script = completion_script(shell.value)
     if not install:
         write_stdout(script)
         return
-    import os
-
-    from vcctl.docgen.install import install as install_script
-
     done = install_script(shell.value, script, os.environ)
     report = f"vcctl: wrote the {shell.value} completion script to {done.path}\n"
     if done.line_to_add is None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
+from vcctl import validate
+from vcctl.cli.context import CommandContext
 from vcctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from vcctl.cli.context import CommandContext
-    from vcctl.inventory.claims import KeyRow, Patience
-    from vcctl.resources import Kind
+from vcctl.inventory.claims import KeyRow, Patience
+from vcctl.inventory.keyed_create import Existing, Unrecorded, create_with_key, differences
+from vcctl.inventory.recorder import RecordingApi
+from vcctl.output import views
+from vcctl.output.streams import notice_on_terminal, warn
+from vcctl.resources import Kind
 
 KeyOption = Annotated[
     str | None,
@@ -36,8 +39,6 @@ RetryUnknownOption = Annotated[
 
 def key_patience() -> Patience:
     """How a create waits for another vcctl holding its key: with a message on a terminal."""
-    from vcctl.inventory.claims import Patience
-    from vcctl.output.streams import notice_on_terminal
 
     def waiting(row: KeyRow) -> None:
         owner = row.owner.describe() if row.owner is not None else "another process"
@@ -60,23 +61,12 @@ def create_one(
     view: Callable[[Any], None],
 ) -> None:
     """One create, with a key or not, printed as a create prints."""
-    from vcctl.output import views
-
     if key is None:
         if retry_unknown:
             raise UsageError("--retry-unknown goes with --key")
         api = context.api()
         resource = api.create_room(fields) if kind == "room" else api.create_participant(fields)
     else:
-        from vcctl import validate
-        from vcctl.inventory.keyed_create import (
-            Existing,
-            Unrecorded,
-            create_with_key,
-            differences,
-        )
-        from vcctl.inventory.recorder import RecordingApi
-
         validate.text(key, "--key")
         if not key:
             raise UsageError("--key must not be empty")
@@ -86,8 +76,6 @@ def create_one(
         resource = create_with_key(
             api, kind, fields, key, retry_unknown=retry_unknown, patience=key_patience()
         )
-        from vcctl.output.streams import notice_on_terminal, warn
-
         if isinstance(resource, Unrecorded):
             warn(resource.problem)
         if isinstance(resource, Existing):
@@ -113,8 +101,6 @@ def ids_from_arguments(ids: list[str], what: str) -> list[str]:
             f"{what} '-' reads ids from standard input, which is a terminal",
             hint="pipe ids in, e.g. 'vcctl rooms list -q | vcctl rooms delete --yes -'",
         )
-    from vcctl import validate
-
     read = [line.strip() for line in sys.stdin.read().splitlines()]
     found = [line for line in read if line]
     for item in found:

@@ -12,6 +12,11 @@ import typer
 
 from vcctl import __version__
 from vcctl.cli.examples import examples
+from vcctl.config.profiles import config_path
+from vcctl.inventory.records import inventory_enabled, inventory_path
+from vcctl.output import streams
+
+app = typer.Typer()
 
 EXAMPLES = examples(
     ("Show the versions and paths a bug report needs:", "vcctl version"),
@@ -29,9 +34,6 @@ def _installed(distribution: str) -> str:
 def report() -> dict[str, str]:
     """Versions (read from the installed metadata: nothing is imported) and where vcctl keeps
     its files. No setting's value and no secret: this is for pasting into a bug report."""
-    from vcctl.config.profiles import config_path
-    from vcctl.inventory.records import inventory_enabled, inventory_path
-
     inventory = str(inventory_path(os.environ))
     if not inventory_enabled(os.environ):
         inventory += " (off: VCCTL_INVENTORY)"
@@ -48,6 +50,7 @@ def report() -> dict[str, str]:
     }
 
 
+@app.command("version", epilog=EXAMPLES)
 def version(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the same as one JSON object.")
@@ -55,8 +58,6 @@ def version(
 ) -> None:
     """Print vcctl's version, Python's, its libraries', the platform, and where the config file
     and the inventory are (no secrets), for bug reports."""
-    from vcctl.output import streams
-
     facts = report()
     if json_out:
         streams.print_json(facts)

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from vcctl.config.settings import describe_source
+from vcctl.output import streams
+from vcctl.output.table import plain_table, rich_table
 from vcctl.text import printable
 
 
 def show_status(report: dict[str, Any]) -> None:
     """`auth status` for a person: each setting, its value and source, then the config file,
     the profile and the credentials' verdict (escaped: they may come from the API or a file)."""
-    from vcctl.config.settings import describe_source
-    from vcctl.output import streams
-    from vcctl.output.table import plain_table, rich_table
-
     rows = [["SETTING", "VALUE", "FROM"]]
     keys = ("profile", "api_key", "api_token", "base_url", "locale", "timeout", "max_attempts")
     for key in (*keys, "rate", "inventory_url"):
@@ -43,9 +42,6 @@ def show_status(report: dict[str, Any]) -> None:
 
 def show_profiles(entries: list[dict[str, Any]]) -> None:
     """`auth list` for a person: one row per profile, * marking the active one."""
-    from vcctl.output import streams
-    from vcctl.output.table import plain_table
-
     rows = [["", "PROFILE", "BASE URL", "LOCALE", "API KEY"]]
     for entry in entries:
         rows.append(

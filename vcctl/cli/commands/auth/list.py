@@ -1,0 +1,53 @@
+"""`vcctl auth list`: the profiles of the config file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vcctl.cli.commands.auth.profiles import load_config, message
+from vcctl.cli.commands.auth.report import show_profiles
+from vcctl.cli.examples import examples
+from vcctl.output import streams
+from vcctl.text import mask
+
+app = typer.Typer()
+
+
+@app.command(
+    "list",
+    epilog=examples(
+        ("List the profiles (* marks the active one; keys masked):", "vcctl auth list"),
+    ),
+)
+def list_profiles(
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the profiles as a JSON array, one object per profile (keys masked).",
+        ),
+    ] = False,
+) -> None:
+    """List the profiles of the config file (secrets masked)."""
+    loaded = load_config()
+    active = loaded.active_profile
+    entries = [
+        {
+            "name": name,
+            "active": name == active,
+            "base_url": profile.get("base_url"),
+            "locale": profile.get("locale"),
+            "api_key": mask(profile.get("api_key")),
+            "api_token": mask(profile.get("api_token")),
+        }
+        for name, profile in loaded.profiles.items()
+    ]
+    if json_out:
+        streams.print_json(entries)
+        return
+    if not entries:
+        message(f"vcctl: no profiles in {loaded.path}; run 'vcctl auth login'")
+        return
+    show_profiles(entries)

@@ -1,0 +1,34 @@
+"""`vcctl auth switch`: make another profile the active one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vcctl.cli.commands.auth.profiles import (
+    load_config,
+    message,
+    note_environment_overrides,
+    require_profile,
+)
+from vcctl.cli.examples import examples
+from vcctl.config import profiles as profile_file
+from vcctl.output.streams import warn
+
+app = typer.Typer()
+
+
+@app.command(
+    "switch",
+    epilog=examples(
+        ("Make staging the active profile:", "vcctl auth switch staging"),
+    ),
+)
+def switch(name: Annotated[str, typer.Argument(help="The profile to make active.")]) -> None:
+    """Make another profile of the config file the active one."""
+    with profile_file.editing(load_config().path, warn=warn) as loaded:
+        require_profile(loaded, name)
+        loaded.data["active_profile"] = name
+    message(f"vcctl: active profile is now {name!r}")
+    note_environment_overrides(name)

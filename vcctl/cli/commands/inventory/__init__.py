@@ -1,0 +1,1 @@
+"""`vcctl inventory ...`: one module per command (the group's help is in vcctl.cli.registry)."""

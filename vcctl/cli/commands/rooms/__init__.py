@@ -1,0 +1,1 @@
+"""`vcctl rooms ...`: one module per command (the group's help is in vcctl.cli.registry)."""
