@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,18 +11,9 @@ from vcctl.cli.commands.common import (
     IgnoreMissingOption,
     JsonPerIdOption,
     YesOption,
-    confirm_delete,
-    deleting,
-    ignoring_missing,
-    run_many,
 )
-from vcctl.cli.commands.key_options import (
-    ids_from_arguments,
-)
-from vcctl.cli.context import context_of
+from vcctl.cli.commands.delete_ids import delete_ids
 from vcctl.cli.examples import examples
-from vcctl.cli.references import resolve_ids
-from vcctl.output import views
 
 app = typer.Typer()
 
@@ -54,30 +44,16 @@ def delete(
     json_out: JsonPerIdOption = False,
 ) -> None:
     """Delete participants. Asks first unless --yes."""
-    participant_ids = ids_from_arguments(participant_ids, "PARTICIPANT_ID")
-    if not participant_ids:
-        return  # `-` with nothing on standard input: nothing to delete
-    participant_ids = resolve_ids(context_of(ctx), participant_ids, "participant", "PARTICIPANT_ID")
-    # Off a terminal the refusal comes before anything else can fail: always exit 2.
-    api = None if yes or not sys.stdin.isatty() else context_of(ctx).api(pool_size=concurrency)
-    confirm_delete(
-        "participants", participant_ids, yes=yes, look_up=api.get_participant if api else None
-    )
-    context = context_of(ctx)
-    api = api or context.api(pool_size=concurrency)
-
-    def render(participant_id: str, participant: Any) -> None:
-        name = participant.get("username") if isinstance(participant, dict) else None
-        views.show_message(f"deleted participant {participant_id}" + (f" ({name})" if name else ""))
-
-    run_many(
+    delete_ids(
+        ctx,
         participant_ids,
-        ignoring_missing(deleting(api.delete_participant))
-        if ignore_missing
-        else deleting(api.delete_participant),
-        json_mode=json_out,
-        render=render,
+        kind="participant",
+        metavar="PARTICIPANT_ID",
+        name_field="username",
+        look_up=lambda api: api.get_participant,
+        delete=lambda api: api.delete_participant,
+        yes=yes,
+        ignore_missing=ignore_missing,
         concurrency=concurrency,
-        stop=context.limiter().close,
-        missing=views.note_missing("participant"),
+        json_out=json_out,
     )
