@@ -17,8 +17,8 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'apply')
-        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-f --file --concurrency --state --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json --lock-timeout --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-f --file --concurrency --state --stack --lock-timeout --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'api')

@@ -16,7 +16,7 @@ function __vcctl_node
             set -g __vcctl_all_commands apply api completion version rooms participants events inventory auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'apply'
-            set -g __vcctl_value_options -f --file --concurrency --state --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options -f --file --concurrency --state --stack --lock-timeout --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'api'
             set -g __vcctl_value_options -F --field -f --raw-field --input --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -254,6 +254,7 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the 
 complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
 complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'With --export: the stack name to write'
 complete -c vcctl -n "__vcctl_at 'apply'" -l json -d 'Print JSON Lines, one object per action (not with --export)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l lock-timeout -x -d 'How long to wait for another apply of the same stack to finish (seconds, or 30s, 5m, 1h; 0: not at all), then exit 11'
 complete -c vcctl -n "__vcctl_at 'apply'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'apply'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api'" -s F -l field -x -d 'KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, null and JSON numbers are typed'

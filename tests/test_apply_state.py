@@ -12,6 +12,7 @@ import pytest
 
 from vcctl.apply.desired import StackEntry
 from vcctl.apply.state import MemoryState, StackState, StateFile, StateFileError, open_state
+from vcctl.errors import BlockedError
 
 
 def test_a_missing_file_is_a_new_state_and_records_are_written_through(tmp_path: Path) -> None:
@@ -181,7 +182,8 @@ def test_the_lock_is_held_while_the_state_is_open(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline() == "locked\n"
-        locked = pytest.raises(StateFileError, match="is locked by another apply")
+        # Past the wait, a stack lock held by another run is exit 11 (BlockedError).
+        locked = pytest.raises(BlockedError, match=r"is locked by another vcctl apply \(pid ")
         with locked, open_state(path, "s", timeout=0):
             pass
     finally:

@@ -16,17 +16,15 @@ the command uses (gets, updates, deletes), as for every other command. A created
 its record, so `rooms list` shows the key beside the room.
 
 Two applies of one stack (of one account) at once take turns: the whole apply holds the stack's
-lock (see `open_inventory_state`).
+lock (`InventoryStore.stack_lock`: a file lock beside the SQLite file, a database lock in a
+shared PostgreSQL inventory; see `open_inventory_state`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vcctl.apply import stack_lock
@@ -43,7 +41,6 @@ if TYPE_CHECKING:
     from vcctl.inventory.records import Account, Record
 
 STATE_HINT = "pass --state FILE to keep the stack's records in a file instead"
-LOCK_FOLDER = "locks"
 
 
 def room_scope(stack: str | None) -> str:
@@ -206,11 +203,16 @@ def _record(kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
 
 @contextlib.contextmanager
 def open_inventory_state(
-    recorder: Recorder, stack: str | None, *, wait: bool = True
+    recorder: Recorder,
+    stack: str | None,
+    *,
+    wait: bool = True,
+    timeout: float | None = stack_lock.DEFAULT_TIMEOUT,
+    timeout_text: str | None = None,
 ) -> Iterator[StackState]:
-    """The stack's records in the inventory, the stack's lock held until the block ends
-    (`wait=False`, a dry run: not waited for when another apply holds it, see
-    `vcctl.apply.stack_lock`).
+    """The stack's records in the inventory, the stack's lock held until the block ends (waited
+    for up to `timeout` seconds, then BlockedError; `wait=False`, a dry run: not waited for when
+    another apply holds it, see `vcctl.apply.stack_lock`).
 
     UsageError / InventoryError (exit 2, nothing sent) when the inventory is off or unusable."""
     try:
@@ -221,28 +223,16 @@ def open_inventory_state(
             hint=STATE_HINT,
         ) from None
     account = recorder.account
-    with _stack_lock(recorder.path.parent, account, stack, wait=wait):
-        yield InventoryState(inventory, account, stack)
-
-
-@contextlib.contextmanager
-def _stack_lock(folder: Path, account: Account, stack: str | None, *, wait: bool) -> Iterator[None]:
-    """Held by one apply of this account's stack at a time; others wait their turn."""
-    from vcctl.config import files
-
-    name = "\0".join((account.base_url, account.key_fingerprint, room_scope(stack)))
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
-    path = folder / LOCK_FOLDER / f"apply-{digest}.lock"
     try:
-        files.make_private_dir(path.parent)
-        lock = os.open(path, os.O_RDWR | os.O_CREAT, files.FILE_MODE)
+        lock = inventory.stack_lock(account, room_scope(stack))
     except OSError as exc:
+        where = getattr(exc, "filename", None) or recorder.location.shown
         raise UsageError(
-            f"cannot lock the stack in {path}: {exc.strerror}", hint=STATE_HINT
+            f"cannot lock the stack in {where}: {exc.strerror}", hint=STATE_HINT
         ) from None
     try:
         what = "the rooms without a stack" if stack is None else f"stack {stack}"
-        stack_lock.take(lock, what, wait=wait)
-        yield
+        stack_lock.take(lock, what, wait=wait, timeout=timeout, timeout_text=timeout_text)
+        yield InventoryState(inventory, account, stack)
     finally:
-        os.close(lock)  # closing the descriptor releases the lock
+        lock.release()

@@ -27,6 +27,7 @@ from vcctl.apply.desired import StackEntry
 from vcctl.errors import UsageError
 from vcctl.inventory import claims
 from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
+from vcctl.inventory.locks import FileLock
 from vcctl.inventory.records import Account
 from vcctl.resources import Kind
 
@@ -331,32 +332,33 @@ class MemoryState(StateFile):
 
 @contextlib.contextmanager
 def open_state(
-    path: str | Path, stack: str | None, *, timeout: float | None = None, wait: bool = True
+    path: str | Path,
+    stack: str | None,
+    *,
+    timeout: float | None = stack_lock.DEFAULT_TIMEOUT,
+    timeout_text: str | None = None,
+    wait: bool = True,
 ) -> Iterator[StateFile]:
     """The state file at `path` for `stack`, locked until the block ends.
 
     A missing or empty file is a new state. `timeout`: seconds to wait for another apply's lock
-    (None: as long as it takes, saying so; a stop signal ends the wait). `wait=False` (a dry
-    run): when another apply holds the lock, read the file unlocked, with a warning (see
-    `vcctl.apply.stack_lock`). Raises StateFileError for an unreadable file, one of another
-    stack, or a lock not had in time.
+    (None: as long as it takes; a stop signal ends the wait), then BlockedError (exit 11).
+    `wait=False` (a dry run): when another apply holds the lock, read the file unlocked, with a
+    warning (see `vcctl.apply.stack_lock`). Raises StateFileError for an unreadable file, or one
+    of another stack.
     """
     path = Path(path)
     lock_path = path.with_name(path.name + ".lock")
     try:
-        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = FileLock(lock_path, 0o644)
     except OSError as exc:
         raise StateFileError(f"cannot lock state file {path}: {exc.strerror}") from None
     try:
-        held = stack_lock.take(lock, f"state file {path}", wait=wait, timeout=timeout)
-        if not held and wait:
-            raise StateFileError(
-                f"state file {path} is locked by another apply",
-                hint="wait for it to finish, then run again",
-            )
+        what = f"state file {path}"
+        stack_lock.take(lock, what, wait=wait, timeout=timeout, timeout_text=timeout_text)
         yield _read(path, stack)
     finally:
-        os.close(lock)  # closing the descriptor releases the lock
+        lock.release()
 
 
 def _read(path: Path, stack: str | None) -> StateFile:

@@ -54,7 +54,7 @@ EXIT_STATUS_TEXT: tuple[tuple[str, str], ...] = (
         "EXIT_BLOCKED",
         "Blocked, nothing sent: a key whose earlier create has an unknown outcome (the hint "
         "names the command that frees exactly that key), or held by another vcctl's create "
-        "past the wait.",
+        "past the wait, or a stack another \\fBvcctl apply\\fR holds past \\fB--lock-timeout\\fR.",
     ),
     (
         "EXIT_INTERRUPTED",

@@ -17,6 +17,8 @@ The promises every backend keeps:
 - Failures are InventoryError (exit 2) naming where the store is (`path`); a store that is
   newer than this vcctl, or not one vcctl made, is refused and never modified.
 - An account is the normalised base URL and the API key's fingerprint (`records.account_for`).
+- `stack_lock` is held by one process at a time among all that share the store, whatever
+  machine they run on, and names its holder; locks of different stacks are independent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vcctl.inventory.claims import KeyRef, KeyRow
+from vcctl.inventory.locks import Lock
 from vcctl.inventory.records import Account, Record
 from vcctl.resources import Kind
 
@@ -103,3 +106,7 @@ class InventoryStore(Protocol):
     def forget_keys(self, account: Account, rows: Sequence[KeyRow]) -> int: ...
 
     def forget_scope(self, account: Account, kind: Kind, scope: str) -> int: ...
+
+    # -- apply's stack locks -------------------------------------------------------------------
+
+    def stack_lock(self, account: Account, scope: str) -> Lock: ...

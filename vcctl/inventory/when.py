@@ -1,4 +1,5 @@
-"""`--created-before` / `--created-after` values: an age (30d, 12h, 90m) or an ISO date or time.
+"""`--created-before` / `--created-after` values: an age (30d, 12h, 90m) or an ISO date or time;
+and durations written the same way (`apply --lock-timeout 5m`).
 
 Age units: s (seconds), m (minutes), h (hours), d (days), w (weeks). `M` is refused: it means
 months to many people and minutes here, and a cleanup pipeline that takes `6M` for six minutes
@@ -49,4 +50,23 @@ def _age_unit(text: str, unit: str) -> int:
     if seconds is None:
         problem = f"invalid time {text!r}: unknown unit {unit!r}"
         raise UsageError(problem, hint=f"units: {AGE_UNITS}")
+    return seconds
+
+
+def parse_duration(text: str, what: str) -> float:
+    """Seconds in a duration as ages are written (90s, 5m, 1h; the same units), or a bare number
+    of seconds (300, 0.5); `what` names the option in a refusal."""
+    stripped = text.strip()
+    try:
+        seconds = float(stripped)
+    except ValueError:
+        match = _AGE.match(stripped)
+        if match is None:
+            raise UsageError(
+                f"invalid {what} {text!r}: expected seconds or a duration such as 30s, 5m, 1h",
+                hint=f"units: {AGE_UNITS}",
+            ) from None
+        seconds = float(match.group(1)) * _age_unit(text, match.group(2))
+    if not seconds >= 0 or seconds > 200 * 365 * 86400:  # `not >=`: NaN too
+        raise UsageError(f"invalid {what} {text!r}: expected a duration of 0 or more")
     return seconds

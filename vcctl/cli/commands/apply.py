@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from vcctl import validate
-from vcctl.apply import stackfile
+from vcctl.apply import stack_lock, stackfile
 from vcctl.apply.console import ApplyConsole
 from vcctl.apply.desired import KEY_PATTERN, KEY_RULE, DesiredStack
 from vcctl.apply.execute import run_plan
@@ -31,6 +32,7 @@ from vcctl.cli.context import CommandContext, context_of
 from vcctl.cli.examples import examples
 from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, UsageError, raise_for_items
 from vcctl.halt import held
+from vcctl.inventory.when import parse_duration
 from vcctl.output import streams
 
 EXAMPLES = examples(
@@ -53,6 +55,16 @@ StateOption = Annotated[
         help="Keep the stack's key -> id records in this JSON file (commit it, or keep it in "
         "the CI cache) instead of this machine's inventory.",
         metavar="STATEFILE",
+    ),
+]
+
+LockTimeoutOption = Annotated[
+    str,
+    typer.Option(
+        "--lock-timeout",
+        help="How long to wait for another apply of the same stack to finish (seconds, or 30s, "
+        "5m, 1h; 0: not at all), then exit 11.",
+        metavar="DURATION",
     ),
 ]
 
@@ -110,6 +122,7 @@ def apply(
         bool,
         typer.Option("--json", help="Print JSON Lines, one object per action (not with --export)."),
     ] = False,
+    lock_timeout: LockTimeoutOption = stack_lock.DEFAULT_TIMEOUT_TEXT,
 ) -> None:
     """Make the rooms and participants a stack file declares exist, as declared.
 
@@ -123,12 +136,15 @@ def apply(
     action, kind, key, id, changes, resource.
     """
     context = context_of(ctx)
+    wait = _LockWait(lock_timeout, parse_duration(lock_timeout, "--lock-timeout"))
     if export:
         if file is not None:
             raise UsageError("--export prints a stack file: drop -f")
         if not room_ids:
             raise UsageError("--export needs the ids of the rooms to describe")
-        _export(context, room_ids, stack=stack, state_path=state, concurrency=concurrency)
+        _export(
+            context, room_ids, stack=stack, state_path=state, concurrency=concurrency, wait=wait
+        )
         return
     if room_ids:
         raise UsageError("ROOM_ID arguments go with --export", hint="to apply a file: -f FILE")
@@ -147,6 +163,7 @@ def apply(
         state_path=state,
         retry_unknown=retry_unknown,
         json_mode=json_out,
+        wait=wait,
     )
 
 
@@ -158,17 +175,36 @@ def _load(file: str) -> DesiredStack:
     return stackfile.load("-", stdin_text=sys.stdin.read())
 
 
+@dataclass(frozen=True)
+class _LockWait:
+    """--lock-timeout: as written (for messages), and in seconds."""
+
+    text: str
+    seconds: float
+
+
 @contextlib.contextmanager
 def _stack_state(
-    context: CommandContext, state_path: str | None, stack: str | None, *, dry_run: bool = False
+    context: CommandContext,
+    state_path: str | None,
+    stack: str | None,
+    *,
+    wait: _LockWait,
+    dry_run: bool = False,
 ) -> Iterator[StackState]:
-    """The stack's records: the --state file (locked while in use), or the local inventory. A
-    dry run does not wait for another apply's lock (see vcctl.apply.stack_lock)."""
+    """The stack's records: the --state file (locked while in use), or the inventory. Another
+    apply's lock is waited for up to --lock-timeout; a dry run does not wait for it (see
+    vcctl.apply.stack_lock)."""
+    seconds, text = wait.seconds, wait.text
     if state_path is not None:
-        with open_state(state_path, stack, wait=not dry_run) as state:
+        with open_state(
+            state_path, stack, wait=not dry_run, timeout=seconds, timeout_text=text
+        ) as state:
             yield state
         return
-    with open_inventory_state(context.inventory(), stack, wait=not dry_run) as state:
+    with open_inventory_state(
+        context.inventory(), stack, wait=not dry_run, timeout=seconds, timeout_text=text
+    ) as state:
         yield state
 
 
@@ -183,12 +219,13 @@ def _apply(
     state_path: str | None,
     retry_unknown: bool,
     json_mode: bool,
+    wait: _LockWait,
 ) -> None:
     if prune and desired.stack is None:
         make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
     api = context.api(pool_size=concurrency)  # no credentials: exit 4 before the state opens
     console = ApplyConsole(json_mode=json_mode)
-    with _stack_state(context, state_path, desired.stack, dry_run=dry_run) as state:
+    with _stack_state(context, state_path, desired.stack, wait=wait, dry_run=dry_run) as state:
         records = state.entries()
         live = fetch_live(api, desired, records, prune=prune, concurrency=concurrency)
         plan = make_plan(desired, records, live, prune=prune, retry_unknown=retry_unknown)
@@ -253,13 +290,14 @@ def _export(
     stack: str | None,
     state_path: str | None,
     concurrency: int,
+    wait: _LockWait,
 ) -> None:
     for room_id in room_ids:
         validate.identifier(room_id, "ROOM_ID")
     if stack is not None and not KEY_PATTERN.fullmatch(stack):
         raise UsageError(f"invalid --stack {stack!r}: {KEY_RULE}")
     api = context.api(pool_size=concurrency)
-    with _stack_state(context, state_path, stack) as state:
+    with _stack_state(context, state_path, stack, wait=wait) as state:
         rooms = fetch_rooms(api, room_ids, concurrency=concurrency)
         exported = export_stack(rooms, stack=stack, existing=state.entries())
         for record in exported.records:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Self
 
 from vcctl.errors import InventoryError
+from vcctl.inventory.records import Account
 from vcctl.inventory.store.connection import Connection, describe
 from vcctl.inventory.store.key_rows import KeyStore
+from vcctl.inventory.store.postgres import stack_locks
 from vcctl.inventory.store.postgres.connection import (
     CONNECT_TIMEOUT,
     LOCK_TIMEOUT,
@@ -28,7 +30,7 @@ from vcctl.inventory.store.record_rows import Records
 from vcctl.text import mask_url
 
 SCHEMA = "vcctl"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
 DOWN_HINT = (
     "check that the database server is up and the URL right (VCCTL_INVENTORY_URL, or "
@@ -57,6 +59,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (base_url, key_fp, kind, scope, key))""",
         f"CREATE INDEX keys_by_id ON {SCHEMA}.keys (base_url, key_fp, kind, id)",
     ),
+    # 2: who holds each stack's lock (see stack_locks.py)
+    tuple(statement.format(schema=SCHEMA) for statement in stack_locks.CREATE_TABLE),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -90,6 +94,19 @@ class PostgresInventory(Records, KeyStore, Connection):
             connection.close()
             raise
         return inventory
+
+    def stack_lock(self, account: Account, scope: str) -> stack_locks.AdvisoryLock:
+        """The lock of one account's stack (apply), held in the database: it holds between
+        processes on every machine that shares the inventory."""
+        return stack_locks.AdvisoryLock(
+            self._db,
+            self._lock,
+            self._translated,
+            self.DB_ERRORS,
+            schema=SCHEMA,
+            account=account,
+            scope=scope,
+        )
 
     # -- what differs from SQLite ----------------------------------------------------------
 
