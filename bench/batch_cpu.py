@@ -87,6 +87,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=RUNS)
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vcctl-bench-batch-cpu-"))
+    # Children start there: `python -m vcctl` from the checkout would run its sources instead
+    # of the installed copy (it puts the current folder first on sys.path).
+    os.chdir(work)
     env = {key: value for key, value in os.environ.items() if not key.startswith("VCCTL_")}
     env.update(VCCTL_CONFIG_DIR=str(work / "config"), VCCTL_DATA_DIR=str(work / "data"))
     env["VCCTL_INVENTORY"] = "off"

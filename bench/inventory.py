@@ -80,6 +80,9 @@ def seed_inventory(path: Path, base_url: str, api_key: str) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="vcctl-bench-inventory-"))
+    # Children start there: `python -m vcctl` from the checkout would run its sources instead
+    # of the installed copy (it puts the current folder first on sys.path).
+    os.chdir(work)
     env = {key: value for key, value in os.environ.items() if not key.startswith("VCCTL_")}
     env["VCCTL_CONFIG_DIR"] = str(work / "config")
     emulator, exported = start_emulator(env)

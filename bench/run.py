@@ -1,23 +1,33 @@
-"""vcctl's benchmark: start-up, batch throughput and batch memory, all measured in one run.
+"""vcctl's benchmark: start-up, listing, batch CPU, throughput and memory, measured in one run.
 
-Run it from the repository root after `pip install .` (standard library plus vcctl's own
-dependencies; no network: the emulators listen on 127.0.0.1)::
+Run it with the interpreter of an installed vcctl (`pip install .`; standard library plus
+vcctl's own dependencies; no network: the emulators listen on 127.0.0.1)::
 
-    python bench/run.py            # about 2 minutes on 2 cores
-    python bench/run.py --quick    # smaller figures, about 30 s: a smoke run
+    python bench/run.py                          # about 3 minutes on 2 cores
+    python bench/run.py --quick                  # smaller figures, about a minute: a smoke run
+    python bench/run.py --against /tmp/main/bin/python   # another installed vcctl, same run
 
-It prints a table of figures and the ratios the project aims at:
+It prints a table of figures and the ratios the project aims at, each against a baseline
+measured in the same run, interleaved with it:
 
 (a) `vcctl rooms get ID --json` wall time against a bare `python -c` that imports requests and
-    does the same GET (goal: at most 1.2x);
+    does the same GET, min and median of the pairs (goal: at most 1.2x);
 (b) rows through `participants create --from-file --concurrency 8` with the emulator adding
     50 ms to every answer, against the same rows sent one after another on one keep-alive
     connection (goal: at least 6x faster; 8x is the ideal);
 (c) peak RSS of the vcctl process for a small and a large file (goal: flat), with --dry-run
     (validation and output of every row, nothing sent) and with real creates on an emulator
-    without latency.
+    without latency;
+(d) `vcctl rooms list` (plain text, off a terminal) of 10,000 inventory records against
+    `vcctl --version`, median wall time (goal: at most 1.5x; bench/inventory.py's seeding);
+(e) CPU per row of a 1000-row `rooms create --from-file -q --concurrency 8`, the inventory off,
+    against a thread-pool floor (goal: at most 1.2x; bench/batch_cpu.py's floor and CPU reading).
 
-Peak RSS is the child's own, from os.wait4(); wall times include interpreter start-up.
+With --against PYTHON, the vcctl installed for that interpreter (a venv of main, say) is
+measured too, interleaved with the same baselines: (a), (d) and (e) get a row for each copy.
+Peak RSS and CPU are the child's own, from os.wait4(); wall times include interpreter start-up.
+Every child starts in a scratch folder: `python -m vcctl` puts the current folder first on
+sys.path, so from the checkout it would run the sources there instead of the installed copy.
 """
 
 from __future__ import annotations
@@ -39,13 +49,26 @@ from pathlib import Path
 from typing import IO, Any
 
 import requests
+from batch_cpu import FLOOR, WORKERS, cpu_of
+from batch_cpu import ROWS as BATCH_ROWS
+from inventory import RECORDS
 
 API_KEY = "bench-api-key-0123456789"
 API_TOKEN = "bench-api-token-9876543210"
-VCCTL = (sys.executable, "-m", "vcctl")
+VCCTL = (sys.executable, "-m", "vcctl")  # the copy under test; --against adds another
 CHILD_TIMEOUT = 600.0  # seconds; a run that takes longer is a failure, not a figure
 LATENCY_MS = 50.0
 CONCURRENCY = 8
+
+# bench/inventory.py's seeding, run by the interpreter of the copy that will list the file (a
+# file is written at that copy's schema version).
+SEED = """\
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from inventory import seed_inventory
+seed_inventory(Path(sys.argv[2]), sys.argv[3], sys.argv[4])
+"""
 
 BARE_GET = """\
 import os, sys, requests
@@ -63,6 +86,8 @@ sys.stdout.write(response.text)
 @dataclass(frozen=True)
 class Sizes:
     startup_runs: int
+    listing_runs: int
+    batch_cpu_runs: int
     throughput_rows: int
     memory_small: int
     memory_large_dry: int
@@ -70,19 +95,35 @@ class Sizes:
 
 
 FULL = Sizes(
-    startup_runs=11,
+    startup_runs=25,
+    listing_runs=9,
+    batch_cpu_runs=7,
     throughput_rows=1000,
     memory_small=1000,
     memory_large_dry=100_000,
     memory_large_real=10_000,
 )
 QUICK = Sizes(
-    startup_runs=5,
+    startup_runs=7,
+    listing_runs=3,
+    batch_cpu_runs=3,
     throughput_rows=200,
     memory_small=1000,
     memory_large_dry=20_000,
     memory_large_real=3000,
 )
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One installed vcctl under test: how to start it, and the name its rows carry."""
+
+    label: str
+    python: str
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return (self.python, "-m", "vcctl")
 
 
 @dataclass(frozen=True)
@@ -182,13 +223,14 @@ class EmulatorProcess:
         response.raise_for_status()
         return str(response.json()["id"])
 
-    def env(self, config_dir: Path) -> dict[str, str]:
+    def env(self, config_dir: Path, data_dir: Path) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("VCCTL_")}
         env.update(
             VCCTL_BASE_URL=self.base_url,
             VCCTL_API_KEY=API_KEY,
             VCCTL_API_TOKEN=API_TOKEN,
             VCCTL_CONFIG_DIR=str(config_dir),  # no profile file of the person running it
+            VCCTL_DATA_DIR=str(data_dir),  # nor their inventory
         )
         env.pop("NO_COLOR", None)
         return env
@@ -232,37 +274,130 @@ class Figure:
     ratio: float
     goal: str
     met: bool
+    ratio_min: float | None = None  # the ratio of the fastest runs, where pairs were timed
 
 
-def measure_startup(emulator: EmulatorProcess, env: dict[str, str], runs: int) -> Figure:
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def measure_startup(
+    emulator: EmulatorProcess, env: dict[str, str], runs: int, copies: Sequence[Copy]
+) -> list[Figure]:
     with api_session() as session:
         room_id = emulator.new_room(session)
     url = f"{emulator.base_url}/fr/api/v1/rooms/{room_id}"
-    vcctl_args = [*VCCTL, "rooms", "get", room_id, "--json"]
     bare_args = [sys.executable, "-c", BARE_GET, url]
-    # One warm-up of each (page cache, .pyc files), then alternate so that drift hits both.
-    run_child(vcctl_args, env)
+    commands = {copy: [*copy.args, "rooms", "get", room_id, "--json"] for copy in copies}
+    # One warm-up of each (page cache), then alternate so that drift hits every side.
     run_child(bare_args, env)
-    vcctl_times: list[float] = []
+    for args in commands.values():
+        run_child(args, env)
     bare_times: list[float] = []
+    times: dict[Copy, list[float]] = {copy: [] for copy in copies}
     for _ in range(runs):
-        vcctl_run = run_child(vcctl_args, env)
         bare_run = run_child(bare_args, env)
-        if json.loads(vcctl_run.stdout) != json.loads(bare_run.stdout):
-            raise BenchError("vcctl and the bare GET printed different rooms")
-        vcctl_times.append(vcctl_run.seconds)
         bare_times.append(bare_run.seconds)
-    vcctl_median = statistics.median(vcctl_times)
+        for copy, args in commands.items():
+            vcctl_run = run_child(args, env)
+            if json.loads(vcctl_run.stdout) != json.loads(bare_run.stdout):
+                raise BenchError("vcctl and the bare GET printed different rooms")
+            times[copy].append(vcctl_run.seconds)
     bare_median = statistics.median(bare_times)
-    ratio = vcctl_median / bare_median
-    return Figure(
-        name="(a) rooms get --json, wall time (median)",
-        measured=f"vcctl {vcctl_median * 1000:.0f} ms",
-        baseline=f"python -c requests {bare_median * 1000:.0f} ms",
-        ratio=ratio,
-        goal="<= 1.2x",
-        met=ratio <= 1.2,
-    )
+    figures = []
+    for copy in copies:
+        median = statistics.median(times[copy])
+        ratio = median / bare_median
+        figures.append(
+            Figure(
+                name=f"(a) rooms get --json, wall time, {runs} pairs{copy.label}",
+                measured=f"vcctl {ms(median)} (min {ms(min(times[copy]))})",
+                baseline=f"python -c requests {ms(bare_median)} (min {ms(min(bare_times))})",
+                ratio=ratio,
+                goal="<= 1.2x",
+                met=ratio <= 1.2,
+                ratio_min=min(times[copy]) / min(bare_times),
+            )
+        )
+    return figures
+
+
+def measure_listing(
+    emulator: EmulatorProcess, env: dict[str, str], workdir: Path, runs: int, copies: Sequence[Copy]
+) -> list[Figure]:
+    """(d): each copy lists an inventory of RECORDS rooms it seeded itself."""
+    envs: dict[Copy, dict[str, str]] = {}
+    for index, copy in enumerate(copies):
+        data_dir = workdir / f"listing-{index}"
+        seed = [copy.python, "-c", SEED, str(Path(__file__).resolve().parent)]
+        seed += [str(data_dir / "inventory.sqlite3"), emulator.base_url, API_KEY]
+        run_child(seed, env)
+        envs[copy] = {**env, "VCCTL_DATA_DIR": str(data_dir)}
+    listing_times: dict[Copy, list[float]] = {copy: [] for copy in copies}
+    version_times: dict[Copy, list[float]] = {copy: [] for copy in copies}
+    for attempt in range(runs + 1):  # the first round warms the page cache
+        for copy in copies:
+            listing = run_child([*copy.args, "rooms", "list"], envs[copy])
+            if len(listing.stdout.splitlines()) != RECORDS + 1:
+                raise BenchError(f"rooms list printed {len(listing.stdout.splitlines())} lines")
+            bare = run_child([*copy.args, "--version"], envs[copy])
+            if attempt:
+                listing_times[copy].append(listing.seconds)
+                version_times[copy].append(bare.seconds)
+    figures = []
+    for copy in copies:
+        listed = statistics.median(listing_times[copy])
+        version = statistics.median(version_times[copy])
+        figures.append(
+            Figure(
+                name=f"(d) rooms list of {RECORDS} records, wall time (median){copy.label}",
+                measured=f"vcctl rooms list {ms(listed)}",
+                baseline=f"vcctl --version {ms(version)}",
+                ratio=listed / version,
+                goal="<= 1.5x",
+                met=listed / version <= 1.5,
+                ratio_min=min(listing_times[copy]) / min(version_times[copy]),
+            )
+        )
+    return figures
+
+
+def measure_batch_cpu(
+    env: dict[str, str], workdir: Path, runs: int, copies: Sequence[Copy]
+) -> list[Figure]:
+    """(e): bench/batch_cpu.py's comparison, interleaved with every copy."""
+    source = workdir / "batch-cpu.csv"
+    source.write_text("name\n" + "".join(f"room {i}\n" for i in range(BATCH_ROWS)))
+    off = {**env, "VCCTL_INVENTORY": "off"}
+    floor = [sys.executable, "-c", FLOOR, str(source)]
+    batch = ["rooms", "create", "--from-file", str(source), "-q", "--concurrency", str(WORKERS)]
+    commands = {copy: [*copy.args, *batch] for copy in copies}
+    cpu_of(floor, off)  # warm the file cache and the emulator
+    floor_cpu: list[float] = []
+    cpu: dict[Copy, list[float]] = {copy: [] for copy in copies}
+    for attempt in range(runs + 1):
+        for copy, args in commands.items():
+            seconds = cpu_of(args, off)
+            if attempt:
+                cpu[copy].append(seconds)
+        if attempt:
+            floor_cpu.append(cpu_of(floor, off))
+    base = statistics.median(floor_cpu)
+    figures = []
+    for copy in copies:
+        mine = statistics.median(cpu[copy])
+        figures.append(
+            Figure(
+                name=f"(e) CPU per row, {BATCH_ROWS}-row batch, {WORKERS} workers{copy.label}",
+                measured=f"vcctl {mine / BATCH_ROWS * 1e3:.3f} ms",
+                baseline=f"thread-pool floor {base / BATCH_ROWS * 1e3:.3f} ms",
+                ratio=mine / base,
+                goal="<= 1.2x",
+                met=mine / base <= 1.2,
+                ratio_min=min(cpu[copy]) / min(floor_cpu),
+            )
+        )
+    return figures
 
 
 def measure_throughput(
@@ -365,7 +500,14 @@ def print_table(figures: Sequence[Figure], about: dict[str, Any], seconds: float
     )
     headers = ("figure", "vcctl", "baseline", "ratio", "goal", "")
     rows = [
-        (f.name, f.measured, f.baseline, f"{f.ratio:.2f}x", f.goal, "met" if f.met else "MISSED")
+        (
+            f.name,
+            f.measured,
+            f.baseline,
+            f"{f.ratio:.2f}x" + ("" if f.ratio_min is None else f" (min {f.ratio_min:.2f}x)"),
+            f.goal,
+            "met" if f.met else "MISSED",
+        )
         for f in figures
     ]
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
@@ -380,20 +522,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--against",
+        metavar="PYTHON",
+        help="the interpreter of another installed vcctl (a venv of main, say): (a), (d) and "
+        "(e) measure it too, in the same run",
+    )
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else FULL
+    copies = [Copy("", sys.executable)]
+    if options.against:
+        copies = [Copy(" [this]", sys.executable), Copy(f" [{options.against}]", options.against)]
     about = machine()
     started = time.perf_counter()
     figures: list[Figure] = []
+    home = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="vcctl-bench-") as tmp:
         workdir = Path(tmp)
         config_dir = workdir / "config"
+        os.chdir(workdir)  # children inherit it (see the module's docstring)
         try:
             with EmulatorProcess(0.0) as fast, EmulatorProcess(LATENCY_MS) as slow:
-                fast_env = fast.env(config_dir)
-                figures.append(measure_startup(fast, fast_env, sizes.startup_runs))
+                fast_env = fast.env(config_dir, workdir / "data")
+                figures += measure_startup(fast, fast_env, sizes.startup_runs, copies)
+                figures += measure_listing(fast, fast_env, workdir, sizes.listing_runs, copies)
+                figures += measure_batch_cpu(fast_env, workdir, sizes.batch_cpu_runs, copies)
                 figures.append(
-                    measure_throughput(slow, slow.env(config_dir), workdir, sizes.throughput_rows)
+                    measure_throughput(
+                        slow, slow.env(config_dir, workdir / "data"), workdir, sizes.throughput_rows
+                    )
                 )
                 figures.append(
                     measure_memory(
@@ -410,6 +567,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BenchError as exc:
             print(f"bench: error: {exc}", file=sys.stderr)
             return 1
+        finally:
+            os.chdir(home)
     seconds = time.perf_counter() - started
     print_table(figures, about, seconds)
     if options.json:
