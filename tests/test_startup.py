@@ -34,6 +34,31 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
 print(json.dumps(sorted(sys.modules)))
 """
 COMMANDS = "vcctl.cli.commands"
+# The process's entry point (vcctl/__main__.py), with the collector's state noted as it starts,
+# when the command writes its output, and once the entry point is done.
+COLLECTOR_PROBE = """
+import gc, json, sys
+states = {}
+import vcctl.__main__ as entry
+states["imported"] = gc.isenabled()
+
+class Out:
+    def write(self, text):
+        states.setdefault("command", gc.isenabled())
+        return len(text)
+    def flush(self):
+        pass
+
+sys.argv, real, sys.stdout = ["vcctl", "version"], sys.stdout, Out()
+try:
+    entry.main()
+except SystemExit:
+    pass
+states["exit"] = gc.isenabled()
+states["frozen"] = gc.get_freeze_count() > 0
+sys.stdout = real
+print(json.dumps(states))
+"""
 
 
 def loaded_modules(args: list[str], env: dict[str, str]) -> set[str]:
@@ -139,3 +164,38 @@ def test_the_registry_says_what_the_commands_say() -> None:
             real = loaded.commands[verb] if isinstance(entry, Group) else loaded
             assert bool(real.hidden) == declared.hidden, verb
             assert (real.help or "").split("\n\n")[0] == declared.summary, verb
+
+
+def test_the_collector_is_paused_while_vcctl_starts_and_frozen_at_exit(tmp_path: Path) -> None:
+    """Start-up objects live until exit: collecting them costs time and frees nothing. A command
+    that runs long (a batch, a watch, the emulator) collects as usual."""
+    completed = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_PROBE],
+        env=clean_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    states = json.loads(completed.stdout)
+    assert states == {"imported": False, "command": True, "exit": False, "frozen": True}
+
+
+def test_a_run_leaves_no_sqlite_journal_behind(tmp_path: Path, emulator: Emulator) -> None:
+    """The collector is frozen at exit, so nothing is closed by a last collection: each command
+    closes the inventory itself, and SQLite removes its -wal and -shm files then."""
+    env = clean_environment(tmp_path)
+    env.update(VCCTL_BASE_URL=emulator.base_url, VCCTL_API_KEY=API_KEY, VCCTL_API_TOKEN=API_TOKEN)
+    data = tmp_path / "data"
+    created = run_vcctl(["rooms", "create", "--name", "Journal", "--key", "journal", "-q"], env)
+    assert created.code == 0, created
+    assert sorted(path.name for path in data.iterdir()) == ["inventory.sqlite3"]
+    runs = [
+        ["rooms", "get", created.stdout.strip(), "--json"],
+        ["rooms", "list"],
+        ["inventory", "keys"],
+        ["rooms", "delete", created.stdout.strip(), "--yes"],
+    ]
+    for args in runs:
+        result = run_vcctl(args, env)
+        assert result.code == 0, (args, result)
+        assert sorted(path.name for path in data.iterdir()) == ["inventory.sqlite3"], args

@@ -1,6 +1,24 @@
-"""`python -m vcctl`."""
+"""The process's entry point: `python -m vcctl`, and the `vcctl` script (pyproject.toml).
 
-from vcctl.cli.main import main
+The collector is paused before the CLI is imported, and frozen at exit (see
+`vcctl.cli.collector`).
+"""
+
+from typing import NoReturn
+
+from vcctl.cli import collector
+
+collector.pause()
+
+from vcctl.cli.main import main as run  # noqa: E402  (imported with the collector paused)
+
+
+def main() -> NoReturn:
+    try:
+        run()
+    finally:
+        collector.at_exit()
+
 
 if __name__ == "__main__":
     main()

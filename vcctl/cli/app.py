@@ -173,7 +173,7 @@ def root(
     An answer larger than 16 MiB once decoded ends with exit 9
     (VCCTL_MAX_ANSWER_BYTES changes the limit).
     """
-    ctx.obj = CommandContext(
+    ctx.obj = context = CommandContext(
         Flags(
             profile=profile,
             base_url=base_url,
@@ -186,3 +186,5 @@ def root(
             ca_bundle=ca_bundle,
         )
     )
+    # The command closes what it opened before the process ends (see vcctl.cli.collector).
+    ctx.call_on_close(context.close)

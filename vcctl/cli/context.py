@@ -144,6 +144,12 @@ class CommandContext:
             )
         return self._recorder
 
+    def close(self) -> None:
+        """Close what the run opened: the inventory (SQLite then writes its journal back and
+        removes the -wal and -shm files, which a process ending without closing leaves)."""
+        if self._recorder is not None:
+            self._recorder.close()
+
     def api_over(self, transport: Transport) -> Api:
         """The Api with the configured locale over any transport (a recorder for --dry-run)."""
         return Api(transport, self.settings().locale.value)

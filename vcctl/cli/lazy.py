@@ -5,7 +5,8 @@ does while parsing `vcctl rooms get ...`) replaces the placeholder with the real
 becomes another `LazyGroup`, a command is imported from its module and built by typer. So a run
 imports and builds the commands on its path and no other. Everything that reads only names and
 summaries works from the placeholders: the listings of `--help` (a group's help is drawn with
-`listing()` on) and typer's "Did you mean ...?" (it reads the names).
+`listing()` on) and typer's "Did you mean ...?" (it reads the names). A command's callback turns
+the garbage collector back on as it starts (`vcctl.cli.collector`): start-up ends there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
+from vcctl.cli import collector
 from vcctl.cli.helpstyle import whole_sentences
 from vcctl.cli.registry import Command, Entry, Group
 
@@ -105,9 +107,22 @@ def leaf(name: str, entry: Command) -> Any:
     declared: typer.Typer = importlib.import_module(entry.module).app
     for info in declared.registered_commands:
         if info.name == name:
-            return typer.main.get_command_from_info(
+            command = typer.main.get_command_from_info(
                 info,
                 pretty_exceptions_short=declared.pretty_exceptions_short,
                 rich_markup_mode=declared.rich_markup_mode,
             )
+            command.callback = _resuming_collector(command.callback)
+            return command
     raise LookupError(f"{entry.module} declares no command {name!r}")
+
+
+def _resuming_collector(callback: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    if callback is None:
+        return None
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        collector.resume()
+        return callback(*args, **kwargs)
+
+    return run

@@ -82,8 +82,6 @@ class ConfigFile:
 
 def load(path: Path) -> ConfigFile:
     """Read and check the file; a missing file is an empty configuration."""
-    import tomllib
-
     config = ConfigFile(path=path)
     if path.exists() or path.is_symlink():
         _refuse_unsafe(path)
@@ -96,6 +94,8 @@ def load(path: Path) -> ConfigFile:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     config.exists = True
+    import tomllib  # here: a run without a config file (CI, the emulator) does not load it
+
     try:
         config.data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -281,9 +281,6 @@ def run_many(
     reports every id answered, names those still under way after a second signal as of unknown
     outcome, and ends with Interrupted (130, 143, 129).
     """
-    # Imported here, not at the top: a run with one id (the common case) starts no workers.
-    from vcctl.workers import run_in_order
-
     if len(items) == 1:
         result = action(items[0])
         if isinstance(result, Missing):
@@ -295,6 +292,9 @@ def run_many(
         else:
             render(items[0], result)
         return
+    # Imported here, not at the top: a run with one id (the common case) loads no engine.
+    from vcctl.workers import run_in_order
+
     failure_codes: list[int] = []
     rendered = False
     answered = 0
