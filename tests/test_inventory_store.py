@@ -400,3 +400,25 @@ def test_one_server_is_one_account_however_its_url_is_spelt(spelling: str) -> No
         "https://xn--bcher-kva.example/api"
     )
     assert account_for("https://localhost:8443", "k").base_url == "https://localhost:8443"
+
+
+@pytest.mark.parametrize("start", ["new", "version 1"])
+def test_a_listing_reads_its_order_off_an_index(tmp_path: Path, start: str) -> None:
+    """Newest first, then by id: 10,000 rows are not sorted in a temporary B-tree first."""
+    path = tmp_path / "inventory.sqlite3"
+    if start == "version 1":
+        db = sqlite3.connect(path)
+        for statement in V1_FILE:
+            db.execute(statement.format(fp=ME.key_fingerprint))
+        db.commit()
+        db.close()
+    statements: list[str] = []
+    with Inventory.open(path) as inv:
+        inv.record_many(ME, "room", [room("bbbbbb", "b", 2), room("cccccc", "c", 2)])
+        inv._db.set_trace_callback(statements.append)
+        listed = ids(inv.list_records(ME, "room"))
+        [query] = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+        plan = [row[3] for row in inv._db.execute(f"EXPLAIN QUERY PLAN {query}")]
+    assert listed[:2] == ["bbbbbb", "cccccc"]  # same day: by id
+    assert any("USING INDEX records_newest_first" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -194,20 +194,21 @@ def _show(
         header.append("GONE")
     if accounts:
         header.append("BASE URL")
+    # Cells as they are: both renderers escape each one (vcctl.output.table), once.
     rows: list[list[str]] = []
     for record in records:
-        label, key = _safe(record.label or ""), _safe(record.key or "")
+        label, key = record.label or "", record.key or ""
         if kind == "room":
             count = len(record.participants or [])
-            row = [_safe(record.id), label, key, _when(record.created_ts)]
+            row = [record.id, label, key, _when(record.created_ts)]
             row += [_when(record.last_seen_ts), str(count)]
         else:
-            row = [_safe(record.id), label, _safe(record.room_id or ""), key]
+            row = [record.id, label, record.room_id or "", key]
             row += [_when(record.created_ts), _when(record.last_seen_ts)]
         if show_gone:
             row.append("" if record.gone_ts is None else _when(record.gone_ts))
         if accounts:
-            row.append(_safe(record.base_url))
+            row.append(record.base_url)
         rows.append(row)
     if streams.use_rich():
         from vcctl.output.table import rich_table
@@ -218,6 +219,6 @@ def _show(
         return
     if not rows:
         return  # off a terminal, nothing listed is nothing printed (scripts count lines)
-    from vcctl.output.table import plain_table
+    from vcctl.output.table import write_plain_table
 
-    streams.write_stdout(plain_table([header, *rows]))
+    write_plain_table([header, *rows], streams.write_stdout)

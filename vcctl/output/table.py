@@ -6,7 +6,8 @@ eight cells) and combining marks keep columns aligned. rich is imported only whe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from vcctl.text import printable
@@ -30,22 +31,55 @@ def display_width(text: str) -> int:
 def plain_table(rows: Sequence[Sequence[str]]) -> str:
     """Rows (the header first) as lines of left-aligned columns two spaces apart; no trailing
     blanks. Every row has as many cells as the first. Cells are escaped (`printable`)."""
+    return "".join(plain_lines(rows))
+
+
+def write_plain_table(
+    rows: Sequence[Sequence[str]], write: Callable[[str], object], *, chunk: int = 1000
+) -> None:
+    """`plain_table(rows)`, written `chunk` lines at a time (a listing of tens of thousands of
+    rows is never one string)."""
+    lines = plain_lines(rows)
+    while block := "".join(itertools.islice(lines, chunk)):
+        write(block)
+
+
+def plain_lines(rows: Sequence[Sequence[str]]) -> Iterator[str]:
+    """The lines of `plain_table`, each with its newline.
+
+    Listings have tens of thousands of rows, nearly all plain ASCII: such a row is checked
+    once as a whole, measured with len() and laid out with one format string; any other row is
+    escaped and measured cell by cell (wide characters take two cells)."""
     if not rows:
-        return ""
-    rows = [[printable(cell) for cell in row] for row in rows]
-    # Each cell measured once (listings have tens of thousands); ASCII needs no cell table.
-    measured = [[len(c) if c.isascii() else display_width(c) for c in row] for row in rows]
-    widths = [max(column) for column in zip(*measured, strict=True)]
-    lines = [
-        COLUMN_GAP.join(
-            [
+        return
+    cells: list[Sequence[str]] = []
+    measured: dict[int, list[int]] = {}  # the cell sizes of the rows that are not plain ASCII
+    for index, row in enumerate(rows):
+        whole = "".join(row)
+        if whole.isascii() and whole.isprintable():
+            cells.append(row)
+        else:
+            escaped = [printable(cell) for cell in row]
+            cells.append(escaped)
+            measured[index] = [display_width(cell) for cell in escaped]
+    plain = [row for index, row in enumerate(cells) if index not in measured] if measured else cells
+    widths = [max(map(len, column), default=0) for column in zip(*plain, strict=True)]
+    if not widths:
+        widths = [0] * len(cells[0])
+    for row_sizes in measured.values():
+        widths = [max(width, size) for width, size in zip(widths, row_sizes, strict=True)]
+    layout = COLUMN_GAP.join(f"{{:<{width}}}" for width in widths[:-1])
+    layout = f"{layout}{COLUMN_GAP}{{}}" if len(widths) > 1 else "{}"
+    for index, row in enumerate(cells):
+        sizes = measured.get(index)
+        if sizes is None:
+            yield layout.format(*row).rstrip() + "\n"
+        else:
+            padded = [
                 cell + " " * (width - size)
                 for cell, width, size in zip(row, widths, sizes, strict=True)
             ]
-        ).rstrip()
-        for row, sizes in zip(rows, measured, strict=True)
-    ]
-    return "\n".join(lines) + "\n"
+            yield COLUMN_GAP.join(padded).rstrip() + "\n"
 
 
 def rich_table(

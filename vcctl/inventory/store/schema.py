@@ -19,7 +19,7 @@ from vcctl.inventory.records import created_at_ts, normal_base_url, prepare_file
 from vcctl.inventory.store.connection import Connection, describe
 from vcctl.inventory.store.key_rows import migrate_key_accounts
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
 SETUP_HINT = "move the file aside (vcctl starts a new inventory), or set VCCTL_INVENTORY=off"
 
@@ -94,6 +94,12 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE keys ADD COLUMN started REAL",
         _created_from_the_api,
         _normal_accounts,
+    ),
+    (
+        # A listing's order, newest first and then by id, read off the index as it stands: with
+        # records_by_created the id tie-break sorted every row in a temporary B-tree first.
+        "CREATE INDEX records_newest_first ON records (base_url, key_fp, kind, created DESC, id)",
+        "DROP INDEX records_by_created",  # its columns lead the new one
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
