@@ -143,7 +143,7 @@ __vcctl_node() {
         __vcctl_value_options="--room --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'inventory')
-        __vcctl_commands="path forget keys"
+        __vcctl_commands="path forget keys migrate"
         __vcctl_options="-h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
@@ -159,6 +159,10 @@ __vcctl_node() {
     'inventory keys')
         __vcctl_options="--unknown --stack --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="--stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        ;;
+    'inventory migrate')
+        __vcctl_options="--to -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--to --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'auth')
         __vcctl_commands="login status list logout switch"

@@ -85,7 +85,7 @@ function __vcctl_node
         case 'events mute-all'
             set -g __vcctl_value_options --room --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory'
-            set -g __vcctl_all_commands path forget keys
+            set -g __vcctl_all_commands path forget keys migrate
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'inventory path'
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -94,6 +94,8 @@ function __vcctl_node
             set -g __vcctl_arguments 1
         case 'inventory keys'
             set -g __vcctl_value_options --stack --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+        case 'inventory migrate'
+            set -g __vcctl_value_options --to --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'auth'
             set -g __vcctl_all_commands login status list logout switch
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -448,6 +450,7 @@ complete -c vcctl -n "__vcctl_at 'events mute-all'" -s h -l help -d 'Show this m
 complete -c vcctl -n "__vcctl_at 'inventory'" -a path -d 'Print where the inventory is: the file\'s path (VCCTL_DATA_DIR, or the user data folder), or the shared database\'s URL (VCCTL_INVENTORY_URL), its password masked'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a forget -d 'Forget records or a key of the current account. Nothing is sent to the API'
 complete -c vcctl -n "__vcctl_at 'inventory'" -a keys -d 'List the keys of the current account: scope, state, id, since when, owner'
+complete -c vcctl -n "__vcctl_at 'inventory'" -a migrate -d 'Copy the local inventory file\'s records and keys, of every account, into a shared PostgreSQL inventory. Nothing is sent to the API'
 complete -c vcctl -n "__vcctl_at 'inventory'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory path'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'inventory forget'" -l key -x -d 'Release this key (the record it named stays)'
@@ -460,6 +463,8 @@ complete -c vcctl -n "__vcctl_at 'inventory keys'" -l stack -x -d 'Only the keys
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -l json -d 'JSON Lines, one key a line'
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'inventory keys'" -s h -l help -d 'Show this message and exit'
+complete -c vcctl -n "__vcctl_at 'inventory migrate'" -l to -x -d 'The shared inventory: a postgresql:// URL (libpq syntax; PG* variables and ~/.pgpass apply)'
+complete -c vcctl -n "__vcctl_at 'inventory migrate'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth'" -a login -d 'Save an API key and token in a profile (hidden prompts; or two lines on stdin)'
 complete -c vcctl -n "__vcctl_at 'auth'" -a status -d 'Show the settings in use, where each came from, and whether the API accepts them'
 complete -c vcctl -n "__vcctl_at 'auth'" -a list -d 'List the profiles of the config file (secrets masked)'

@@ -169,6 +169,11 @@ TREE: dict[str, Entry] = {
                 f"{_COMMANDS}.inventory.keys",
                 "List the keys of the current account: scope, state, id, since when, owner.",
             ),
+            "migrate": Command(
+                f"{_COMMANDS}.inventory.migrate",
+                "Copy the local inventory file's records and keys, of every account, into a "
+                "shared PostgreSQL inventory. Nothing is sent to the API.",
+            ),
         },
     ),
     "auth": Group(

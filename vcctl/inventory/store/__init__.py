@@ -18,11 +18,12 @@ from vcctl.inventory.records import Account
 from vcctl.inventory.store.key_rows import KeyStore
 from vcctl.inventory.store.record_rows import Records
 from vcctl.inventory.store.schema import SCHEMA_VERSION, Schema
+from vcctl.inventory.store.transfer import Transfer
 
 LOCK_FOLDER = "locks"
 
 
-class Inventory(Records, KeyStore, Schema):
+class Inventory(Records, KeyStore, Transfer, Schema):
     """An open inventory file (`Inventory.open(path)`). Safe to share between threads (one
     connection, one lock)."""
 

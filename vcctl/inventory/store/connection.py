@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -45,6 +45,10 @@ class Database(Protocol):
     """An open connection that runs the store's SQL (sqlite3's, or the PostgreSQL Session)."""
 
     def execute(self, sql: str, params: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any:
+        """One statement for each row of `params` (in PostgreSQL, pipelined: one round trip)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -18,7 +18,7 @@ from typing import Any
 from vcctl.inventory import scopes
 from vcctl.inventory.claims import KeyRef, KeyRow, Owner
 from vcctl.inventory.records import Account, Record
-from vcctl.inventory.store.connection import Connection, acct
+from vcctl.inventory.store.connection import Connection, Database, acct
 from vcctl.resources import Kind
 
 COLUMNS = "kind, scope, key, state, id, since, host, pid, started, claim"
@@ -172,6 +172,17 @@ class KeyStore(Connection):
                 if rows:
                     forgotten.append(id)
         return forgotten
+
+
+def add_keys(db: Database, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Key rows copied from another inventory (`transfer`), each added unless the key is
+    there already (the caller compared them)."""
+    if rows:
+        db.executemany(
+            f"INSERT INTO keys ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            " ON CONFLICT (base_url, key_fp, kind, scope, key) DO NOTHING",
+            rows,
+        )
 
 
 def scopes_prefix(stack: str) -> str:

@@ -27,6 +27,7 @@ from vcctl.inventory.store.postgres.connection import (
     glob_to_regex,
 )
 from vcctl.inventory.store.record_rows import Records
+from vcctl.inventory.store.transfer import Transfer
 from vcctl.text import mask_url
 
 SCHEMA = "vcctl"
@@ -65,7 +66,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
-class PostgresInventory(Records, KeyStore, Connection):
+class PostgresInventory(Records, KeyStore, Transfer, Connection):
     """An open shared inventory (`PostgresInventory.open(url)`). Safe to share between threads
     (one connection, one lock), like the file."""
 
