@@ -17,8 +17,8 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'apply')
-        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --json --lock-timeout --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="-f --file --concurrency --state --stack --lock-timeout --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --format --output-dir --json --lock-timeout --delimiter --ignore-columns --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="-f --file --concurrency --state --stack --format --output-dir --lock-timeout --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'api')
@@ -214,7 +214,9 @@ __vcctl_node() {
 # __vcctl_values PATH OPTION|#N: complete the value of OPTION, or the Nth argument.
 __vcctl_values() {
     case "$1 $2" in
-    'apply -f'|'apply --file'|'apply --state'|'api --input') __vcctl_files ;;
+    'apply -f'|'apply --file'|'apply --state') __vcctl_files ;;
+    'apply --format') __vcctl_offer "toml csv" ;;
+    'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
     'rooms create --from-file'|'rooms update --from-file') __vcctl_files ;;

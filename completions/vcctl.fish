@@ -16,7 +16,7 @@ function __vcctl_node
             set -g __vcctl_all_commands apply api completion version rooms participants events inventory auth emulator
             set -g __vcctl_value_options --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'apply'
-            set -g __vcctl_value_options -f --file --concurrency --state --stack --lock-timeout --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options -f --file --concurrency --state --stack --format --output-dir --lock-timeout --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'api'
             set -g __vcctl_value_options -F --field -f --raw-field --input --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -246,7 +246,7 @@ complete -c vcctl -n "__vcctl_at ''" -a auth -d 'Log in, inspect and switch prof
 complete -c vcctl -n "__vcctl_at ''" -a emulator -d 'Run a local emulator of the Video Connect API, for rehearsals and CI'
 complete -c vcctl -n "__vcctl_at ''" -l version -d 'Print the version and exit'
 complete -c vcctl -n "__vcctl_at ''" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'apply'" -s f -l file -rF -d 'The stack file: .toml, .json of the same shape, or - for TOML on stdin'
+complete -c vcctl -n "__vcctl_at 'apply'" -s f -l file -rF -d 'The stack file: .toml, .json of the same shape, or - for TOML on stdin; or CSV files, -f rooms.csv -f participants.csv (a \'room\' column makes a participants file), with --stack'
 complete -c vcctl -n "__vcctl_at 'apply'" -l dry-run -d 'Show the plan and stop (only GETs are sent)'
 complete -c vcctl -n "__vcctl_at 'apply'" -l prune -d 'Delete what this stack created earlier and the file no longer has'
 complete -c vcctl -n "__vcctl_at 'apply'" -s y -l yes -d 'Do not ask for confirmation'
@@ -254,9 +254,13 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l concurrency -x -d 'Requests in flig
 complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file (commit it, or keep it in the CI cache) instead of this machine\'s inventory'
 complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the keys whose earlier create had an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
-complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'With --export: the stack name to write'
+complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'The stack name: with CSV files, the stack they declare; with --export, the one to write'
+complete -c vcctl -n "__vcctl_at 'apply'" -l format -xa 'toml csv' -d 'With --export: a TOML stack file on stdout, or rooms.csv and participants.csv in --output-dir'
+complete -c vcctl -n "__vcctl_at 'apply'" -l output-dir -x -d 'With --export --format csv: the folder to write the two files in'
 complete -c vcctl -n "__vcctl_at 'apply'" -l json -d 'Print JSON Lines, one object per action (not with --export)'
 complete -c vcctl -n "__vcctl_at 'apply'" -l lock-timeout -x -d 'How long to wait for another apply of the same stack to finish (seconds, or 30s, 5m, 1h; 0: not at all), then exit 11'
+complete -c vcctl -n "__vcctl_at 'apply'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
 complete -c vcctl -n "__vcctl_at 'apply'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'apply'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api'" -s F -l field -x -d 'KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, null and JSON numbers are typed'

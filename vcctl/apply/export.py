@@ -28,6 +28,7 @@ class Export:
     text: str  # the TOML stack file
     records: tuple[StackEntry, ...]  # key -> id records to store, rooms then their participants
     warnings: tuple[str, ...]  # what was left out, and why (already escaped for a terminal)
+    document: dict[str, Any]  # the stack as data, shaped like the TOML file (for CSV: stackcsv)
 
 
 def slug(name: str, fallback: str) -> str:
@@ -82,7 +83,8 @@ def export_stack(
         tables[key] = {**fields, **({"participants": participants} if participants else {})}
     document["rooms"] = tables
     header = "# Rooms and participants exported by vcctl apply --export.\n\n"
-    return Export(header + toml_escaped(tomli_w.dumps(document)), tuple(records), tuple(warnings))
+    text = header + toml_escaped(tomli_w.dumps(document))
+    return Export(text, tuple(records), tuple(warnings), document)
 
 
 def toml_escaped(text: str) -> str:

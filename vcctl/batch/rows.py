@@ -71,11 +71,18 @@ class RowSource:
         delimiter: str | None = None,
         ignore_columns: Collection[str] = (),
         spool: bool = False,
+        columns: tuple[str, ...] | None = None,
+        check_header: bool = True,
     ) -> None:
         """`target_reference` makes these update rows: an `id` column (an id or `@KEY`, turned
         into an id by it) and only the fields to change. `room_reference` turns a room_id
-        `@KEY` into an id. `spool`: standard input is copied first, so that it can be rewound."""
+        `@KEY` into an id. `spool`: standard input is copied first, so that it can be rewound.
+        `columns`: the only column names the header may use, none required (for a reader of
+        `records()` with rules of its own, such as apply's CSV stack files). `check_header`
+        False: any header is taken (to look at its `columns` before choosing how to read)."""
         self.noun = noun
+        self.allowed_columns = columns
+        self.check_header = check_header
         self.defaults = defaults
         self.room_reference = room_reference
         self.target_reference = target_reference
@@ -124,6 +131,11 @@ class RowSource:
         return self.target_reference is not None
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The CSV header's names as read (trimmed, lower-case; "" for a column not read)."""
+        return tuple(self._columns)
+
+    @property
     def keyed(self) -> bool:
         """Whether the CSV header has a key column (JSON Lines rows tell one by one)."""
         return KEY_COLUMN in self._columns
@@ -132,9 +144,14 @@ class RowSource:
         """Bytes of the file read so far, for the progress bar (None when the size is unknown)."""
         return None if self.size is None else self._consumed
 
+    def records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
+        """(line, the row's cells by column name) for each row, or why it cannot be read: a
+        cell count that differs from the header's, an unreadable boolean, a control character.
+        Empty cells are left out; nothing is checked against the API's rules."""
+        return self._csv_records() if self.format == "csv" else self._jsonl_records()
+
     def rows(self) -> Iterator[Row]:
-        records = self._csv_records() if self.format == "csv" else self._jsonl_records()
-        for line, record in records:
+        for line, record in self.records():
             if isinstance(record, UsageError):
                 yield Row(line, error=record)
                 continue
@@ -215,7 +232,7 @@ class RowSource:
             raise UsageError(f"{self.label}: line 1: not valid CSV: {exc}") from None
         # A column left out is read as "" (never sent): notes, ignored names.
         self._columns = ["" if self._ignored(name) else name.strip().lower() for name in header]
-        problem, hint = self._header_problem(header)
+        problem, hint = self._header_problem(header) if self.check_header else (None, None)
         if problem:
             raise UsageError(
                 f"{self.label}: line 1: {problem}",
@@ -230,6 +247,8 @@ class RowSource:
         return name.startswith(COMMENT_MARK) or name.lower() in self.ignored
 
     def _known(self) -> tuple[str, ...]:
+        if self.allowed_columns is not None:
+            return self.allowed_columns
         fields = RESOURCES[self.noun].field_names
         return (ID_COLUMN, *fields) if self.updating else (*fields, KEY_COLUMN)
 
@@ -260,6 +279,8 @@ class RowSource:
         if repeated:
             names = ", ".join(repr(name) for name in repeated)
             return f"column {names} appears more than once", None
+        if self.allowed_columns is not None:
+            return None, None
         if self.updating:
             if ID_COLUMN not in columns:
                 return f"no {ID_COLUMN!r} column (the id or @KEY of what to change)", None

@@ -12,12 +12,12 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 import typer
 
-from vcctl import validate
-from vcctl.apply import stack_lock, stackfile
+from vcctl.apply import stack_lock, stackcsv, stackfile
 from vcctl.apply.console import ApplyConsole
 from vcctl.apply.desired import KEY_PATTERN, KEY_RULE, DesiredStack
 from vcctl.apply.execute import run_plan
@@ -26,10 +26,13 @@ from vcctl.apply.fetch import fetch_live, fetch_rooms
 from vcctl.apply.inventory_state import open_inventory_state
 from vcctl.apply.plan import Action, make_plan
 from vcctl.apply.state import StackState, open_state
-from vcctl.cli.commands.common import YesOption, confirm
+from vcctl.cli.commands.common import DelimiterOption, IgnoreColumnsOption, YesOption, confirm
+from vcctl.cli.commands.from_file import reading_options
 from vcctl.cli.commands.key_options import key_patience
 from vcctl.cli.context import CommandContext, context_of
 from vcctl.cli.examples import examples
+from vcctl.cli.references import resolve_ids
+from vcctl.config.files import atomic_write
 from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, UsageError, raise_for_items
 from vcctl.halt import held
 from vcctl.inventory.when import parse_duration
@@ -42,9 +45,10 @@ EXAMPLES = examples(
         "vcctl apply -f rooms.toml --state rooms.state.json --prune --yes",
     ),
     (
-        "Adopt rooms made before, then check that applying the export changes nothing:",
-        "vcctl apply --export abc123 def456 --stack board > rooms.toml",
-        "vcctl apply -f rooms.toml --dry-run",
+        "Adopt rooms made before as two spreadsheets (rooms: key,name,color; participants: "
+        "room,key,username,...), then check that applying them changes nothing:",
+        "vcctl apply --export abc123 def456 --stack board --format csv --output-dir .",
+        "vcctl apply -f rooms.csv -f participants.csv --stack board --dry-run",
     ),
 )
 
@@ -78,12 +82,14 @@ def apply(
         list[str] | None,
         typer.Argument(help="With --export: the rooms to describe.", metavar="ROOM_ID"),
     ] = None,
-    file: Annotated[
-        str | None,
+    files: Annotated[
+        list[str] | None,
         typer.Option(
             "--file",
             "-f",
-            help="The stack file: .toml, .json of the same shape, or - for TOML on stdin.",
+            help="The stack file: .toml, .json of the same shape, or - for TOML on stdin; or "
+            "CSV files, -f rooms.csv -f participants.csv (a 'room' column makes a participants "
+            "file), with --stack.",
             metavar="FILE",
         ),
     ] = None,
@@ -116,13 +122,36 @@ def apply(
     ] = False,
     stack: Annotated[
         str | None,
-        typer.Option("--stack", help="With --export: the stack name to write.", metavar="NAME"),
+        typer.Option(
+            "--stack",
+            help="The stack name: with CSV files, the stack they declare; with --export, the "
+            "one to write.",
+            metavar="NAME",
+        ),
+    ] = None,
+    export_format: Annotated[
+        Literal["toml", "csv"],
+        typer.Option(
+            "--format",
+            help="With --export: a TOML stack file on stdout, or rooms.csv and "
+            "participants.csv in --output-dir.",
+        ),
+    ] = "toml",
+    output_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--output-dir",
+            help="With --export --format csv: the folder to write the two files in.",
+            metavar="DIR",
+        ),
     ] = None,
     json_out: Annotated[
         bool,
         typer.Option("--json", help="Print JSON Lines, one object per action (not with --export)."),
     ] = False,
     lock_timeout: LockTimeoutOption = stack_lock.DEFAULT_TIMEOUT_TEXT,
+    delimiter: DelimiterOption = None,
+    ignore_columns: IgnoreColumnsOption = None,
 ) -> None:
     """Make the rooms and participants a stack file declares exist, as declared.
 
@@ -138,21 +167,36 @@ def apply(
     context = context_of(ctx)
     wait = _LockWait(lock_timeout, parse_duration(lock_timeout, "--lock-timeout"))
     if export:
-        if file is not None:
+        if files:
             raise UsageError("--export prints a stack file: drop -f")
         if not room_ids:
             raise UsageError("--export needs the ids of the rooms to describe")
+        if (export_format == "csv") != (output_dir is not None):
+            raise UsageError(
+                "--format csv writes two files: give --output-dir DIR"
+                if output_dir is None
+                else "--output-dir goes with --format csv"
+            )
         _export(
-            context, room_ids, stack=stack, state_path=state, concurrency=concurrency, wait=wait
+            context,
+            room_ids,
+            stack=stack,
+            state_path=state,
+            concurrency=concurrency,
+            wait=wait,
+            output_dir=output_dir,
         )
         return
     if room_ids:
         raise UsageError("ROOM_ID arguments go with --export", hint="to apply a file: -f FILE")
-    if stack is not None:
-        raise UsageError("--stack goes with --export: a stack file names its own stack")
-    if file is None:
+    if export_format != "toml" or output_dir is not None:
+        raise UsageError("--format and --output-dir go with --export")
+    if not files:
         raise UsageError("missing option -f FILE (or --export ROOM_ID...)")
-    desired = _load(file)
+    reading = reading_options(delimiter, ignore_columns, skip_invalid=False)
+    desired = _load(files, stack, reading.delimiter, reading.ignore_columns)
+    if prune and desired.stack is None and stackcsv.is_csv(files[0]):
+        raise UsageError("--prune needs a stack name: give --stack NAME with CSV files")
     _apply(
         context,
         desired,
@@ -167,7 +211,19 @@ def apply(
     )
 
 
-def _load(file: str) -> DesiredStack:
+def _load(
+    files: list[str], stack: str | None, delimiter: str | None, ignore_columns: tuple[str, ...]
+) -> DesiredStack:
+    if all(stackcsv.is_csv(file) for file in files):
+        return stackcsv.load(files, stack=stack, delimiter=delimiter, ignore_columns=ignore_columns)
+    if len(files) > 1:
+        raise UsageError(
+            "-f takes one stack file (.toml, .json or -), or CSV files only",
+            hint="-f rooms.csv -f participants.csv --stack NAME",
+        )
+    if stack is not None:
+        raise UsageError("--stack goes with CSV files and --export: a stack file names its own")
+    file = files[0]
     if file != "-":
         return stackfile.load(file)
     if sys.stdin.isatty():
@@ -291,9 +347,9 @@ def _export(
     state_path: str | None,
     concurrency: int,
     wait: _LockWait,
+    output_dir: str | None,
 ) -> None:
-    for room_id in room_ids:
-        validate.identifier(room_id, "ROOM_ID")
+    room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
     if stack is not None and not KEY_PATTERN.fullmatch(stack):
         raise UsageError(f"invalid --stack {stack!r}: {KEY_RULE}")
     api = context.api(pool_size=concurrency)
@@ -305,4 +361,15 @@ def _export(
             state.remember(record.kind, record.key, record.id, record.room_key)
     for warning in exported.warnings:
         streams.warn(warning)
-    streams.write_stdout(exported.text)
+    if output_dir is None:
+        streams.write_stdout(exported.text)
+        return
+    folder = Path(output_dir).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, text in stackcsv.write_pair(exported.document).items():
+            target = folder / stackcsv.FILE_NAMES[kind]
+            atomic_write(target, text.encode("utf-8"), mode=0o644)
+            streams.write_stdout(f"{target}\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write in {output_dir}: {exc.strerror or exc}") from None
