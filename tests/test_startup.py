@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +36,7 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
 print(json.dumps(sorted(sys.modules)))
 """
 COMMANDS = "vcctl.cli.commands"
+ROOT = Path(__file__).resolve().parent.parent
 # The process's entry point (vcctl/__main__.py), with the collector's state noted as it starts,
 # when the command writes its output, and once the entry point is done.
 COLLECTOR_PROBE = """
@@ -199,3 +202,29 @@ def test_a_run_leaves_no_sqlite_journal_behind(tmp_path: Path, emulator: Emulato
         result = run_vcctl(args, env)
         assert result.code == 0, (args, result)
         assert sorted(path.name for path in data.iterdir()) == ["inventory.sqlite3"], args
+
+
+def test_the_development_setup_runs_vcctl_from_bytecode(tmp_path: Path) -> None:
+    """README's Development section: where PYTHONDONTWRITEBYTECODE=1 is set, the editable install
+    would compile every vcctl module on every run; its compileall line writes the bytecode."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    development = readme[readme.index("## Development") :]
+    [line] = [line for line in development.splitlines() if "compileall" in line][:1]
+    words = shlex.split(line.split("#", 1)[0])
+    assert words[:3] == [".venv/bin/python", "-m", "compileall"], line
+    subprocess.run([sys.executable, *words[1:]], cwd=ROOT, check=True, capture_output=True)
+
+    env = {**clean_environment(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    verbose = subprocess.run(
+        [sys.executable, "-v", "-m", "vcctl", "--version"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # `python -v` names where each module's code came from: a .pyc, or a .py compiled now.
+    code_from = re.findall(r"^# code object from '?(.+?)'?$", verbose.stderr, re.M)
+    ours = [path for path in code_from if Path(path).is_relative_to(ROOT / "vcctl")]
+    assert len(ours) > 20, ours
+    assert all(path.endswith(".pyc") for path in ours), ours
