@@ -289,17 +289,24 @@ def measure_startup(
     url = f"{emulator.base_url}/fr/api/v1/rooms/{room_id}"
     bare_args = [sys.executable, "-c", BARE_GET, url]
     commands = {copy: [*copy.args, "rooms", "get", room_id, "--json"] for copy in copies}
+    # Each copy records in an inventory of its own: an older one would not use a newer one's.
+    envs = {
+        copy: {**env, "VCCTL_DATA_DIR": f"{env['VCCTL_DATA_DIR']}-{n}"}
+        for n, copy in enumerate(copies)
+    }
     # One warm-up of each (page cache), then alternate so that drift hits every side.
     run_child(bare_args, env)
-    for args in commands.values():
-        run_child(args, env)
+    for copy, args in commands.items():
+        run_child(args, envs[copy])
     bare_times: list[float] = []
     times: dict[Copy, list[float]] = {copy: [] for copy in copies}
     for _ in range(runs):
         bare_run = run_child(bare_args, env)
         bare_times.append(bare_run.seconds)
         for copy, args in commands.items():
-            vcctl_run = run_child(args, env)
+            vcctl_run = run_child(args, envs[copy])
+            if vcctl_run.stderr:  # a warning (an inventory it cannot use): not the same work
+                raise BenchError(f"rooms get warned: {vcctl_run.stderr.decode()[-500:]}")
             if json.loads(vcctl_run.stdout) != json.loads(bare_run.stdout):
                 raise BenchError("vcctl and the bare GET printed different rooms")
             times[copy].append(vcctl_run.seconds)
