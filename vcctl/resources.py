@@ -10,8 +10,7 @@ README), so that what the help says and what the batch reader accepts cannot dri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Noun = Literal["rooms", "participants"]
 # What a resource is, in the singular: the inventory's records and keys and apply's entries say it.
@@ -19,8 +18,7 @@ Kind = Literal["room", "participant"]
 FieldKind = Literal["name", "identifier", "color", "language", "boolean"]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One field of a resource's body, as the API names it."""
 
     name: str
@@ -36,16 +34,14 @@ class Field:
         return self.kind == "boolean"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of a table of this resource: the API field and its header."""
 
     field: str
     header: str
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
     noun: Noun  # the command group and the API path segment: rooms, participants
     singular: str  # room, participant
     fields: tuple[Field, ...]  # in the order they are sent

@@ -9,7 +9,6 @@ subcommand (`vcctl --json rooms get ID`) turns on the leaf's own --json.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -107,7 +106,7 @@ def _flag_setter(name: str) -> Callable[[Any, Any, Any], Any]:
             return value  # not given here: the root's value (or none) stands
         context = ctx.find_object(CommandContext)
         if context is not None:
-            context.flags = dataclasses.replace(context.flags, **{name: value})
+            context.flags = context.flags._replace(**{name: value})
         return value
 
     return set_flag

@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from vcctl.config import profiles as config_module
@@ -30,8 +29,11 @@ LOCALE_PATTERN = re.compile(r"^(?:[a-z]{2}(?:[-_][A-Za-z]{2})?)?$")
 SECRET_PATTERN = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe as a header
 
 
-@dataclass(frozen=True)
-class Flags:
+# Named tuples rather than frozen dataclasses: every run creates these classes, and a dataclass
+# costs half a millisecond or more to create (its methods are generated and compiled then).
+
+
+class Flags(NamedTuple):
     """Global command-line flags; None means "not given"."""
 
     profile: str | None = None
@@ -45,14 +47,12 @@ class Flags:
     ca_bundle: str | None = None
 
 
-@dataclass(frozen=True)
-class Setting(Generic[T]):
+class Setting(NamedTuple, Generic[T]):
     value: T
     source: Source
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     config: config_module.ConfigFile
     profile: Setting[str]
     profile_in_file: bool

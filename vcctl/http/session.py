@@ -10,7 +10,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -39,13 +38,22 @@ CREDENTIAL_HEADERS = frozenset(
 )
 
 
-@dataclass
 class Response:
-    status: int
-    reason: str
-    headers: Mapping[str, str]  # case-insensitive: proxies and HTTP/2 front ends lowercase names
-    body: bytes
-    url: str
+    """An answer as vcctl keeps it (a plain class: every run that calls the API creates it)."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: Mapping[str, str],  # case-insensitive: proxies and HTTP/2 lowercase names
+        body: bytes,
+        url: str,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.url = url
 
     def json(self) -> Any:
         try:

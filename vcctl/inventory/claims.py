@@ -29,9 +29,8 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from vcctl.errors import KeyBlockedError, KeyPendingError, NotSent, VcctlError
 from vcctl.halt import process_halt
@@ -49,8 +48,7 @@ PENDING_LEASE = 3600.0  # a claim of another host older than this is taken for a
 START_TOLERANCE = 2.0  # seconds two readings of one process's start time may differ by
 
 
-@dataclass(frozen=True)
-class KeyRef:
+class KeyRef(NamedTuple):
     """Which key: unique in (account, kind, scope, key); see `vcctl.inventory.scopes`."""
 
     account: Account
@@ -62,8 +60,7 @@ class KeyRef:
         return scopes.describe(self.kind, self.scope, self.key)
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(NamedTuple):
     """The process holding a pending claim: its host, pid and start time (unix seconds; None
     where the system does not tell), so that a recycled pid is not taken for it."""
 
@@ -96,8 +93,7 @@ class Owner:
         return f"pid {self.pid} on {self.host}"
 
 
-@dataclass(frozen=True)
-class KeyRow:
+class KeyRow(NamedTuple):
     """One key as a store keeps it. `since` (unix seconds): when it got its state (a pending or
     unknown key: when its create was claimed). `token`: changes with every claim, so that a
     claim resolves only the row it made."""
@@ -155,16 +151,22 @@ def halting_sleep(seconds: float) -> None:
         raise NotSent("not sent: stopped while waiting for another vcctl's create with this key")
 
 
-@dataclass
 class Patience:
     """How a claim waits for another live process's create: up to `budget` seconds, sleeping
     with `sleep` (by default on the run's stop token: a signal ends it within a poll), telling
     `on_wait` once when the wait begins (a message on a terminal)."""
 
-    budget: float = CLAIM_WAIT
-    sleep: Callable[[float], None] = halting_sleep
-    on_wait: Callable[[KeyRow], None] | None = None
-    clock: Callable[[], float] = time.monotonic
+    def __init__(
+        self,
+        budget: float = CLAIM_WAIT,
+        sleep: Callable[[float], None] = halting_sleep,
+        on_wait: Callable[[KeyRow], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.budget = budget
+        self.sleep = sleep
+        self.on_wait = on_wait
+        self.clock = clock
 
 
 # -- the decisions, without any store -----------------------------------------------------------
@@ -242,7 +244,7 @@ def claim(
         assert row is not None
         if step == "abandoned":
             # Its create was sent (or about to be) by a process that is gone: nobody knows.
-            table.swap_key(ref, row, replace(row, state=UNKNOWN, owner=None, token=None))
+            table.swap_key(ref, row, row._replace(state=UNKNOWN, owner=None, token=None))
             continue
         if step == "blocked":
             raise blocked_error(ref, row, table.release_hint(ref))
@@ -274,7 +276,6 @@ def release(table: KeyTable[Any], ref: KeyRef, *, expected: KeyRow | None = None
     return table.swap_key(ref, row, None)
 
 
-@dataclass
 class Claim:
     """A key held for one create in flight. Resolve it exactly once: `created(resource)`,
     `failed()` (certainly not created: the key is free again) or `unknown()` (sent, outcome
@@ -282,10 +283,11 @@ class Claim:
     exception counts as unknown. A claim that was taken from it meanwhile (`inventory forget
     --key`) changes nothing; a created resource is recorded all the same."""
 
-    table: KeyTable[Any]
-    ref: KeyRef
-    row: KeyRow
-    resolved: bool = field(default=False, init=False)
+    def __init__(self, table: KeyTable[Any], ref: KeyRef, row: KeyRow) -> None:
+        self.table = table
+        self.ref = ref
+        self.row = row
+        self.resolved = False
 
     @property
     def since(self) -> float:
@@ -294,10 +296,10 @@ class Claim:
     def created(self, resource: Mapping[str, Any]) -> None:
         """The API answered with `resource` (committed before the caller prints it)."""
         self._once()
-        new = replace(
-            self.row, state=CREATED, id=str(resource["id"]), since=time.time(), owner=None
+        new = self.row._replace(
+            state=CREATED, id=str(resource["id"]), since=time.time(), owner=None
         )
-        self.table.swap_key(self.ref, self.row, replace(new, token=None), resource=resource)
+        self.table.swap_key(self.ref, self.row, new._replace(token=None), resource=resource)
 
     def failed(self) -> None:
         self._once()
@@ -305,7 +307,7 @@ class Claim:
 
     def unknown(self) -> None:
         self._once()
-        self.table.swap_key(self.ref, self.row, replace(self.row, state=UNKNOWN, owner=None))
+        self.table.swap_key(self.ref, self.row, self.row._replace(state=UNKNOWN, owner=None))
 
     def resolve(self, error: BaseException) -> None:
         """A create that failed with `error`: unknown if it may have been carried out."""

@@ -8,9 +8,8 @@ the PostgreSQL one (and psycopg) only for the location it is given.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vcctl.text import mask_url
 
@@ -20,8 +19,7 @@ if TYPE_CHECKING:
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """The inventory's place. `path` is the local file's (also where apply keeps its stack
     locks when the inventory is the file); `url` a shared database's, or None."""
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vcctl.resources import Kind
 
@@ -20,8 +19,7 @@ FINGERPRINT_LENGTH = 16  # hex digits of SHA-256: enough to tell keys apart, use
 OFF_VALUES = frozenset({"off", "0", "false", "no"})
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     """Whose resources these are: the API's base URL and a fingerprint of the API key."""
 
     base_url: str
@@ -72,25 +70,43 @@ def _ascii_host(host: str) -> str:
         return host  # not a name IDNA can spell: kept as given (lower-cased)
 
 
-@dataclass(eq=False)
 class Record:
     """One room or participant as vcctl last saw it.
 
     Times are unix seconds (`*_ts`) with datetime views; `data` (the API's JSON) is decoded on
-    first use, so listing thousands of records for their ids costs no JSON parsing."""
+    first use, so listing thousands of records for their ids costs no JSON parsing. (A plain
+    class, as `Account` is a named tuple: every run that opens the inventory creates them.)"""
 
-    id: str
-    kind: Kind
-    room_id: str | None  # a participant's room; None for rooms
-    key: str | None  # the key it was created under, if any
-    data_json: str
-    created_ts: float  # the API's created_at, or first_seen when it has none
-    first_seen_ts: float
-    last_seen_ts: float
-    gone_ts: float | None  # when vcctl learnt it no longer exists
-    base_url: str
-    label: str | None = None  # a room's name or a participant's username, without decoding data
-    participants: list[Record] | None = field(default=None)  # rooms, when asked: as last seen
+    def __init__(
+        self,
+        id: str,
+        kind: Kind,
+        room_id: str | None,  # a participant's room; None for rooms
+        key: str | None,  # the key it was created under, if any
+        data_json: str,
+        created_ts: float,  # the API's created_at, or first_seen when it has none
+        first_seen_ts: float,
+        last_seen_ts: float,
+        gone_ts: float | None,  # when vcctl learnt it no longer exists
+        base_url: str,
+        label: str | None = None,  # a room's name or a participant's username, undecoded
+        participants: list[Record] | None = None,  # rooms, when asked: as last seen
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.room_id = room_id
+        self.key = key
+        self.data_json = data_json
+        self.created_ts = created_ts
+        self.first_seen_ts = first_seen_ts
+        self.last_seen_ts = last_seen_ts
+        self.gone_ts = gone_ts
+        self.base_url = base_url
+        self.label = label
+        self.participants = participants
+
+    def __repr__(self) -> str:
+        return f"Record({self.kind} {self.id!r}, label={self.label!r}, gone={self.gone})"
 
     @cached_property
     def data(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ Pure text work: no store, no SQL.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vcctl.resources import Kind
 
@@ -32,8 +32,7 @@ def stack_participant_scope(stack: str, room_key: str) -> str:
     return f"{STACK_PREFIX}{stack}/{room_key}"
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """A scope taken apart: the stack it belongs to (None: no stack) and, for participant keys,
     their room (its key within the stack, or its id without a stack)."""
 
