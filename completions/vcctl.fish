@@ -261,6 +261,7 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l json -d 'Print JSON Lines, one obje
 complete -c vcctl -n "__vcctl_at 'apply'" -l lock-timeout -x -d 'How long to wait for another apply of the same stack to finish (seconds, or 30s, 5m, 1h; 0: not at all), then exit 11'
 complete -c vcctl -n "__vcctl_at 'apply'" -l delimiter -x -d 'CSV delimiter: \',\', \';\' or \'tab\' (default: the one the header row uses)'
 complete -c vcctl -n "__vcctl_at 'apply'" -l ignore-columns -x -d 'CSV columns not to read, comma-separated (columns starting with # never are)'
+complete -c vcctl -n "__vcctl_at 'apply'" -l schema -d 'Print the stack file\'s JSON Schema (draft 2020-12), for editors, and exit'
 complete -c vcctl -n "__vcctl_at 'apply'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'apply'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'api'" -s F -l field -x -d 'KEY=VALUE for the JSON body (the query string for GET and DELETE); true, false, null and JSON numbers are typed'

@@ -137,3 +137,11 @@ def test_json_help_of_auth_commands_says_they_print_local_settings(helps: dict[s
         flat = " ".join(line.strip(" │") for line in helps[name].splitlines())
         assert "as received" not in flat, name
         assert "keys masked" in flat, name
+
+
+def test_the_from_file_columns_are_shown_once(tmp_path: Path) -> None:
+    # The help style sets each help back whole: the generated part must not be added twice.
+    env = clean_environment(tmp_path) | {"COLUMNS": "250"}
+    for noun in ("rooms", "participants"):
+        shown = run_in_process([noun, "create", "--help"], env).stdout
+        assert shown.count("--from-file reads a .csv file") == 1, shown

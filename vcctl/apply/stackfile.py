@@ -36,7 +36,18 @@ from vcctl.errors import UsageError
 from vcctl.resources import Field, Kind
 
 STDIN_SOURCE = "<stdin>"
-TOP_LEVEL_FIELDS = ("stack", "rooms")
+STACK_FIELD = "stack"
+ROOMS_FIELD = "rooms"
+PARTICIPANTS_FIELD = "participants"  # a room's table of participants
+# Where the file's JSON Schema is (`vcctl apply --schema`), for editors (JSON's usual key, and a
+# root key taplo reads): accepted, never used.
+SCHEMA_FIELD = "$schema"
+TOP_LEVEL_FIELDS = (STACK_FIELD, ROOMS_FIELD, SCHEMA_FIELD)
+# The schema-error hint: where the fields are described.
+FIELDS_HINT = (
+    "the fields are listed under STACK FILE in 'vcctl apply --help'; 'vcctl apply --schema' "
+    "prints them as a JSON Schema for editors"
+)
 _TOML_POSITION = re.compile(r"^(?P<message>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
 
 TablePath = tuple[str, ...]
@@ -79,7 +90,7 @@ class StackFileError(UsageError):
         else:
             details = "; ".join(str(problem) for problem in problems)
             message = f"{len(problems)} problems in stack file {source}: {details}"
-        super().__init__(message)
+        super().__init__(message, hint=FIELDS_HINT)
 
 
 def load(path: str, *, stdin_text: str | None = None) -> DesiredStack:
@@ -221,6 +232,9 @@ class _Validator:
             self.problem((), f"expected a table of rooms at the top, not {describe(data)}")
             raise StackFileError(self.source, self.problems)
         self.unknown_fields(data, (), TOP_LEVEL_FIELDS)
+        where = data.get(SCHEMA_FIELD)
+        if where is not None and not isinstance(where, str):
+            self.problem((SCHEMA_FIELD,), f"{SCHEMA_FIELD} must be a string, not {describe(where)}")
         stack = data.get("stack")
         if stack is not None and not isinstance(stack, str):
             self.problem(("stack",), f"stack must be a string, not {describe(stack)}")
@@ -228,7 +242,7 @@ class _Validator:
         elif isinstance(stack, str) and not KEY_PATTERN.fullmatch(stack):
             self.problem(("stack",), f"invalid stack name {stack!r}: {KEY_RULE}")
         rooms: dict[str, DesiredRoom] = {}
-        for key, table in self.tables(data.get("rooms", {}), ("rooms",)):
+        for key, table in self.tables(data.get(ROOMS_FIELD, {}), (ROOMS_FIELD,)):
             rooms[key] = self.room(key, table)
         if self.problems:
             raise StackFileError(self.source, sorted(self.problems, key=_position))
@@ -236,12 +250,12 @@ class _Validator:
 
     def room(self, key: str, table: dict[str, Any]) -> DesiredRoom:
         path = ("rooms", key)
-        fields = self.fields("room", table, path, extra=("participants",))
+        fields = self.fields("room", table, path, extra=(PARTICIPANTS_FIELD,))
         participants: dict[str, DesiredParticipant] = {}
         for participant_key, participant in self.tables(
-            table.get("participants", {}), (*path, "participants")
+            table.get(PARTICIPANTS_FIELD, {}), (*path, PARTICIPANTS_FIELD)
         ):
-            participant_path = (*path, "participants", participant_key)
+            participant_path = (*path, PARTICIPANTS_FIELD, participant_key)
             participants[participant_key] = DesiredParticipant(
                 key=participant_key,
                 fields=self.fields("participant", participant, participant_path),
@@ -298,8 +312,10 @@ class _Validator:
             if name in known:
                 continue
             where = dotted((*path, name))
-            close = difflib.get_close_matches(name, known, n=1)
-            suggestion = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
+            # $schema is for editors: never what someone who mistyped a field meant.
+            shown = tuple(field for field in known if field != SCHEMA_FIELD)
+            close = difflib.get_close_matches(name, shown, n=1)
+            suggestion = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(shown)
             self.problem((*path, name), f"unknown field {where} ({suggestion})")
 
     def duplicates(self, value: Any, path: TablePath) -> None:

@@ -241,6 +241,10 @@ def render_command_page(tree: Tree, command: CommandSpec) -> str:
         for argument in command.arguments:
             lines += _argument_item(argument)
     lines += _options_sections(tree, command)
+    for section in command.sections:
+        lines += [f".SH {section.title}", *_description_lines("\n\n".join(section.paragraphs))]
+        for term, text in section.items:
+            lines += [".TP", _roff_line(_bold(term)), _roff_line(text)]
     lines += _examples_section(command)
     related = (
         [PROG]

@@ -22,6 +22,7 @@ from vcctl.cli.app import full_tree
 from vcctl.cli.commands.api_call import METHODS
 from vcctl.cli.examples import Example, parse_examples
 from vcctl.cli.global_options import GLOBAL_OPTIONS
+from vcctl.cli.sections import Section
 
 PROG = "vcctl"
 
@@ -94,6 +95,7 @@ class CommandSpec:
     arguments: tuple[ArgumentSpec, ...]
     subcommands: tuple[CommandSpec, ...]
     examples: tuple[Example, ...] = ()  # declared beside the command, as its --help epilog
+    sections: tuple[Section, ...] = ()  # headed parts of its help (vcctl.cli.sections)
 
     @property
     def full_name(self) -> str:
@@ -190,15 +192,18 @@ def _command_spec(
         for name, sub in command.commands.items():
             sub_context = typer.Context(sub, parent=context, info_name=name, **sub.context_settings)
             subcommands.append(_command_spec(sub, (*path, name), sub_context, used_hints))
+    # A sectioned command's sections are man page sections of their own, not DESCRIPTION text.
+    sections: tuple[Section, ...] = getattr(command, "sections", ())
     return CommandSpec(
         path=path,
-        help=_clean_help(command.help),
+        help=_clean_help(command.own_help if sections else command.help),
         hidden=bool(command.hidden),
         is_group=isinstance(command, TyperGroup),
         options=tuple(options),
         arguments=tuple(arguments),
         subcommands=tuple(subcommands),
         examples=parse_examples(command.epilog),
+        sections=sections,
     )
 
 

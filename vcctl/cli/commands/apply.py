@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from vcctl.apply import stack_lock, stackcsv, stackfile
+from vcctl.apply import schema, stack_lock, stackcsv, stackfile
 from vcctl.apply.console import ApplyConsole
 from vcctl.apply.desired import KEY_PATTERN, KEY_RULE, DesiredStack
 from vcctl.apply.execute import run_plan
@@ -32,6 +32,7 @@ from vcctl.cli.commands.key_options import key_patience
 from vcctl.cli.context import CommandContext, context_of
 from vcctl.cli.examples import examples
 from vcctl.cli.references import resolve_ids
+from vcctl.cli.sections import Section, sectioned
 from vcctl.config.files import atomic_write
 from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, UsageError, raise_for_items
 from vcctl.halt import held
@@ -75,7 +76,12 @@ LockTimeoutOption = Annotated[
 app = typer.Typer()
 
 
-@app.command("apply", epilog=EXAMPLES)
+def stack_file_section() -> Section:
+    """The STACK FILE part of the help and the man page, from the schema's description."""
+    return Section("STACK FILE", (schema.INTRO,), tuple(schema.help_entries()))
+
+
+@app.command("apply", epilog=EXAMPLES, cls=sectioned(stack_file_section))
 def apply(
     ctx: typer.Context,
     room_ids: Annotated[
@@ -152,6 +158,13 @@ def apply(
     lock_timeout: LockTimeoutOption = stack_lock.DEFAULT_TIMEOUT_TEXT,
     delimiter: DelimiterOption = None,
     ignore_columns: IgnoreColumnsOption = None,
+    print_schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema",
+            help="Print the stack file's JSON Schema (draft 2020-12), for editors, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Make the rooms and participants a stack file declares exist, as declared.
 
@@ -166,6 +179,9 @@ def apply(
     """
     context = context_of(ctx)
     wait = _LockWait(lock_timeout, parse_duration(lock_timeout, "--lock-timeout"))
+    if print_schema:
+        streams.print_json(schema.json_schema())
+        return
     if export:
         if files:
             raise UsageError("--export prints a stack file: drop -f")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from vcctl.cli.sections import extended_help
 from vcctl.errors import (
     Interrupted,
     MultiItemFailure,
@@ -145,19 +146,9 @@ UpdateDryRunOption = Annotated[
 def from_file_command(noun: Noun) -> type[TyperCommand]:
     """The command class of `NOUN create`: its help ends with the columns `--from-file` takes.
 
-    They are described by vcctl.resources, and written out only when the help is read (every run
-    builds the command, few show its help), so the help, the man page and the batch reader agree."""
-
-    class FromFileCommand(TyperCommand):
-        @property
-        def help(self) -> str | None:
-            return f"{self._own_help or ''}\n\n{from_file_help(noun)}".strip()
-
-        @help.setter
-        def help(self, text: str | None) -> None:
-            self._own_help = text
-
-    return FromFileCommand
+    They are described by vcctl.resources, so the help, the man page and the batch reader
+    agree."""
+    return extended_help(lambda: from_file_help(noun))
 
 
 def confirm(question: str, *, yes: bool) -> None:
