@@ -45,12 +45,12 @@ __vcctl_node() {
         __vcctl_value_options="--name --color --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms list')
-        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet --one --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--name --created-before --created-after --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--name --created-before --created-after --refresh --include-gone --all-accounts --concurrency --json -q --quiet --one -o --output --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--name --created-before --created-after --concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'rooms get')
-        __vcctl_options="--concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--concurrency --json -o --output --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'rooms update')
@@ -78,13 +78,13 @@ __vcctl_node() {
         __vcctl_value_options="--room --username --language --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants get')
-        __vcctl_options="--concurrency --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--concurrency --json -o --output --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;
     'participants list')
-        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet --one --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
-        __vcctl_value_options="--room --name --created-before --created-after --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
+        __vcctl_options="--room --name --created-before --created-after --include-gone --all-accounts --json -q --quiet --one -o --output --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_value_options="--room --name --created-before --created-after -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'participants update')
         __vcctl_options="--room --username --language --video-and-audio --no-video-and-audio --from-file --concurrency --dry-run --delimiter --ignore-columns --skip-invalid -q --quiet --json --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
@@ -219,9 +219,13 @@ __vcctl_values() {
     'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
-    'rooms create --from-file'|'rooms update --from-file') __vcctl_files ;;
+    'rooms create --from-file') __vcctl_files ;;
+    'rooms list -o'|'rooms list --output'|'rooms get -o'|'rooms get --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'rooms update --from-file') __vcctl_files ;;
     'rooms watch --sort') __vcctl_offer "on name joined changed" ;;
-    'participants create --from-file'|'participants update --from-file') __vcctl_files ;;
+    'participants create --from-file') __vcctl_files ;;
+    'participants get -o'|'participants get --output'|'participants list -o'|'participants list --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'participants update --from-file') __vcctl_files ;;
     'auth switch #1') __vcctl_profiles ;;
     *' --profile') __vcctl_profiles ;;
     *' --ca-bundle') __vcctl_files ;;

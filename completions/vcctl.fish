@@ -32,9 +32,9 @@ function __vcctl_node
         case 'rooms create'
             set -g __vcctl_value_options --name --color --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms list'
-            set -g __vcctl_value_options --name --created-before --created-after --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --name --created-before --created-after --concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'rooms get'
-            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'rooms update'
             set -g __vcctl_value_options --name --color --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
@@ -51,10 +51,10 @@ function __vcctl_node
         case 'participants create'
             set -g __vcctl_value_options --room --username --language --key --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants get'
-            set -g __vcctl_value_options --concurrency --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --concurrency -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
         case 'participants list'
-            set -g __vcctl_value_options --room --name --created-before --created-after --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
+            set -g __vcctl_value_options --room --name --created-before --created-after -o --output --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
         case 'participants update'
             set -g __vcctl_value_options --room --username --language --from-file --concurrency --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle
             set -g __vcctl_arguments 1
@@ -308,10 +308,12 @@ complete -c vcctl -n "__vcctl_at 'rooms list'" -l concurrency -x -d 'GETs in fli
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l json -d 'JSON Lines: each room as last seen, plus a vcctl member'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l one -d 'Print the id of the only match, or fail (exit 2) listing the matches: for $(...)'
+complete -c vcctl -n "__vcctl_at 'rooms list'" -s o -l output -xa 'json jsonl csv tsv id table' -d 'Output format: json (one document: the object, or an array of several), jsonl (one object per line), csv or tsv (a header of the batch files\' field names, id first, that update --from-file reads back), id (one per line) or table (the default view)'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'rooms get'" -s o -l output -xa 'json jsonl csv tsv id table' -d 'Output format: json (one document: the object, or an array of several), jsonl (one object per line), csv or tsv (a header of the batch files\' field names, id first, that update --from-file reads back), id (one per line) or table (the default view)'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'rooms get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'rooms update'" -l name -x -d 'New name'
@@ -362,6 +364,7 @@ complete -c vcctl -n "__vcctl_at 'participants create'" -l jq -x -d 'Print the J
 complete -c vcctl -n "__vcctl_at 'participants create'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l concurrency -x -d 'Requests in flight for several ids'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l json -d 'Print the API\'s JSON: one object for one id; JSON Lines (one object per line, in order) for several'
+complete -c vcctl -n "__vcctl_at 'participants get'" -s o -l output -xa 'json jsonl csv tsv id table' -d 'Output format: json (one document: the object, or an array of several), jsonl (one object per line), csv or tsv (a header of the batch files\' field names, id first, that update --from-file reads back), id (one per line) or table (the default view)'
 complete -c vcctl -n "__vcctl_at 'participants get'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants get'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l room -x -d 'Ask the API for this room\'s participants'
@@ -373,6 +376,7 @@ complete -c vcctl -n "__vcctl_at 'participants list'" -l all-accounts -d 'Withou
 complete -c vcctl -n "__vcctl_at 'participants list'" -l json -d 'Print JSON Lines, one participant per line: as the API lists them with --room, as last seen plus a vcctl member without it'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s q -l quiet -d 'Print only the ids'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l one -d 'Print the id of the only match, or fail (exit 2) listing the matches: for $(...)'
+complete -c vcctl -n "__vcctl_at 'participants list'" -s o -l output -xa 'json jsonl csv tsv id table' -d 'Output format: json (one document: the object, or an array of several), jsonl (one object per line), csv or tsv (a header of the batch files\' field names, id first, that update --from-file reads back), id (one per line) or table (the default view)'
 complete -c vcctl -n "__vcctl_at 'participants list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'participants list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'participants update'" -l room -x -d 'Move to this room; with --from-file, the room whose participant keys the rows\' @KEY name'

@@ -149,6 +149,7 @@ PARTICIPANT = Resource(
 )
 
 RESOURCES: dict[Noun, Resource] = {"rooms": ROOM, "participants": PARTICIPANT}
+RESOURCE_OF_KIND: dict[Kind, Resource] = {"room": ROOM, "participant": PARTICIPANT}
 
 
 # -- `--from-file` input: the columns of a CSV header, the fields of a JSON Lines object

@@ -39,7 +39,13 @@ from vcctl.resources import (
 
 Format = Literal["csv", "jsonl"]
 
-EXTENSIONS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# A .tsv file (`-o tsv`) is CSV whose header row uses tabs: the delimiter is found as for any.
+EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 ID_COLUMN = "id"  # update rows: the resource to change (an id or an @KEY)
@@ -343,7 +349,8 @@ def _open_binary(source: str) -> tuple[Format, IO[bytes], int | None]:
     if file_format is None:
         raise UsageError(
             f"cannot tell the format of {source!r} from its name",
-            hint="use a .csv, .jsonl or .ndjson file, or - for JSON Lines on standard input",
+            hint="use a .csv (or .tsv), .jsonl or .ndjson file, or - for JSON Lines on standard "
+            "input",
         )
     try:
         handle = open(source, "rb")  # noqa: SIM115 - closed by RowSource.close

@@ -18,8 +18,9 @@ from vcctl.errors import (
     raise_for_items,
 )
 from vcctl.inventory.records import Record
+from vcctl.output.formats import Renderer
 from vcctl.output.streams import print_error
-from vcctl.resources import Kind
+from vcctl.resources import RESOURCE_OF_KIND, Kind
 from vcctl.text import printable
 from vcctl.workers import Finished, run_in_order
 
@@ -67,10 +68,12 @@ def list_inventory(
     json_mode: bool = False,
     quiet: bool = False,
     one: bool = False,
+    output: str | None = None,
 ) -> None:
     """List the records that match (`one`: print the id of the only one, or fail listing
-    them); with `refresh`, GET each first (a 404 marks it gone) with
-    `api_for(workers)`, an Api that records what it answers."""
+    them; `output`: a format of vcctl.output.formats, each as --json gives it); with `refresh`,
+    GET each first (a 404 marks it gone) with `api_for(workers)`, an Api that records what it
+    answers."""
     from vcctl.inventory.when import parse_when
 
     before = None if filters.created_before is None else parse_when(filters.created_before)
@@ -88,7 +91,7 @@ def list_inventory(
             created_after=after,
             include_gone=filters.include_gone,
             room_id=filters.room_id,
-            with_participants=kind == "room" and not quiet and not json_mode,
+            with_participants=kind == "room" and not quiet and not json_mode and not output,
         )
 
     records = matching()
@@ -101,7 +104,11 @@ def list_inventory(
 
         write_stdout(exactly_one(kind, records) + "\n")
         return
-    _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
+    if output is not None:
+        items = ({**record.data, "vcctl": record.local_facts()} for record in records)
+        Renderer(output, RESOURCE_OF_KIND[kind]).add_all(items)
+    else:
+        _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
     if refreshed is not None:
         # Each refresh is an item: the multi-item rule decides the exit code (every refresh
         # refused with 401 exits 4, as `rooms get A B C` would; some failed: 10).

@@ -53,6 +53,10 @@ def filter_json_with(program: JqProgram | None) -> None:
     _jq_program = program
 
 
+def jq_given() -> bool:
+    return _jq_program is not None
+
+
 def print_json(data: Any) -> None:
     """The API's JSON as received, indented by 2 spaces (or what --jq makes of it)."""
     if _jq_program is not None:

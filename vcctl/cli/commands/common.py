@@ -21,7 +21,7 @@ from vcctl.errors import (
     raise_for_items,
 )
 from vcctl.halt import process_halt
-from vcctl.output import streams, views
+from vcctl.output import formats, streams, views
 from vcctl.resources import RESOURCES, Noun, from_file_help
 from vcctl.text import printable
 
@@ -46,6 +46,12 @@ JsonCreatedOption = Annotated[
         "--json",
         help="Print the created object as the API's JSON; with --from-file, JSON Lines (one "
         "object per created row).",
+    ),
+]
+OutputOption = Annotated[
+    formats.Format | None,
+    typer.Option(
+        "--output", "-o", help=formats.OUTPUT_HELP, metavar="FORMAT", case_sensitive=False
     ),
 ]
 OneOption = Annotated[
@@ -260,6 +266,7 @@ def run_many(
     concurrency: int = 1,
     stop: Callable[[], None] | None = None,
     missing: Callable[[str], None] | None = None,
+    renderer: formats.Renderer | None = None,
 ) -> None:
     """Apply `action` to each id on up to `concurrency` workers of the engine
     (`vcctl.workers`); report in input order.
@@ -268,6 +275,7 @@ def run_many(
     failure is reported on its own line and the others go on; the exit code follows the
     multi-item rule (`errors.multi_item_exit_code`). A result of MISSING (see
     `ignoring_missing`) prints nothing on stdout and calls `missing`; it counts as done.
+    A `renderer` (-o) is handed each result instead of --json or `render`.
     A stop signal sends nothing more (the rate limiter watches the run's halt), calls `stop`,
     reports every id answered, names those still under way after a second signal as of unknown
     outcome, and ends with Interrupted (130, 143, 129).
@@ -277,6 +285,9 @@ def run_many(
         if isinstance(result, Missing):
             if missing is not None:
                 missing(items[0])
+        elif renderer is not None:
+            renderer.add(result)
+            renderer.end()
         elif json_mode:
             if result is not None:
                 streams.print_json(result)
@@ -309,6 +320,8 @@ def run_many(
         if isinstance(result, Missing):
             if missing is not None:
                 missing(item)
+        elif renderer is not None:
+            renderer.add(result)
         elif json_mode:
             if result is not None:
                 streams.print_json_line(result)
@@ -334,6 +347,8 @@ def run_many(
         stopping=stopping,
         name="vcctl-ids",
     )
+    if renderer is not None:
+        renderer.end()  # what was answered, also when some failed or the run was stopped
     if ended is not None:
         for item in ended.outcome_unknown:
             streams.print_error(

@@ -9,12 +9,14 @@ import typer
 from vcctl.cli.commands.common import (
     IdsConcurrencyOption,
     JsonPerIdOption,
+    OutputOption,
     run_many,
 )
 from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.cli.references import resolve_ids
-from vcctl.output import views
+from vcctl.output import formats, views
+from vcctl.resources import PARTICIPANT
 
 app = typer.Typer()
 
@@ -34,8 +36,10 @@ def get(
     participant_ids: ParticipantIds,
     concurrency: IdsConcurrencyOption = 8,
     json_out: JsonPerIdOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Show participants."""
+    chosen = formats.choose(output, json_mode=json_out)
     context = context_of(ctx)
     participant_ids = resolve_ids(context, participant_ids, "participant", "PARTICIPANT_ID")
     api = context.api(pool_size=concurrency)
@@ -51,4 +55,5 @@ def get(
         separate=True,
         concurrency=concurrency,
         stop=context.limiter().close,
+        renderer=formats.renderer(chosen, PARTICIPANT, single=len(participant_ids) == 1),
     )

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from vcctl.cli.commands.common import OneOption
+from vcctl.cli.commands.common import OneOption, OutputOption
 from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.cli.references import resolve_id
 from vcctl.errors import InvalidResponseError, UsageError
 from vcctl.inventory.listing import Filters, list_inventory
-from vcctl.output import streams, views
+from vcctl.output import formats, streams, views
+from vcctl.resources import PARTICIPANT
 from vcctl.text import printable
 
 app = typer.Typer()
@@ -71,6 +72,7 @@ def list_(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     one: OneOption = False,
+    output: OutputOption = None,
 ) -> None:
     """List participants: a room's from the API (--room), or those in the local inventory.
 
@@ -79,7 +81,7 @@ def list_(
     --created-before/--created-after, --include-gone), the participants
     vcctl created or saw are listed, newest first, and no request is sent.
     """
-
+    chosen = formats.choose(output, json_mode=json_out, quiet=quiet, one=one)
     context = context_of(ctx)
     if room is not None and all_accounts:
         # A room id belongs to one account: every account's inventory has no more of it.
@@ -95,6 +97,7 @@ def list_(
             json_mode=json_out,
             quiet=quiet,
             one=one,
+            output=chosen,
         )
         return
     room = resolve_id(context, room, "room", "--room")
@@ -105,7 +108,9 @@ def list_(
     participants = data.get("participants", [])
     if not isinstance(participants, list):
         raise InvalidResponseError("the room's participants are not a list")
-    if one:
+    if chosen is not None:
+        formats.Renderer(chosen, PARTICIPANT).add_all(participants)
+    elif one:
         found = [p for p in participants if isinstance(p, dict)]
         streams.write_stdout(_only_one(found) + "\n")
     elif quiet:

@@ -9,12 +9,14 @@ import typer
 from vcctl.cli.commands.common import (
     IdsConcurrencyOption,
     JsonPerIdOption,
+    OutputOption,
     run_many,
 )
 from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.cli.references import resolve_ids
-from vcctl.output import views
+from vcctl.output import formats, views
+from vcctl.resources import ROOM
 
 app = typer.Typer()
 
@@ -36,8 +38,10 @@ def get(
     room_ids: RoomIds,
     concurrency: IdsConcurrencyOption = 8,
     json_out: JsonPerIdOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Show rooms and their participants."""
+    chosen = formats.choose(output, json_mode=json_out)
     context = context_of(ctx)
     room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
     api = context.api(pool_size=concurrency)
@@ -53,4 +57,5 @@ def get(
         separate=True,
         concurrency=concurrency,
         stop=context.limiter().close,
+        renderer=formats.renderer(chosen, ROOM, single=len(room_ids) == 1),
     )

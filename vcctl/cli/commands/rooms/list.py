@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from vcctl.cli.commands.common import OneOption
+from vcctl.cli.commands.common import OneOption, OutputOption
 from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.inventory.listing import Filters, list_inventory
+from vcctl.output import formats
 
 app = typer.Typer()
 
@@ -17,10 +18,14 @@ app = typer.Typer()
 @app.command(
     "list",
     epilog=examples(
-        ("List the rooms vcctl created or saw, newest first:", "vcctl rooms list"),
         (
             "Delete the rooms created more than 30 days ago:",
             "vcctl rooms list -q --created-before 30d | vcctl rooms delete --yes -",
+        ),
+        (
+            "Rename rooms in a spreadsheet: export them, edit the names, send what changed:",
+            "vcctl rooms list -o csv > rooms.csv",
+            "vcctl rooms update --from-file rooms.csv",
         ),
     ),
 )
@@ -64,12 +69,14 @@ def list_(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     one: OneOption = False,
+    output: OutputOption = None,
 ) -> None:
     """List the rooms in the local inventory (the API has no list call).
 
     The inventory holds every room vcctl created or saw, per account. No
     request is sent unless --refresh is given.
     """
+    chosen = formats.choose(output, json_mode=json_out, quiet=quiet, one=one)
     context = context_of(ctx)
     list_inventory(
         context.inventory(),
@@ -81,4 +88,5 @@ def list_(
         json_mode=json_out,
         quiet=quiet,
         one=one,
+        output=chosen,
     )
