@@ -487,7 +487,7 @@ complete -c vcctl -n "__vcctl_at 'auth status'" -l no-check -d 'Do not ask the A
 complete -c vcctl -n "__vcctl_at 'auth status'" -l json -d 'Print the same report as one JSON object: each setting\'s value and source, and the API\'s verdict (keys masked)'
 complete -c vcctl -n "__vcctl_at 'auth status'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'auth status'" -s h -l help -d 'Show this message and exit'
-complete -c vcctl -n "__vcctl_at 'auth list'" -l json -d 'Print the profiles as a JSON array, one object per profile (keys masked)'
+complete -c vcctl -n "__vcctl_at 'auth list'" -l json -d 'Print JSON Lines, one object per profile (keys masked), as every list does'
 complete -c vcctl -n "__vcctl_at 'auth list'" -l jq -x -d 'Print the JSON output (as --json does) through this jq program; a string result is printed as text. Needs vcctl\'s jq extra, the jq package (pip install jq)'
 complete -c vcctl -n "__vcctl_at 'auth list'" -s h -l help -d 'Show this message and exit'
 complete -c vcctl -n "__vcctl_at 'auth logout'" -s h -l help -d 'Show this message and exit'

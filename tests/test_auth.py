@@ -343,7 +343,9 @@ def test_list_shows_profiles_with_masked_keys(bare_env: dict[str, str]) -> None:
         ["dev", "http://127.0.0.1:1", "(no", "prefix)", "(none)"],
     ]
     as_json = run_in_process(["auth", "list", "--json"], bare_env)
-    assert json.loads(as_json.stdout) == [
+    # JSON Lines, one compact profile per line, as every list prints.
+    assert all(line.startswith('{"name":') for line in as_json.stdout.splitlines())
+    assert [json.loads(line) for line in as_json.stdout.splitlines()] == [
         {
             "name": "prod",
             "active": True,

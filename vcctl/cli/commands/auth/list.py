@@ -26,7 +26,7 @@ def list_profiles(
         bool,
         typer.Option(
             "--json",
-            help="Print the profiles as a JSON array, one object per profile (keys masked).",
+            help="Print JSON Lines, one object per profile (keys masked), as every list does.",
         ),
     ] = False,
 ) -> None:
@@ -45,7 +45,8 @@ def list_profiles(
         for name, profile in loaded.profiles.items()
     ]
     if json_out:
-        streams.print_json(entries)
+        # A list is JSON Lines, as rooms list and participants list print theirs.
+        streams.write_stdout("".join(streams.json_result_line(entry) for entry in entries))
         return
     if not entries:
         message(f"vcctl: no profiles in {loaded.path}; run 'vcctl auth login'")
