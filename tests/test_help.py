@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import clean_environment, run_in_process
-from vcctl.cli.app import build_tree
+from vcctl.cli.app import build_tree, full_tree
 from vcctl.docgen import tree as model
 
 TYPE_NOISE = ("<str>", "<int", "<float", "<path>", "<text>", "TEXT", "INTEGER", "FLOAT RANGE")
@@ -145,3 +145,19 @@ def test_the_from_file_columns_are_shown_once(tmp_path: Path) -> None:
     for noun in ("rooms", "participants"):
         shown = run_in_process([noun, "create", "--help"], env).stdout
         assert shown.count("--from-file reads a .csv file") == 1, shown
+
+
+def test_help_is_written_in_whole_sentences_in_the_source() -> None:
+    # As typer builds the commands, before the help style joins anything: every paragraph of a
+    # command's or a parameter's help is one line (a click \b block keeps its own lines).
+    pending = [full_tree()]
+    while pending:
+        current = pending.pop()
+        texts = [
+            getattr(current, "own_help", None) or current.help or "",
+            *(getattr(param, "help", None) or "" for param in current.params),
+        ]
+        for text in texts:
+            for paragraph in text.split("\n\n"):
+                assert paragraph.startswith("\b") or "\n" not in paragraph, (current, paragraph)
+        pending += getattr(current, "commands", {}).values()

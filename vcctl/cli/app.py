@@ -64,6 +64,14 @@ TOUR = examples(
 )
 
 
+ROOT_HELP = (
+    "Administer Video Connect rooms, participants and live meeting events.\n\n"
+    "Flags win over VCCTL_* environment variables, which win over the active profile of the "
+    "config file (see 'vcctl auth'), then defaults. An answer larger than 16 MiB once decoded "
+    "ends with exit 9 (VCCTL_MAX_ANSWER_BYTES changes the limit)."
+)
+
+
 def build_tree(*, prepared: bool = True) -> LazyGroup:
     """The root group, its subcommands placeholders loaded when resolved.
 
@@ -80,7 +88,7 @@ def build_tree(*, prepared: bool = True) -> LazyGroup:
         context_settings=CONTEXT_SETTINGS,
         epilog=TOUR,
     )
-    declared.callback()(root)
+    declared.callback(help=ROOT_HELP)(root)
     tree = typer.main.get_group(declared)
     assert isinstance(tree, LazyGroup)
     if not prepared:
@@ -166,13 +174,6 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Administer Video Connect rooms, participants and live meeting events.
-
-    Flags win over VCCTL_* environment variables, which win over the
-    active profile of the config file (see 'vcctl auth'), then defaults.
-    An answer larger than 16 MiB once decoded ends with exit 9
-    (VCCTL_MAX_ANSWER_BYTES changes the limit).
-    """
     ctx.obj = context = CommandContext(
         Flags(
             profile=profile,

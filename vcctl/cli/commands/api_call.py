@@ -47,7 +47,16 @@ EXAMPLES = examples(
 app = typer.Typer()
 
 
-@app.command("api", epilog=EXAMPLES)
+@app.command(
+    "api",
+    help=(
+        "Send a raw authenticated request and print the response body.\n\n"
+        "Settings, retries, errors and exit codes are those of every other command. A JSON "
+        "answer is printed indented (it is JSON with or without --json); any other answer is "
+        "printed as received."
+    ),
+    epilog=EXAMPLES,
+)
 def api(
     ctx: typer.Context,
     method: Annotated[str, typer.Argument(help="HTTP method: GET, POST, PUT, PATCH or DELETE.")],
@@ -83,11 +92,6 @@ def api(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Send a raw authenticated request and print the response body.
-
-    Settings, retries, errors and exit codes are those of every other command. A JSON answer is
-    printed indented (it is JSON with or without --json); any other answer is printed as received.
-    """
     verb = method.upper()
     if verb not in METHODS:
         raise UsageError(f"unsupported method {method!r}: use one of {', '.join(METHODS)}")

@@ -81,7 +81,21 @@ def stack_file_section() -> Section:
     return Section("STACK FILE", (schema.INTRO,), tuple(schema.help_entries()))
 
 
-@app.command("apply", epilog=EXAMPLES, cls=sectioned(stack_file_section))
+@app.command(
+    "apply",
+    help=(
+        "Make the rooms and participants a stack file declares exist, as declared.\n\n"
+        "The plan is shown as a diff (+ create, ~ update with old → new, - delete), then "
+        "carried out: rooms before their participants, participants deleted before their "
+        "rooms. Only the fields the file gives are managed. Running it again changes nothing. "
+        "Deletes (--prune) ask on a terminal and are refused off one without --yes. Without "
+        "--state the stack's records are kept in this machine's inventory (vcctl inventory "
+        "path), for the current account; with the inventory off, use --state. --json prints "
+        "one JSON line per action: action, kind, key, id, changes, resource."
+    ),
+    epilog=EXAMPLES,
+    cls=sectioned(stack_file_section),
+)
 def apply(
     ctx: typer.Context,
     room_ids: Annotated[
@@ -166,17 +180,6 @@ def apply(
         ),
     ] = False,
 ) -> None:
-    """Make the rooms and participants a stack file declares exist, as declared.
-
-    The plan is shown as a diff (+ create, ~ update with old → new, - delete),
-    then carried out: rooms before their participants, participants deleted
-    before their rooms. Only the fields the file gives are managed. Running it
-    again changes nothing. Deletes (--prune) ask on a terminal and are refused
-    off one without --yes. Without --state the stack's records are kept in this
-    machine's inventory (vcctl inventory path), for the current account; with
-    the inventory off, use --state. --json prints one JSON line per action:
-    action, kind, key, id, changes, resource.
-    """
     context = context_of(ctx)
     wait = _LockWait(lock_timeout, parse_duration(lock_timeout, "--lock-timeout"))
     if print_schema:

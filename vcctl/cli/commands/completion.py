@@ -33,7 +33,20 @@ class Shell(StrEnum):
     fish = "fish"
 
 
-@app.command("completion", epilog=EXAMPLES)
+@app.command(
+    "completion",
+    help=(
+        "Print the shell completion script, or install it for your user (--install).\n\n"
+        "Installed for your user, without root (run again after upgrading vcctl):\n\n"
+        "bash (with bash-completion): save it as "
+        "~/.local/share/bash-completion/completions/vcctl. zsh: save it as ~/.zfunc/_vcctl, "
+        "and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath). fish: save it as "
+        "~/.config/fish/completions/vcctl.fish. Or, in ~/.bashrc only: source <(vcctl "
+        "completion bash). The script is static (as in completions/ of the source): TAB never "
+        "starts vcctl."
+    ),
+    epilog=EXAMPLES,
+)
 def completion(
     shell: Annotated[Shell, typer.Argument(help="The shell to print the script for.")],
     install: Annotated[
@@ -46,16 +59,6 @@ def completion(
         ),
     ] = False,
 ) -> None:
-    """Print the shell completion script, or install it for your user (--install).
-
-    Installed for your user, without root (run again after upgrading vcctl):
-
-    bash (with bash-completion): save it as ~/.local/share/bash-completion/completions/vcctl.
-    zsh: save it as ~/.zfunc/_vcctl, and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath).
-    fish: save it as ~/.config/fish/completions/vcctl.fish.
-    Or, in ~/.bashrc only: source <(vcctl completion bash).
-    The script is static (as in completions/ of the source): TAB never starts vcctl.
-    """
     # Generated from the command tree on the spot, so it always matches this vcctl; it needs no
     # credentials and no config file. Only this shell's renderer and template are loaded.
     script = completion_script(shell.value)

@@ -50,14 +50,19 @@ def report() -> dict[str, str]:
     }
 
 
-@app.command("version", epilog=EXAMPLES)
+@app.command(
+    "version",
+    help=(
+        "Print vcctl's version, Python's, its libraries', the platform, and where the config "
+        "file and the inventory are (no secrets), for bug reports."
+    ),
+    epilog=EXAMPLES,
+)
 def version(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the same as one JSON object.")
     ] = False,
 ) -> None:
-    """Print vcctl's version, Python's, its libraries', the platform, and where the config file
-    and the inventory are (no secrets), for bug reports."""
     facts = report()
     if json_out:
         streams.print_json(facts)

@@ -24,6 +24,11 @@ app = typer.Typer()
 
 @app.command(
     "login",
+    help=(
+        "Save an API key and token in a profile (hidden prompts; or two lines on stdin).\n\n"
+        "Use the global --profile NAME, --base-url URL and --locale xx to choose the profile "
+        "and store its base URL and locale. The first profile saved becomes the active one."
+    ),
     epilog=examples(
         (
             "Save an API key and token in the default profile (asks for both, hidden):",
@@ -46,11 +51,6 @@ def login(
         bool, typer.Option("--no-check", help="Do not ask the API about the credentials.")
     ] = False,
 ) -> None:
-    """Save an API key and token in a profile (hidden prompts; or two lines on stdin).
-
-    Use the global --profile NAME, --base-url URL and --locale xx to choose the profile and
-    store its base URL and locale. The first profile saved becomes the active one.
-    """
     if verify and no_check:
         raise UsageError("--verify and --no-check contradict each other")
     context = context_of(ctx)

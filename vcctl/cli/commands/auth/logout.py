@@ -21,16 +21,17 @@ app = typer.Typer()
 
 @app.command(
     "logout",
+    help=(
+        "Remove the API key and token of the active profile (or of --profile NAME).\n\n"
+        "When the active profile loses its credentials and exactly one other profile has "
+        "some, that one becomes active; otherwise vcctl says which to choose with 'vcctl auth "
+        "switch NAME'."
+    ),
     epilog=examples(
         ("Remove the staging profile's key and token:", "vcctl auth logout --profile staging"),
     ),
 )
 def logout(ctx: typer.Context) -> None:
-    """Remove the API key and token of the active profile (or of --profile NAME).
-
-    When the active profile loses its credentials and exactly one other profile has some, that
-    one becomes active; otherwise vcctl says which to choose with 'vcctl auth switch NAME'.
-    """
     with profile_file.editing(load_config().path, warn=warn) as loaded:
         name = profile_name(context_of(ctx), loaded)
         require_profile(loaded, name)

@@ -17,6 +17,12 @@ app = typer.Typer()
 
 @app.command(
     "forget",
+    help=(
+        "Forget records or a key of the current account. Nothing is sent to the API.\n\n"
+        "Forgetting ids drops their records and the keys that named them. Forgetting a key "
+        "(after checking what an unknown outcome created) lets the next create with that key "
+        "create again."
+    ),
     epilog=examples(
         ("Forget two rooms (nothing is sent to the API):", "vcctl inventory forget abc123 def456"),
         (
@@ -56,12 +62,6 @@ def forget(
         typer.Option("--no-stack", help="With --key: the room key of no stack (--key alone)."),
     ] = False,
 ) -> None:
-    """Forget records or a key of the current account. Nothing is sent to the API.
-
-    Forgetting ids drops their records and the keys that named them.
-    Forgetting a key (after checking what an unknown outcome created)
-    lets the next create with that key create again.
-    """
     if (key is None) == (not ids):
         raise UsageError("give ids to forget, or --key KEY (not both)")
     if key is None and (room is not None or stack is not None or no_stack):

@@ -17,6 +17,12 @@ app = typer.Typer()
 
 @app.command(
     "keys",
+    help=(
+        "List the keys of the current account: scope, state, id, since when, owner.\n\n"
+        "A key is pending while a create with it is in flight (its owner named), created once "
+        "it names a resource, unknown when a create's outcome is unknown: each unknown key is "
+        "listed with the command that frees exactly it."
+    ),
     epilog=examples(
         ("The blocked keys (an unknown outcome):", "vcctl inventory keys --unknown"),
         ("The keys of one stack, as JSON Lines:", "vcctl inventory keys --stack weekly --json"),
@@ -33,13 +39,6 @@ def keys(
     ] = None,
     json_mode: Annotated[bool, typer.Option("--json", help="JSON Lines, one key a line.")] = False,
 ) -> None:
-    """List the keys of the current account: scope, state, id, since when, owner.
-
-    A key is pending while a create with it is in flight (its owner
-    named), created once it names a resource, unknown when a create's
-    outcome is unknown: each unknown key is listed with the command
-    that frees exactly it.
-    """
     recorder = context_of(ctx).inventory()
     inventory = recorder.require()
     views = list_keys(inventory, recorder.account, unknown_only=unknown, stack=stack)

@@ -22,6 +22,14 @@ app = typer.Typer()
 
 @app.command(
     "migrate",
+    help=(
+        "Copy the local inventory file's records and keys, of every account, into a shared "
+        "PostgreSQL inventory. Nothing is sent to the API.\n\n"
+        "Records already there are kept, or updated when the local one was seen later. A key "
+        "both hold that names different ids is not copied: each is listed, and the command "
+        "exits 2 once the rest is copied. Running it again copies nothing twice. The local "
+        "file is left as it is."
+    ),
     epilog=examples(
         (
             "Share this machine's inventory with the team (the password from ~/.pgpass):",
@@ -41,14 +49,6 @@ def migrate(
         ),
     ],
 ) -> None:
-    """Copy the local inventory file's records and keys, of every account, into a shared
-    PostgreSQL inventory. Nothing is sent to the API.
-
-    Records already there are kept, or updated when the local one was seen
-    later. A key both hold that names different ids is not copied: each is
-    listed, and the command exits 2 once the rest is copied. Running it again
-    copies nothing twice. The local file is left as it is.
-    """
     recorder = context_of(ctx).inventory()
     if not recorder.enabled:
         raise UsageError(OFF_MESSAGE, hint=OFF_HINT)

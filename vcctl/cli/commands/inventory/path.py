@@ -13,12 +13,14 @@ app = typer.Typer()
 
 @app.command(
     "path",
+    help=(
+        "Print where the inventory is: the file's path (VCCTL_DATA_DIR, or the user data "
+        "folder), or the shared database's URL (VCCTL_INVENTORY_URL), its password masked."
+    ),
     epilog=examples(
         ("Show where the inventory is kept:", "vcctl inventory path"),
         ("Query it with sqlite3:", 'sqlite3 "$(vcctl inventory path)" .tables'),
     ),
 )
 def path(ctx: typer.Context) -> None:
-    """Print where the inventory is: the file's path (VCCTL_DATA_DIR, or the user data folder),
-    or the shared database's URL (VCCTL_INVENTORY_URL), its password masked."""
     write_stdout(f"{context_of(ctx).inventory().location.shown}\n")

@@ -21,6 +21,13 @@ app = typer.Typer()
 
 @app.command(
     "list",
+    help=(
+        "List participants: a room's from the API (--room), or those in the local inventory.\n\n"
+        "The API has no list call: with --room alone the room's GET is used; without it, or "
+        "with --room and an inventory filter (--name, --created-before/--created-after, "
+        "--include-gone), the participants vcctl created or saw are listed, newest first, and "
+        "no request is sent."
+    ),
     epilog=examples(
         ("List the participants vcctl created or saw:", "vcctl participants list"),
         (
@@ -74,13 +81,6 @@ def list_(
     one: OneOption = False,
     output: OutputOption = None,
 ) -> None:
-    """List participants: a room's from the API (--room), or those in the local inventory.
-
-    The API has no list call: with --room alone the room's GET is used;
-    without it, or with --room and an inventory filter (--name,
-    --created-before/--created-after, --include-gone), the participants
-    vcctl created or saw are listed, newest first, and no request is sent.
-    """
     chosen = formats.choose(output, json_mode=json_out, quiet=quiet, one=one)
     context = context_of(ctx)
     if room is not None and all_accounts:

@@ -31,6 +31,10 @@ app = typer.Typer()
 
 @app.command(
     "update",
+    help=(
+        "Change a participant (only the fields given are sent), or each participant a file's "
+        "rows name (--from-file: only the fields that differ are sent)."
+    ),
     epilog=examples(
         (
             "Rename a participant and turn their video and audio off:",
@@ -70,8 +74,6 @@ def update(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Change a participant (only the fields given are sent), or each participant a file's
-    rows name (--from-file: only the fields that differ are sent)."""
     context = context_of(ctx)
     if from_file is not None:
         if participant_id is not None or username is not None or language is not None:

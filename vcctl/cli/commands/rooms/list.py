@@ -17,6 +17,11 @@ app = typer.Typer()
 
 @app.command(
     "list",
+    help=(
+        "List the rooms in the local inventory (the API has no list call).\n\n"
+        "The inventory holds every room vcctl created or saw, per account. No request is sent "
+        "unless --refresh is given."
+    ),
     epilog=examples(
         (
             "Delete the rooms created more than 30 days ago:",
@@ -71,11 +76,6 @@ def list_(
     one: OneOption = False,
     output: OutputOption = None,
 ) -> None:
-    """List the rooms in the local inventory (the API has no list call).
-
-    The inventory holds every room vcctl created or saw, per account. No
-    request is sent unless --refresh is given.
-    """
     chosen = formats.choose(output, json_mode=json_out, quiet=quiet, one=one)
     context = context_of(ctx)
     list_inventory(

@@ -29,6 +29,10 @@ app = typer.Typer()
 
 @app.command(
     "update",
+    help=(
+        "Change a room's name or colour (only the fields given are sent), or each room a "
+        "file's rows name (--from-file: only the fields that differ are sent)."
+    ),
     epilog=examples(
         (
             "Rename a room and change its color:",
@@ -56,8 +60,6 @@ def update(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Change a room's name or colour (only the fields given are sent), or each room a
-    file's rows name (--from-file: only the fields that differ are sent)."""
     context = context_of(ctx)
     if from_file is not None:
         if room_id is not None or name is not None or color is not None:

@@ -40,6 +40,33 @@ class WatchSort(StrEnum):
 
 @app.command(
     "watch",
+    help=(
+        "Host a meeting: who is in the room, whose video and audio is on.\n\n"
+        "On a terminal: a console refreshed every --interval seconds. The header counts the "
+        "participants and how many have video/audio on, with the last refresh time and the "
+        "API's latency. A change keeps its mark (+ joined, ~ changed, - left) and its time "
+        "for at least 30 seconds; l shows the event log. Several rooms: one section each.\n\n"
+        "Keys: arrows, PgUp/PgDn, Home/End scroll; / filters by name; s sorts; m mutes "
+        "everyone in the room (asks y/n); v turns the selected participant's video/audio on "
+        "or off; r refreshes; ? help; q or Ctrl-C leaves (exit 0; SIGTERM too, SIGHUP exits "
+        "129). m and v need standard input to be a terminal, and are off with --read-only. An "
+        "action goes through the usual retries; its outcome, or its failure, shows in the log "
+        "and the view goes on.\n\n"
+        "With NO_COLOR: the same console, without colour.\n\n"
+        "Off a terminal, with TERM=dumb or --json: one JSON object per line on stdout, "
+        'flushed at once (AT: when vcctl saw it, ISO-8601): {"event": "snapshot", "room_id": '
+        'R, "room": ROOM, "at": AT}  (first) {"event": "joined", "room_id": R, "participant": '
+        'P, "at": AT} {"event": "changed", "room_id": R, "participant": P, "changes": '
+        '{"FIELD": [OLD, NEW]}, "at": AT} {"event": "left", "room_id": R, "participant": P, '
+        '"at": AT} {"event": "room_changed", "room_id": R, "room": ROOM, "changes": {...}, '
+        '"at": AT} {"event": "room_deleted", "room_id": R, "at": AT}  (exit 0 once every room '
+        "watched is deleted) ROOM and P are the API's objects as received (P as last seen for "
+        "left).\n\n"
+        "A failed refresh (network, 5xx, 429) does not end the watch: it backs off (on 429 as "
+        "Retry-After asks), keeps the last data marked stale, and in JSON mode warns on "
+        "stderr. If the first refresh of a room fails, the watch cannot start: the command "
+        "ends with that error's exit code."
+    ),
     epilog=examples(
         (
             "Host a meeting: the console, refreshed every 2 seconds (q to leave):",
@@ -85,42 +112,6 @@ def watch(
         bool, typer.Option("--json", help="Print one JSON line per change instead of a live view.")
     ] = False,
 ) -> None:
-    """Host a meeting: who is in the room, whose video and audio is on.
-
-    On a terminal: a console refreshed every --interval seconds. The
-    header counts the participants and how many have video/audio on,
-    with the last refresh time and the API's latency. A change keeps
-    its mark (+ joined, ~ changed, - left) and its time for at least 30
-    seconds; l shows the event log. Several rooms: one section each.
-
-    Keys: arrows, PgUp/PgDn, Home/End scroll; / filters by name; s sorts;
-    m mutes everyone in the room (asks y/n); v turns the selected
-    participant's video/audio on or off; r refreshes; ? help; q or Ctrl-C
-    leaves (exit 0; SIGTERM too, SIGHUP exits 129). m and v need standard
-    input to be a terminal, and are off with --read-only. An action goes
-    through the usual retries; its outcome, or its failure, shows in the
-    log and the view goes on.
-
-    With NO_COLOR: the same console, without colour.
-
-    Off a terminal, with TERM=dumb or --json: one JSON object per line
-    on stdout, flushed at once (AT: when vcctl saw it, ISO-8601):
-      {"event": "snapshot", "room_id": R, "room": ROOM, "at": AT}  (first)
-      {"event": "joined", "room_id": R, "participant": P, "at": AT}
-      {"event": "changed", "room_id": R, "participant": P,
-       "changes": {"FIELD": [OLD, NEW]}, "at": AT}
-      {"event": "left", "room_id": R, "participant": P, "at": AT}
-      {"event": "room_changed", "room_id": R, "room": ROOM,
-       "changes": {...}, "at": AT}
-      {"event": "room_deleted", "room_id": R, "at": AT}  (exit 0 once
-       every room watched is deleted)
-    ROOM and P are the API's objects as received (P as last seen for left).
-
-    A failed refresh (network, 5xx, 429) does not end the watch: it backs off
-    (on 429 as Retry-After asks), keeps the last data marked stale, and in
-    JSON mode warns on stderr. If the first refresh of a room fails, the
-    watch cannot start: the command ends with that error's exit code.
-    """
     context = context_of(ctx)
     room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
     calls_client = context.client(pool_size=2)
