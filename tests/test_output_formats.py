@@ -12,7 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Runner, assert_sent, json_lines, pretty, run_in_pty, seed_room, sent_to
+from tests.helpers import (
+    Runner,
+    ScriptedServer,
+    assert_sent,
+    json_lines,
+    pretty,
+    run_in_pty,
+    run_vcctl,
+    seed_room,
+    sent_to,
+)
 from vcctl.emulator.server import Emulator
 
 
@@ -172,3 +182,16 @@ def test_csv_is_exact_off_a_terminal_and_escaped_on_one(
     assert "\u202e" not in shown.stdout
     assert f"{room},Evil\\x1b[31m\\u202eroom,#5f5f5f" in shown.stdout
     assert len(sent_to(emulator, f"/fr/api/v1/rooms/{room}")) == 2
+
+
+def test_an_answer_without_an_id_is_an_error_with_o_id(env: dict[str, str]) -> None:
+    def answer(method: str, path: str) -> tuple[int, object]:
+        return 200, {"name": "no id here"}
+
+    with ScriptedServer(answer) as server:
+        result = run_vcctl(
+            ["rooms", "get", "abc123", "-o", "id"], env | {"VCCTL_BASE_URL": server.base_url}
+        )
+    assert result.code == 9, result
+    assert result.stdout == ""
+    assert "no id to print (-o id)" in result.stderr

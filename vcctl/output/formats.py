@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from vcctl.errors import UsageError
+from vcctl.errors import InvalidResponseError, UsageError
 from vcctl.output import streams
 from vcctl.resources import Resource
 from vcctl.text import printable
@@ -127,7 +127,11 @@ class Renderer:
         if self.output == "jsonl":
             return streams.json_line(item) + "\n"
         if self.output == "id":
-            return f"{printable(str(_get(item, ID_COLUMN)))}\n"
+            resource_id = _get(item, ID_COLUMN)
+            if not isinstance(resource_id, str | int) or resource_id == "":
+                # As -q: an empty line would be an id a script carries on with.
+                raise InvalidResponseError("the API's answer has no id to print (-o id)")
+            return f"{printable(str(resource_id))}\n"
         header = self._row(self.columns) if self._header else ""
         self._header = False
         if item is None:
