@@ -78,7 +78,7 @@ def test_200_row_csv_creates_200_and_prints_them_in_input_order(
     created = emulator.state()["rooms"]
     assert [room["id"] for room in printed] != [room["id"] for room in created]  # reordered
     assert sorted(room["id"] for room in printed) == sorted(room["id"] for room in created)
-    assert result.stderr == '{"summary":{"created":200,"failed":0}}\n'
+    assert result.stderr == '{"summary":{"created":200,"existing":0,"failed":0}}\n'
 
 
 def test_bad_rows_are_reported_by_line_and_the_good_ones_created(
@@ -116,16 +116,16 @@ def test_bad_rows_are_reported_by_line_and_the_good_ones_created(
     assert result.stdout == (
         f"line 2: created participant {ada} (Ada)\nline 11: created participant {gus} (Gus)\n"
     )
+    at = f"vcctl: error: {source}: line"
     assert result.stderr.splitlines() == [
-        "vcctl: error: line 4: invalid language 'english': expected a two-letter code such as 'fr'",
-        "vcctl: error: line 5: username must not contain control characters (found \\n)",
-        "vcctl: error: line 7: invalid video_and_audio_on 'maybe': expected true/false, 1/0 or "
-        "yes/no",
-        "vcctl: error: line 8: HTTP 404 Not Found: Room not found",
+        f"{at} 4: invalid language 'english': expected a two-letter code such as 'fr'",
+        f"{at} 5: username must not contain control characters (found \\n)",
+        f"{at} 7: invalid video_and_audio_on 'maybe': expected true/false, 1/0 or yes/no",
+        f"{at} 8: HTTP 404 Not Found: Room not found",
         "hint: check the id, and --base-url/--locale if every call answers 404",
-        "vcctl: error: line 9: 2 cells, but the header has 4 columns",
-        "vcctl: error: line 10: missing username",
-        "created 2, failed 6",
+        f"{at} 9: 2 cells, but the header has 4 columns",
+        f"{at} 10: missing username",
+        "created 2, existing 0, failed 6",
     ]
     # Only the valid rows were sent, each with exactly the fields it gave.
     assert sorted(sent_bodies(emulator), key=lambda body: body["username"]) == [
@@ -158,7 +158,7 @@ def test_json_lines_on_stdin_with_defaults_and_quiet_ids(vcctl: Runner, emulator
     created = emulator.state()["participants"]
     ids = {p["username"]: p["id"] for p in created}
     assert result.stdout == f"{ids['Ada']}\n{ids['Bob']}\n{ids['Cy']}\n"
-    assert result.stderr == "created 3, failed 0\n"
+    assert result.stderr == "created 3, existing 0, failed 0\n"
     assert sorted(sent_bodies(emulator), key=lambda body: body["username"]) == [
         {"room_id": room_id, "username": "Ada", "language": "en", "video_and_audio_on": False},
         {"room_id": other_room, "username": "Bob", "language": "de", "video_and_audio_on": False},
@@ -197,7 +197,8 @@ def test_json_lines_errors_are_json_with_the_line_number(
         "name must be a string, not a number",
     ]
     assert all(e["error"]["exit_code"] == 2 for e in errors[:4])
-    assert errors[4] == {"summary": {"created": 1, "failed": 4}}
+    assert all(e["error"]["file"] == source for e in errors[:4])
+    assert errors[4] == {"summary": {"created": 1, "existing": 0, "failed": 4}}
 
 
 def test_when_every_row_fails_the_exit_code_is_the_failures_own(
@@ -211,9 +212,11 @@ def test_when_every_row_fails_the_exit_code_is_the_failures_own(
     )
 
     assert not_found.code == 6, not_found
-    assert not_found.stderr.splitlines()[-1] == "created 0, failed 2"
+    assert not_found.stderr.splitlines()[-1] == "created 0, existing 0, failed 2"
     assert invalid.code == 2, invalid
-    assert invalid.stderr == "vcctl: error: line 1: missing name\ncreated 0, failed 1\n"
+    assert invalid.stderr == (
+        "vcctl: error: standard input: line 1: missing name\ncreated 0, existing 0, failed 1\n"
+    )
     assert len(emulator.recorded()) == 2
 
 
@@ -241,8 +244,8 @@ def test_when_every_row_fails_with_different_codes_the_first_rows_code_wins(
 
     assert result.code == 2, result
     assert result.stdout == ""
-    assert result.stderr.splitlines()[0] == "vcctl: error: line 1: missing username"
-    assert result.stderr.splitlines()[-1] == "created 0, failed 3"
+    assert result.stderr.splitlines()[0] == "vcctl: error: standard input: line 1: missing username"
+    assert result.stderr.splitlines()[-1] == "created 0, existing 0, failed 3"
     assert len(emulator.recorded()) == 2
 
 
@@ -304,7 +307,9 @@ def test_dry_run_shows_what_would_be_sent_without_credentials(
         'line 2: POST /api/v1/participants {"room_id":"r9","username":"Ada"}\n'
         'line 5: POST /api/v1/participants {"room_id":"r9","username":"Bob"}\n'
     )
-    assert plain.stderr == "vcctl: error: line 3: username must not be empty\nvalid 2, invalid 1\n"
+    assert plain.stderr == (
+        f"vcctl: error: {bad}: line 3: username must not be empty\nvalid 2, invalid 1\n"
+    )
     assert emulator.recorded() == []
 
 
@@ -336,7 +341,7 @@ def test_ctrl_c_stops_sending_reports_what_was_done_and_exits_130(
     assert [names[i] for i in stdout.split()] == [f"R{i}" for i in range(len(created))]
     assert len(emulator.recorded()) == len(created)
     summary, error = stderr.splitlines()[-2:]
-    assert summary.startswith(f"created {len(created)}, failed 0, not sent ")
+    assert summary.startswith(f"created {len(created)}, existing 0, failed 0, not sent ")
     assert error.startswith("vcctl: error: interrupted before the end of")
     assert "Traceback" not in stderr
 
@@ -353,7 +358,7 @@ def test_progress_bar_on_a_terminal(
     assert "rooms: " in result.stdout  # the bar's description
     assert "\x1b[" in result.stdout
     assert "line 3: created room " in result.stdout
-    assert result.stdout.rstrip().endswith("created 2, failed 0")
+    assert result.stdout.rstrip().endswith("created 2, existing 0, failed 0")
 
 
 # -- several ids for get and delete -------------------------------------------------------------

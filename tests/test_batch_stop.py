@@ -90,6 +90,7 @@ def test_a_stopped_batch_reports_every_room_created_and_the_lines_not_sent(
     assert summary == {
         "summary": {
             "created": created,
+            "existing": 0,
             "failed": 0,
             "not_sent": {"first_line": created + 2, "last_line": ROWS + 1},
             "outcome_unknown_lines": [],
@@ -157,8 +158,8 @@ def test_one_row_failing_oddly_is_that_rows_failure_and_the_others_go_on(
     assert len(names) == 9
     lines = result.stderr.splitlines()
     assert len(lines) == 2, result
-    assert lines[0].startswith("vcctl: error: line ")
-    assert lines[1] == "created 9, failed 1"
+    assert lines[0].startswith(f"vcctl: error: {tmp_path / 'rooms.csv'}: line ")
+    assert lines[1] == "created 9, existing 0, failed 1"
     assert "internal error" not in result.stderr
 
 
@@ -174,5 +175,6 @@ def test_a_deeply_nested_json_row_is_an_invalid_row_reported_by_line(
     assert len(result.stdout.split()) == 2
     assert sorted(room_names(emulator).values()) == ["A", "B"]
     assert result.stderr == (
-        "vcctl: error: line 2: not valid JSON: nested too deeply\ncreated 2, failed 1\n"
+        f"vcctl: error: {source}: line 2: not valid JSON: nested too deeply\n"
+        "created 2, existing 0, failed 1\n"
     )

@@ -173,14 +173,16 @@ def test_batch_cells_with_control_characters_are_invalid_rows_naming_the_column(
     from_jsonl = vcctl("participants", "create", "--from-file", str(jsonl_file), "--dry-run")
 
     assert from_csv.code == 2, from_csv
+    at = f"vcctl: error: {csv_file}: line"
     assert from_csv.stderr.splitlines() == [
-        "vcctl: error: line 3: username must not contain control characters (found \\x00)",
-        "vcctl: error: line 4: room_id must not contain control characters (found \\x1b)",
+        f"{at} 3: username must not contain control characters (found \\x00)",
+        f"{at} 4: room_id must not contain control characters (found \\x1b)",
         "valid 1, invalid 2",
     ]
     assert from_jsonl.code == 2, from_jsonl
     assert from_jsonl.stderr.splitlines() == [
-        "vcctl: error: line 1: username must not contain control characters (found \\x1b)",
+        f"vcctl: error: {jsonl_file}: line 1: username must not contain control characters "
+        "(found \\x1b)",
         "valid 0, invalid 1",
     ]
     assert emulator.recorded() == []

@@ -80,7 +80,7 @@ def test_batch_rows_are_sent_in_the_api_spelling(
     result = run_in_process(
         ["rooms", "create", "--from-file", str(rooms), "--concurrency", "1"], env
     )
-    assert (result.code, result.stderr) == (0, "created 2, failed 0\n"), result
+    assert (result.code, result.stderr) == (0, "created 2, existing 0, failed 0\n"), result
     assert sorted(r["color"] for r in emulator.state()["rooms"]) == ["#1e90ff", "#ffaa00"]
     room_id = emulator.state()["rooms"][0]["id"]
     people = tmp_path / "people.jsonl"
@@ -98,7 +98,7 @@ def test_batch_rows_are_sent_in_the_api_spelling(
         ],
         env,
     )
-    assert (result.code, result.stderr) == (0, "created 1, failed 0\n"), result
+    assert (result.code, result.stderr) == (0, "created 1, existing 0, failed 0\n"), result
     [participant] = emulator.state()["participants"]
     assert participant["language"] == "de"
 

@@ -78,7 +78,7 @@ def test_a_batch_against_a_rate_limit_creates_every_row_once_in_order(
     answered_429 = [r for r in sent if r.answered == 429]
     assert answered_429
     assert len(sent) == rows + len(answered_429)
-    assert json.loads(result.stderr) == {"summary": {"created": rows, "failed": 0}}
+    assert json.loads(result.stderr) == {"summary": {"created": rows, "existing": 0, "failed": 0}}
 
     # The shared pause: once a 429 is answered, nobody sends until its Retry-After has passed.
     for refusal in answered_429:
@@ -192,7 +192,7 @@ def test_a_rate_limited_batch_on_a_terminal_prints_no_line_per_retry(
     assert len(limited.state()["rooms"]) == rows
     assert "retrying in" not in result.stdout
     assert "vcctl: rate limited" not in result.stdout
-    assert "created 40, failed 0" in result.stdout
+    assert "created 40, existing 0, failed 0" in result.stdout
 
 
 # A script run by `vcctl emulator exec`: the batch, timed, then what the emulator answered.

@@ -188,7 +188,7 @@ def _when_left_out(field: Field, code: str = "") -> str:
 
 def _key_note(resource: Resource) -> str:
     scope = "; participant keys are scoped by room" if resource.parent_field else ""
-    return f"the row's key in the inventory, as --key gives it{scope}"
+    return f"the row's key in the inventory, as --key gives it{scope}; once per file"
 
 
 def from_file_help(noun: Noun) -> str:

@@ -20,10 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vcctl.batch.planning import PlanningTransport, RowPlanner, plan_rows
 from vcctl.batch.reporting import Changed, RowReporter
 from vcctl.batch.rows import Row, RowSource
-from vcctl.batch.sending import PlanningTransport, plan_rows, send_rows
-from vcctl.errors import EXIT_USAGE, Interrupted, MultiItemFailure, raise_for_items
+from vcctl.batch.sending import send_rows
+from vcctl.errors import (
+    EXIT_BLOCKED,
+    EXIT_USAGE,
+    Interrupted,
+    MultiItemFailure,
+    raise_for_items,
+)
 from vcctl.halt import held
 from vcctl.inventory.keyed_create import create_with_key
 from vcctl.inventory.recorder import RecordingApi
@@ -85,7 +92,7 @@ def create_from_file(
     try:
         reporter = RowReporter(noun, json_mode=json_mode, quiet=quiet, dry_run=dry_run, source=rows)
         if dry_run:
-            _dry_run(services, noun, rows, reporter)
+            _dry_run(services, noun, rows, reporter, retry_unknown)
         else:
             _check_all(rows, reporter, reading)
             _create(services, noun, rows, reporter, concurrency, retry_unknown)
@@ -196,14 +203,39 @@ def _check_all(rows: RowSource, reporter: RowReporter, reading: Reading) -> None
     rows.rewind()
 
 
-def _dry_run(services: BatchServices, noun: Noun, rows: RowSource, reporter: RowReporter) -> None:
-    planner = services.planner(PlanningTransport())
+def _dry_run(
+    services: BatchServices,
+    noun: Noun,
+    rows: RowSource,
+    reporter: RowReporter,
+    retry_unknown: bool,
+) -> None:
+    if rows.keyed:
+        # As a run does: keys need the inventory (exit 2) and the account (no credentials:
+        # exit 4), checked before any row is shown.
+        recorder = services.recorder()
+        recorder.require()
+        recorder.account  # noqa: B018 - read for its error
+    planner = RowPlanner(
+        services.planner(PlanningTransport()),
+        noun,
+        services.recorder,
+        retry_unknown=retry_unknown,
+    )
     with reporter:
-        plan_rows(rows, lambda body: planner.create(noun, body), reporter)
+        plan_rows(rows, planner.plan, reporter)
     reporter.summary()
-    if reporter.tally.failed:
-        # Nothing would be sent for the invalid rows: a usage error, whatever the others.
-        raise MultiItemFailure(f"{reporter.tally.failed} invalid rows", exit_code=EXIT_USAGE)
+    tally = reporter.tally
+    if tally.failed:
+        # Nothing would be sent for the invalid rows: a usage error, whatever the others
+        # (else the code a run would give them, as for a key that names no resource).
+        code = EXIT_USAGE if EXIT_USAGE in tally.failure_codes else tally.failure_codes[0]
+        raise MultiItemFailure(f"{tally.failed} invalid rows", exit_code=code)
+    if reporter.foreseen_blocked:
+        raise MultiItemFailure(
+            f"{reporter.foreseen_blocked} rows blocked by an unknown outcome",
+            exit_code=EXIT_BLOCKED,
+        )
 
 
 def _create(
@@ -263,5 +295,5 @@ def _send(
             work_abandoned=bool(stop.outcome_unknown),
         )
     tally = reporter.tally
-    succeeded = tally.succeeded + tally.unchanged
+    succeeded = tally.succeeded + tally.existing + tally.unchanged
     raise_for_items(tally.failure_codes, succeeded=succeeded, what="rows")

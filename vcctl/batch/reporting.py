@@ -21,6 +21,8 @@ from vcctl.text import printable
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from vcctl.batch.planning import Planned
+
 
 class Changed(dict[str, Any]):
     """An update row's outcome: the resource (as after the update) and its changes, each field's
@@ -46,7 +48,8 @@ def change_text(changes: dict[str, tuple[Any, Any]]) -> str:
 class Tally:
     """How the rows went, failures' exit codes in input order (rows are reported in order)."""
 
-    succeeded: int = 0
+    succeeded: int = 0  # created (updated, for updates; valid, in --dry-run)
+    existing: int = 0  # keyed rows whose key already named a resource: nothing created
     unchanged: int = 0  # update rows whose resource already held the values
     failure_codes: list[int] = field(default_factory=list)
 
@@ -59,7 +62,8 @@ class Tally:
 
     def exit_code(self) -> int:
         """The multi-item rule (`errors.multi_item_exit_code`) applied to the rows."""
-        return multi_item_exit_code(self.failure_codes, succeeded=self.succeeded)
+        succeeded = self.succeeded + self.existing + self.unchanged
+        return multi_item_exit_code(self.failure_codes, succeeded=succeeded)
 
 
 @dataclass
@@ -106,6 +110,10 @@ class RowReporter:
         # While the bar is drawn on a terminal, rich owns sys.stdout if it is that terminal too.
         self._stdout_through_rich = False
         self._hints_shown: set[str | None] = set()
+        # --dry-run of keyed rows: what a run would do, counted (POST, GET, ?)
+        self.foreseen = {"would_create": 0, "existing": 0, "unknown": 0}
+        self.foreseen_blocked = 0  # of the unknown: those a run would refuse (exit 11)
+        self.keyed = False
         # One line of what slows the batch down (the rate limiter's pause), shown in the bar.
         self.status: Callable[[], str | None] | None = None
 
@@ -170,7 +178,10 @@ class RowReporter:
             return f"{self.noun}: {tally.succeeded} valid, {tally.failed} invalid"
         if self.updating:
             return f"{self.noun}: {tally.succeeded} updated, {tally.failed} failed"
-        return f"{self.noun}: {tally.succeeded} created, {tally.failed} failed"
+        return (
+            f"{self.noun}: {tally.succeeded} created, {tally.existing} existing, "
+            f"{tally.failed} failed"
+        )
 
     def _advance(self) -> None:
         if self._progress is not None and self._task is not None:
@@ -186,9 +197,13 @@ class RowReporter:
         if isinstance(resource, Changed):
             self._changed(row, resource)
             return
-        self.tally.succeeded += 1
+        if isinstance(resource, Existing):
+            self.tally.existing += 1
+            self._differs(row, resource)
+        else:
+            self.tally.succeeded += 1
         if isinstance(resource, Unrecorded):
-            streams.warn(f"line {row.line}: {resource.problem}")
+            self.warning(row, resource.problem)
         if self.quiet:
             resource_id = resource.get("id", "") if isinstance(resource, dict) else ""
             self._out(f"{printable(str(resource_id))}\n")
@@ -198,6 +213,32 @@ class RowReporter:
             done = "exists:" if isinstance(resource, Existing) else "created"
             self._out(f"line {row.line}: {done} {self._describe(resource)}\n")
         self._advance()
+
+    def _differs(self, row: Row, resource: dict[str, Any]) -> None:
+        """The warning a single `--key` create gives when the resource its key names holds
+        other values than the row asks for (nothing is changed)."""
+        from vcctl.inventory.keyed_create import differences
+
+        changed = differences(row.body or {}, resource)
+        if changed:
+            kind = RESOURCES[self.noun].singular
+            self.warning(
+                row,
+                f"key {row.key!r}: the existing {kind} {resource.get('id', '?')} differs from "
+                f"what was asked in {', '.join(changed)} (not changed)",
+            )
+
+    def where(self, row: Row) -> str:
+        """How messages on stderr name a row: `rooms.csv: line 3`."""
+        return f"{self.source.label}: line {row.line}"
+
+    def warning(self, row: Row, message: str) -> None:
+        """A row's warning on stderr: a `vcctl: warning:` line, or a JSON line with --json."""
+        if self.json_mode:
+            payload = {"warning": {"file": self.source.name, "line": row.line, "message": message}}
+            streams.stderr_line(streams.json_error_line(payload))
+        else:
+            streams.warn(f"{self.where(row)}: {message}")
 
     def _changed(self, row: Row, outcome: Changed) -> None:
         if outcome.changes:
@@ -218,21 +259,53 @@ class RowReporter:
             self._out(f"line {row.line}: {done} {self._describe(outcome)}: {text}\n")
         self._advance()
 
-    def planned(self, row: Row, request: dict[str, Any]) -> None:
+    def planned(self, row: Row, planned: Planned) -> None:
+        """--dry-run: the request a run would send for a valid row (a keyed row: the GET of
+        what its key names, or `?` when a run cannot tell)."""
         self.tally.succeeded += 1
+        self.keyed = self.keyed or planned.key is not None
+        counted = {"POST": "would_create", "GET": "existing"}.get(planned.method, "unknown")
+        self.foreseen[counted] += 1
         if self.quiet:
             pass  # validation only: the exit code tells
         elif self.json_mode:
-            self._out(streams.json_result_line({"line": row.line, **request}))
+            shown: dict[str, Any] = {"line": row.line, "method": planned.method}
+            shown.update(path=planned.path, body=planned.body)
+            if planned.key is not None:
+                shown["key"] = planned.key
+            if planned.id is not None:
+                shown["id"] = planned.id
+            if planned.problem is not None:
+                shown["message"] = planned.problem.message
+            self._out(streams.json_result_line(shown))
+        elif planned.problem is not None:
+            self._out(
+                printable(f"line {row.line}: {planned.method} {planned.problem.message}") + "\n"
+            )
+        elif planned.method == "GET":
+            kind = RESOURCES[self.noun].singular
+            line = (
+                f"line {row.line}: GET {planned.path} (key {planned.key!r}: {kind} {planned.id} "
+                "exists, nothing created)"
+            )
+            self._out(printable(line) + "\n")
         else:
-            body = streams.json_line(request["body"])
-            self._out(f"line {row.line}: {request['method']} {request['path']} {body}\n")
+            body = streams.json_line(planned.body)
+            self._out(f"line {row.line}: {planned.method} {planned.path} {body}\n")
+        if planned.blocked and planned.problem is not None:
+            self.foreseen_blocked += 1
+            self._error(row, planned.problem)  # with the command that frees the key
         self._advance()
 
     def failed(self, row: Row, error: VcctlError) -> None:
         self.tally.fail(error.exit_code)
+        self._error(row, error)
+        self._advance()
+
+    def _error(self, row: Row, error: VcctlError) -> None:
         if self.json_mode:
             payload = error.to_json()
+            payload["error"]["file"] = self.source.name
             payload["error"]["line"] = row.line
             streams.stderr_line(streams.json_error_line(payload))
         else:
@@ -240,8 +313,7 @@ class RowReporter:
                 error = VcctlError(error.message)  # the same hint on every row is noise
             else:
                 self._hints_shown.add(error.hint)
-            streams.print_error(error, json_mode=False, subject=f"line {row.line}")
-        self._advance()
+            streams.print_error(error, json_mode=False, subject=self.where(row))
 
     def stopping(self, signum: int | None, under_way: int) -> None:
         """A stop signal came: say what vcctl waits for, and how to stop waiting."""
@@ -255,11 +327,12 @@ class RowReporter:
         )
         if self.json_mode:
             payload = error.to_json()
+            payload["error"]["file"] = self.source.name
             payload["error"]["line"] = row.line
             payload["error"]["outcome_unknown"] = True
             streams.stderr_line(streams.json_error_line(payload))
         else:
-            streams.print_error(error, json_mode=False, subject=f"line {row.line}")
+            streams.print_error(error, json_mode=False, subject=self.where(row))
 
     def summary(self, stop: StopReport | None = None) -> None:
         """The counts on stderr; after a stop, which lines were not sent and which rows'
@@ -268,12 +341,18 @@ class RowReporter:
         counts: dict[str, Any]
         if self.dry_run:
             counts = {"valid": tally.succeeded, "invalid": tally.failed}
+            if self.keyed:
+                counts.update(self.foreseen)
         elif self.updating:
             updated = "would update" if self.planning else "updated"
             counts = {updated: tally.succeeded, "unchanged": tally.unchanged}
             counts["failed"] = tally.failed
         else:
-            counts = {"created": tally.succeeded, "failed": tally.failed}
+            counts = {
+                "created": tally.succeeded,
+                "existing": tally.existing,
+                "failed": tally.failed,
+            }
         unsent = stop.unsent_lines if stop is not None else None
         unknown = [row.line for row in stop.outcome_unknown] if stop is not None else []
         if self.json_mode:
@@ -288,7 +367,7 @@ class RowReporter:
                 counts["outcome_unknown_lines"] = unknown
             streams.stderr_line(streams.json_line({"summary": counts}))
             return
-        parts = [f"{key} {value}" for key, value in counts.items()]
+        parts = [f"{key.replace('_', ' ')} {value}" for key, value in counts.items()]
         if stop is not None:
             parts.append(f"not sent {unsent or 'none'}")
         if unknown:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Literal
 
 from vcctl import validate
+from vcctl.batch.row_keys import KeysSeen
 from vcctl.errors import UsageError
 from vcctl.resources import (
     BOOLEAN_FALSE,
@@ -94,6 +95,7 @@ class RowSource:
         self.target_reference = target_reference
         self.forced_delimiter = delimiter
         self.ignored = {name.strip().lower() for name in ignore_columns}
+        self.name = source  # as given: a path, or - for standard input
         self.label = "standard input" if source == "-" else source
         self.format, self._binary, self.size = _open_binary(source)
         self._owned = source != "-"
@@ -157,6 +159,7 @@ class RowSource:
         return self._csv_records() if self.format == "csv" else self._jsonl_records()
 
     def rows(self) -> Iterator[Row]:
+        keys = KeysSeen(self.noun)  # afresh for each reading: the same rows refused each time
         for line, record in self.records():
             if isinstance(record, UsageError):
                 yield Row(line, error=record)
@@ -167,7 +170,10 @@ class RowSource:
                     continue
                 key = _row_key(record)
                 self._room_reference(record)
-                yield Row(line, body=row_body(self.noun, record, self.defaults), key=key)
+                body = row_body(self.noun, record, self.defaults)
+                if key is not None:
+                    keys.check(line, key, body)
+                yield Row(line, body=body, key=key)
             except UsageError as exc:
                 yield Row(line, error=exc)
 

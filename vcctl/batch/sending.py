@@ -2,8 +2,7 @@
 
 The workers share one client (one keep-alive pool sized to them). Rows are read ahead only a
 few per worker beyond the oldest unreported one, so memory stays flat whatever the file's size.
-`--dry-run` sends nothing: the Api runs over a `PlanningTransport`, which answers with the
-request it was given.
+`--dry-run` sends nothing: see `vcctl.batch.planning`.
 """
 
 from __future__ import annotations
@@ -16,45 +15,12 @@ from vcctl.batch.reporting import RowReporter, StopReport
 from vcctl.batch.rows import Row, RowSource
 from vcctl.errors import InvalidResponseError, VcctlError
 from vcctl.halt import process_halt
-from vcctl.http.retry import CallKind
 from vcctl.output.streams import warn
 from vcctl.workers import Finished, run_in_order
 
 # Rows read ahead of the oldest unreported one, per worker: enough to keep every worker busy
 # while the head of the line waits, small enough that memory does not grow with the file.
 WINDOW_PER_WORKER = 4
-
-
-class PlanningTransport:
-    """The Api's transport in --dry-run: answers with the request the Api would send, so that
-    what is shown is exactly what vcctl.http.api builds, and nothing leaves the machine."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        kind: CallKind,
-        empty_ok: bool = False,
-    ) -> Any:
-        return {"method": method, "path": path, "body": body}
-
-
-def plan_rows(
-    rows: RowSource, plan: Callable[[dict[str, Any]], Any], reporter: RowReporter
-) -> None:
-    """--dry-run: report every row as the request it would send, or as invalid."""
-    count = 0
-    for row in rows.rows():
-        count += 1
-        if row.body is None:
-            assert row.error is not None
-            reporter.failed(row, row.error)
-        else:
-            reporter.planned(row, plan(row.body))
-    if not count:
-        warn(f"no rows in {rows.label}")
 
 
 def send_rows(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from vcctl.errors import InventoryError, NotFoundError
+from vcctl.errors import InventoryError, NotFoundError, VcctlError
 from vcctl.inventory import claims
-from vcctl.inventory.claims import Claim, KeyRef, Patience
-from vcctl.inventory.recorder import RecordingApi
+from vcctl.inventory.claims import CREATED, Claim, KeyRef, Patience
+from vcctl.inventory.recorder import Recorder, RecordingApi
 from vcctl.inventory.records import Record
 from vcctl.resources import Kind
 
@@ -99,3 +100,47 @@ def differences(asked: Mapping[str, Any], resource: Any) -> list[str]:
     if not isinstance(resource, Mapping):
         return []
     return [name for name, value in asked.items() if resource.get(name) != value]
+
+
+@dataclass(frozen=True)
+class Foreseen:
+    """What `create_with_key` would do now, as the inventory tells without claiming anything:
+    `get` the resource `id` the key names, `create` one, or `blocked` (an earlier create's
+    outcome is unknown: `problem`, exit 11) or `waits` for another vcctl's create in flight
+    (`problem` says whose)."""
+
+    step: Literal["get", "create", "blocked", "waits"]
+    id: str | None = None
+    problem: VcctlError | None = None
+
+
+def foresee(
+    recorder: Recorder, kind: Kind, fields: Mapping[str, Any], key: str, *, retry_unknown: bool
+) -> Foreseen:
+    """For --dry-run: what a create with `key` would do, read only (nothing is claimed or
+    marked). A recorded resource is taken as existing: a run GETs it and creates it anew only
+    if that GET answers 404. Raises what the inventory raises (InventoryError, exit 2)."""
+    inventory = recorder.require()
+    ref = KeyRef(recorder.account, kind, key_scope(kind, fields), key)
+    row = inventory.read_key(ref)
+    target = inventory.live_target(ref, row) if row is not None and row.state == CREATED else None
+    step = claims.next_step(row, retry_unknown=retry_unknown, live=target is not None)
+    if step == "found":
+        assert target is not None
+        return Foreseen("get", id=target.id)
+    if step == "take":
+        return Foreseen("create")
+    assert row is not None
+    if step == "wait":
+        owner = row.owner.describe() if row.owner is not None else "another process"
+        return Foreseen(
+            "waits",
+            problem=VcctlError(
+                f"{ref.describe()} is being created by another vcctl ({owner}) since "
+                f"{claims.local_time(row.since)}: a run would wait for its outcome"
+            ),
+        )
+    # "abandoned" (its owner is gone) reads as unknown, as a claim would mark it.
+    if retry_unknown:
+        return Foreseen("create")
+    return Foreseen("blocked", problem=claims.blocked_error(ref, row, inventory.release_hint(ref)))

@@ -137,7 +137,13 @@ SkipInvalidOption = Annotated[
 
 
 DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", help="With --from-file: validate and show what would be sent.")
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="With --from-file: validate and show per row what a run would send, nothing sent "
+        "(a keyed row: the GET of what its key names, or ? when an earlier create's outcome is "
+        "unknown).",
+    ),
 ]
 UpdateDryRunOption = Annotated[
     bool,
