@@ -17,7 +17,7 @@ __vcctl_node() {
         __vcctl_value_options="--profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         ;;
     'apply')
-        __vcctl_options="-f --file --dry-run --prune -y --yes --concurrency --state --retry-unknown --export --stack --format --output-dir --json --lock-timeout --delimiter --ignore-columns --schema --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
+        __vcctl_options="-f --file --dry-run --exit-code --prune -y --yes --concurrency --state --retry-unknown --export --stack --format --output-dir --json --lock-timeout --delimiter --ignore-columns --schema --jq -h --help --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle --insecure-http --debug"
         __vcctl_value_options="-f --file --concurrency --state --stack --format --output-dir --lock-timeout --delimiter --ignore-columns --jq --profile --base-url --locale --timeout --max-attempts --rate --ca-bundle"
         __vcctl_arguments=1 __vcctl_variadic=1 __vcctl_passthrough=0
         ;;

@@ -21,6 +21,7 @@ EXIT_SERVER_ERROR = 8
 EXIT_NETWORK = 9
 EXIT_PARTIAL = 10
 EXIT_BLOCKED = 11  # a key whose earlier create has an unknown outcome, or a stack lock held
+EXIT_PLAN_CHANGES = 12  # apply --dry-run --exit-code: the plan has changes (terraform's 2)
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process killed by a closed pipe
 
@@ -184,6 +185,14 @@ def raise_for_items(failure_codes: Sequence[int], *, succeeded: int, what: str =
     if code != EXIT_OK:
         failed = len(failure_codes)
         raise MultiItemFailure(f"{failed} of {failed + succeeded} {what} failed", exit_code=code)
+
+
+class PlanHasChanges(MultiItemFailure):
+    """`apply --dry-run --exit-code` found changes to make: exit 12, the plan already printed
+    (terraform's `plan -detailed-exitcode` exits 2 for this; 2 is vcctl's usage error)."""
+
+    def __init__(self) -> None:
+        super().__init__("the plan has changes", exit_code=EXIT_PLAN_CHANGES)
 
 
 class Stopped(KeyboardInterrupt):

@@ -1,10 +1,13 @@
 """What `vcctl apply` shows: the plan on stdout, progress and failures on stderr, the summary.
 
-Text: the plan as a diff (coloured by rich on a terminal, plain otherwise), a progress bar on
-stderr while it runs (a terminal only), each failure named on stderr, then the summary line on
-stdout. `--json`: JSON Lines on stdout, one object per action (unchanged ones first, then each
-change as it finishes; with --dry-run every planned action), failures and the summary as JSON
-lines on stderr.
+Text: a dry run prints the plan as a diff (coloured by rich on a terminal, plain otherwise) and
+its summary. A real run prints the same lines as the actions finish, in the plan's order (a line
+as soon as it and every line before it are done), each create's line ending with the new id, so
+that a CI log names everything the run created; a progress bar on stderr while it runs (a
+terminal only), each failure named on stderr, then the summary line on stdout. A run that asks
+before deleting prints the plan first, for the question. `--json`: JSON Lines on stdout, one
+object per action (unchanged ones first, then each change as it finishes; with --dry-run every
+planned action), failures and the summary as JSON lines on stderr.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from vcctl.apply.execute import Outcome, Result
 from vcctl.apply.plan import Action, Plan
-from vcctl.apply.render import plain_plan, rich_plan, summary_line
+from vcctl.apply.render import STYLES, outcome_line, plain_plan, rich_plan, summary_line
 from vcctl.errors import BlockedError, VcctlError
 from vcctl.output import streams, views
 from vcctl.text import printable
@@ -32,17 +35,28 @@ class ApplyConsole:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._done = 0
+        # A real run's report in text: the plan's lines, each printed once it and those before
+        # it are over (`_flush`), with what became of it.
+        self._listed: tuple[Action, ...] = ()
+        self._reported = 0
+        self._outcomes: dict[tuple[str, str | None, str], Outcome] = {}
 
     # -- the plan
 
-    def plan(self, plan: Plan, *, dry_run: bool) -> None:
+    def plan(self, plan: Plan, *, dry_run: bool, asks: bool = False) -> None:
         """The plan before anything changes (with --json: only in a dry run, and the unchanged
-        resources before a real run, whose changes are reported as they finish)."""
+        resources before a real run, whose changes are reported as they finish). In text, a
+        real run shows it only when it `asks` (before deletes); its lines come as they finish."""
         if self.json_mode:
             for action in plan.actions:
                 if dry_run or action.action == "unchanged":
                     streams.print_json_line(action.to_json())
             return
+        if not dry_run:
+            self._listed = plan.listed
+            self._flush()  # the blocked keys, which never run
+            if not asks:
+                return
         if streams.use_rich(sys.stdout):
             streams.rich_console().print(rich_plan(plan, summary=False), end="")
         else:
@@ -86,6 +100,7 @@ class ApplyConsole:
     def finished(self, outcome: Outcome) -> None:
         """One action is over: its JSON line, or its failure on stderr; the bar moves on."""
         action = outcome.action
+        self._outcomes[_ident(action)] = outcome
         if outcome.error is not None:
             self.failure(action, outcome.error, unknown=outcome.unknown)
         else:
@@ -98,6 +113,7 @@ class ApplyConsole:
                     f"{action.kind} {action.qualified_key}: created meanwhile by another vcctl "
                     f"as {action.id}; nothing sent"
                 )
+        self._flush()
         self._done += 1
         if self._progress is not None and self._task is not None:
             self._progress.update(
@@ -143,7 +159,27 @@ class ApplyConsole:
 
     # -- the end
 
+    def _flush(self, *, end: bool = False) -> None:
+        """Print the run's lines that are over, in the plan's order (`end`: every line left,
+        those a stop left unsent marked so)."""
+        if self.json_mode:
+            return
+        while self._reported < len(self._listed):
+            planned = self._listed[self._reported]
+            outcome = self._outcomes.get(_ident(planned))
+            if outcome is None and planned.action != "blocked" and not end:
+                return
+            self._reported += 1
+            line = _outcome_line(planned, outcome)
+            if streams.use_rich(sys.stdout):
+                from rich.text import Text
+
+                streams.rich_console().print(Text(line, style=STYLES[planned.action]))
+            else:
+                streams.write_stdout(line + "\n")
+
     def summary(self, result: Result | None, plan: Plan) -> None:
+        self._flush(end=True)
         counts = result.counts() if result is not None else plan.counts()
         not_sent = result.not_sent if result is not None else 0
         if self.json_mode:
@@ -167,3 +203,23 @@ class ApplyConsole:
             streams.rich_console().print(line, style="bold", markup=False)
         else:
             streams.write_stdout(line + "\n")
+
+
+def _ident(action: Action) -> tuple[str, str | None, str]:
+    """What names an action's resource in its plan (a create keeps it once it has an id)."""
+    return (action.kind, action.room_key, action.key)
+
+
+def _outcome_line(planned: Action, outcome: Outcome | None) -> str:
+    """A planned action's line with what became of it."""
+    if planned.action == "blocked":
+        return outcome_line(planned)
+    if outcome is None:
+        return outcome_line(planned, note="not sent")
+    if outcome.error is not None:
+        if outcome.unknown:
+            return outcome_line(planned, note="outcome unknown")
+        return outcome_line(planned, note="not sent" if outcome.skipped else "failed")
+    id = outcome.action.id if planned.action == "create" else None
+    note = "created meanwhile by another vcctl" if outcome.existing else None
+    return outcome_line(planned, id=id, note=note)

@@ -39,7 +39,7 @@ class Outcome:
     action: Action
     error: VcctlError | None = None
     unknown: bool = False  # a create whose outcome is unknown: its key is blocked
-    skipped: bool = False  # not sent, because what it needed failed
+    skipped: bool = False  # not sent: what it needed failed, or its key could not be claimed
     existing: bool = False  # a create another vcctl carried out meanwhile: nothing sent
     warning: str | None = None  # done, but its record could not be written
 
@@ -169,7 +169,7 @@ class _Runner:
         try:
             claimed = self.recorder.claim(action, room_id)
         except VcctlError as exc:  # blocked, or the record cannot be written: not sent
-            return Outcome(action, exc)
+            return Outcome(action, exc, skipped=True)
         if not isinstance(claimed, Claim):
             taken = replace(action, action="unchanged", id=claimed.id, resource=claimed.resource)
             return Outcome(taken, existing=True)

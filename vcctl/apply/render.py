@@ -2,7 +2,9 @@
 
 `+ room board  "Board meeting"`, `~ participant board/ada  language: "fr" → "en"`,
 `- room old  "Old room" (id aVZOke, with 2 participants)`, `? room board: an earlier create's
-outcome is unknown (since ...)`. Unchanged resources are only counted.
+outcome is unknown (since ...)`. Unchanged resources are only counted. A carried-out create's
+line ends with the id the API gave it (`+ room board  "Board meeting" → aVZOke`), an action that
+did not succeed with what became of it (`(failed)`, `(not sent)`, `(outcome unknown)`).
 Text that came from the server or a state file is escaped before it can reach a terminal.
 """
 
@@ -59,6 +61,16 @@ def action_line(action: Action) -> str:
             facts.append(f"with {count} participant{'s' if count != 1 else ''}")
         line += f" ({', '.join(facts)})"
     return line
+
+
+def outcome_line(action: Action, *, id: str | None = None, note: str | None = None) -> str:
+    """A planned action's line as a run reports it: a create's new `id` after an arrow (the
+    same arrow as an update's old → new: stdout is UTF-8 whatever the locale), then `note` in
+    parentheses."""
+    line = action_line(action)
+    if id is not None:
+        line += f" → {printable(id)}"
+    return f"{line} ({note})" if note else line
 
 
 def summary_line(counts: Counts) -> str:

@@ -57,6 +57,10 @@ EXIT_STATUS_TEXT: tuple[tuple[str, str], ...] = (
         "past the wait, or a stack another \\fBvcctl apply\\fR holds past \\fB--lock-timeout\\fR.",
     ),
     (
+        "EXIT_PLAN_CHANGES",
+        "\\fBvcctl apply --dry-run --exit-code\\fR only: the plan has changes (0: it has none).",
+    ),
+    (
         "EXIT_INTERRUPTED",
         "Interrupted (Ctrl-C). SIGTERM exits 143 and SIGHUP 129, as a batch or \\fBvcctl apply\\fR "
         "stopped by them does. \\fBvcctl rooms watch\\fR ends normally on Ctrl-C and SIGTERM: "

@@ -34,7 +34,14 @@ from vcctl.cli.examples import examples
 from vcctl.cli.references import resolve_ids
 from vcctl.cli.sections import Section, sectioned
 from vcctl.config.files import atomic_write
-from vcctl.errors import EXIT_BLOCKED, Interrupted, MultiItemFailure, UsageError, raise_for_items
+from vcctl.errors import (
+    EXIT_BLOCKED,
+    Interrupted,
+    MultiItemFailure,
+    PlanHasChanges,
+    UsageError,
+    raise_for_items,
+)
 from vcctl.halt import held
 from vcctl.inventory.when import parse_duration
 from vcctl.output import streams
@@ -87,7 +94,9 @@ def stack_file_section() -> Section:
         "Make the rooms and participants a stack file declares exist, as declared.\n\n"
         "The plan is shown as a diff (+ create, ~ update with old → new, - delete), then "
         "carried out: rooms before their participants, participants deleted before their "
-        "rooms. Only the fields the file gives are managed. Running it again changes nothing. "
+        "rooms; each line is printed as it is done, a create's with the new id (→ ID). Only "
+        "the fields the file gives are managed. Running it again changes nothing; --dry-run "
+        "--exit-code exits 12 when the plan has changes. "
         "Deletes (--prune) ask on a terminal and are refused off one without --yes. Without "
         "--state the stack's records are kept in this machine's inventory (vcctl inventory "
         "path), for the current account; with the inventory off, use --state. --json prints "
@@ -115,6 +124,13 @@ def apply(
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan and stop (only GETs are sent).")
+    ] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="With --dry-run: exit 12 when the plan has changes, 0 when it has none.",
+        ),
     ] = False,
     prune: Annotated[
         bool,
@@ -181,6 +197,11 @@ def apply(
     ] = False,
 ) -> None:
     context = context_of(ctx)
+    if exit_code and not dry_run:
+        raise UsageError(
+            "--exit-code goes with --dry-run",
+            hint="a real apply exits 0 when it succeeds, whether it changed anything or not",
+        )
     wait = _LockWait(lock_timeout, parse_duration(lock_timeout, "--lock-timeout"))
     if print_schema:
         streams.print_json(schema.json_schema())
@@ -227,6 +248,7 @@ def apply(
         retry_unknown=retry_unknown,
         json_mode=json_out,
         wait=wait,
+        exit_code=exit_code,
     )
 
 
@@ -295,6 +317,7 @@ def _apply(
     retry_unknown: bool,
     json_mode: bool,
     wait: _LockWait,
+    exit_code: bool = False,
 ) -> None:
     if prune and desired.stack is None:
         make_plan(desired, [], {}, prune=True)  # refuses: --prune needs a stack name
@@ -304,13 +327,15 @@ def _apply(
         records = state.entries()
         live = fetch_live(api, desired, records, prune=prune, concurrency=concurrency)
         plan = make_plan(desired, records, live, prune=prune, retry_unknown=retry_unknown)
-        console.plan(plan, dry_run=dry_run)
+        console.plan(plan, dry_run=dry_run, asks=bool(plan.deletes) and not yes)
         if dry_run:
             if json_mode:
                 console.summary(None, plan)
             console.blocked(plan, state, dry_run=True)
             if plan.blocked:
                 raise MultiItemFailure("blocked keys", exit_code=EXIT_BLOCKED)
+            if exit_code and plan.changes:
+                raise PlanHasChanges()
             return
         if plan.deletes:
             confirm(f"Carry out this plan, with {_deletes(plan.deletes)}?", yes=yes)
