@@ -4,12 +4,13 @@ stdout, `--dry-run --exit-code`, and fields labelled "changed outside vcctl"."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Result, Runner, assert_refused, assert_sent
+from tests.helpers import Result, Runner, assert_refused, assert_sent, seed
 from vcctl.emulator.server import Emulator, Fault
 
 STACK = """\
@@ -232,3 +233,144 @@ def test_exit_code_without_dry_run_is_refused_before_anything_is_sent(
     assert_refused(result, "--exit-code goes with --dry-run")
     assert "a real apply exits 0 when it succeeds" in result.stderr
     assert emulator.recorded() == []
+
+
+# -- changed outside vcctl -----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["state-file", "sqlite", "postgres"])
+def memory(request: pytest.FixtureRequest, env: dict[str, str], tmp_path: Path) -> list[str]:
+    """Where apply remembers what it set: a --state file, or the inventory on either backend."""
+    if request.param == "state-file":
+        return ["--state", str(tmp_path / "rooms.state.json")]
+    if request.param == "postgres":
+        env["VCCTL_INVENTORY_URL"] = request.getfixturevalue("postgres_url")
+    return []
+
+
+def change_directly(emulator: Emulator, path: str, **fields: Any) -> None:
+    """An update through the emulator's API, as a colleague or the web console would make it."""
+    seed(emulator, path, fields)
+
+
+def test_a_field_changed_outside_vcctl_is_labelled_in_the_plan(
+    emulator: Emulator, vcctl: Runner, stack_file: Path, memory: list[str]
+) -> None:
+    assert apply(vcctl, stack_file, memory).code == 0
+    board = by_name(emulator, "rooms")["Board meeting"]
+    ada = by_name(emulator, "participants")["Ada Lovelace"]
+    change_directly(emulator, f"/api/v1/rooms/{board['id']}", color="#00ff00")
+    change_directly(emulator, f"/api/v1/participants/{ada['id']}", language="de")
+    # The file changes the name too: that change is the file's, not labelled.
+    stack_file.write_text(STACK.replace('"Board meeting"', '"Board"'))
+
+    plan = apply(vcctl, stack_file, memory, "--dry-run")
+    assert plan.code == 0, plan
+    assert plan.stdout == (
+        '~ room board  name: "Board meeting" → "Board", '
+        'color: "#00ff00" → "#1e90ff" (changed outside vcctl)\n'
+        '~ participant board/ada  language: "de" → "en" (changed outside vcctl)\n'
+        "0 created, 2 updated, 0 deleted, 1 unchanged (dry run: nothing was changed)\n"
+    )
+    assert plan.stderr == ""
+
+    lines = apply(vcctl, stack_file, memory, "--dry-run", "--json")
+    updates = {line["key"]: line for line in map(json.loads, lines.stdout.splitlines())}
+    assert updates["board"]["changes"] == {
+        "name": ["Board meeting", "Board"],
+        "color": ["#00ff00", "#1e90ff"],
+    }
+    assert updates["board"]["changed_outside"] == {"color": "#1e90ff"}
+    assert updates["board/ada"]["changed_outside"] == {"language": "en"}
+    assert "changed_outside" not in updates["sales"]  # unchanged: the contract's keys only
+
+    # The apply sets them back; then nothing is changed, nothing labelled.
+    done = apply(vcctl, stack_file, memory)
+    assert done.code == 0, done
+    assert "(changed outside vcctl)" in done.stdout
+    emulator.clear_recorded()
+    again = apply(vcctl, stack_file, memory, "--dry-run", "--exit-code")
+    assert (again.code, again.stdout) == (0, "no changes (3 unchanged)\n")
+    assert {r.method for r in emulator.recorded()} == {"GET"}
+
+
+def test_what_an_update_set_is_what_the_next_plan_compares_with(
+    emulator: Emulator, vcctl: Runner, stack_file: Path, memory: list[str]
+) -> None:
+    assert apply(vcctl, stack_file, memory).code == 0
+    board = by_name(emulator, "rooms")["Board meeting"]
+    stack_file.write_text(STACK.replace("#1e90ff", "#ff8c00"))
+    updated = apply(vcctl, stack_file, memory)
+    assert updated.stdout.startswith('~ room board  color: "#1e90ff" → "#ff8c00"\n'), updated
+    # A file change is not a change outside vcctl, before or after it is applied.
+    assert "outside" not in updated.stdout
+    change_directly(emulator, f"/api/v1/rooms/{board['id']}", color="#123456")
+    plan = apply(vcctl, stack_file, memory, "--dry-run", "--json")
+    [line] = [json.loads(line) for line in plan.stdout.splitlines() if '"update"' in line]
+    assert line["changes"] == {"color": ["#123456", "#ff8c00"]}
+    assert line["changed_outside"] == {"color": "#ff8c00"}
+
+
+def test_a_field_set_outside_to_what_the_file_says_is_no_change(
+    emulator: Emulator, vcctl: Runner, stack_file: Path, memory: list[str]
+) -> None:
+    assert apply(vcctl, stack_file, memory).code == 0
+    board = by_name(emulator, "rooms")["Board meeting"]
+    change_directly(emulator, f"/api/v1/rooms/{board['id']}", color="#ff8c00")
+    stack_file.write_text(STACK.replace("#1e90ff", "#ff8c00"))
+    result = apply(vcctl, stack_file, memory, "--dry-run", "--exit-code")
+    assert (result.code, result.stdout) == (0, "no changes (3 unchanged)\n")
+
+
+def test_a_version_1_state_file_shows_no_label_until_an_apply_has_set_the_fields(
+    emulator: Emulator, vcctl: Runner, stack_file: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "rooms.state.json"
+    state = ["--state", str(path)]
+    assert apply(vcctl, stack_file, state).code == 0
+    rooms, ada = by_name(emulator, "rooms"), by_name(emulator, "participants")["Ada Lovelace"]
+    board, sales = rooms["Board meeting"], rooms["Sales"]
+    old = {  # what a vcctl from before kept: ids only
+        "rooms": {
+            "board": {"id": board["id"], "participants": {"ada": {"id": ada["id"]}}},
+            "sales": {"id": sales["id"], "participants": {}},
+        },
+        "stack": "ci",
+        "version": 1,
+    }
+    path.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
+    change_directly(emulator, f"/api/v1/rooms/{board['id']}", color="#00ff00")
+
+    plan = apply(vcctl, stack_file, state, "--dry-run")
+    assert plan.stdout.splitlines()[0] == '~ room board  color: "#00ff00" → "#1e90ff"', plan
+    assert json.loads(path.read_text()) == old  # a dry run writes nothing
+
+    # A real apply sets every managed field, so it keeps them all, at the new version.
+    assert apply(vcctl, stack_file, state).code == 0
+    data = json.loads(path.read_text())
+    assert data["version"] == 2
+    assert data["rooms"]["board"]["applied"] == {"name": "Board meeting", "color": "#1e90ff"}
+    assert data["rooms"]["board"]["participants"]["ada"] == {
+        "id": ada["id"],
+        "applied": {"username": "Ada Lovelace", "language": "en"},
+    }
+    assert data["rooms"]["sales"]["applied"] == {"name": "Sales"}
+    # Then a run that changes nothing writes nothing.
+    before = path.stat()
+    assert apply(vcctl, stack_file, state).stdout == "no changes (3 unchanged)\n"
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_inventory_keys_from_before_show_no_label(
+    emulator: Emulator, vcctl: Runner, stack_file: Path, env: dict[str, str]
+) -> None:
+    assert apply(vcctl, stack_file, []).code == 0
+    board = by_name(emulator, "rooms")["Board meeting"]
+    inventory = Path(env["VCCTL_DATA_DIR"]) / "inventory.sqlite3"
+    with sqlite3.connect(inventory) as db:  # what the migration leaves on keys it finds
+        assert db.execute("UPDATE keys SET applied = NULL").rowcount == 3
+    change_directly(emulator, f"/api/v1/rooms/{board['id']}", color="#00ff00")
+    plan = apply(vcctl, stack_file, [], "--dry-run", "--json")
+    [update] = [json.loads(line) for line in plan.stdout.splitlines() if '"update"' in line]
+    assert update["changes"] == {"color": ["#00ff00", "#1e90ff"]}
+    assert "changed_outside" not in update

@@ -44,7 +44,7 @@ def test_a_missing_file_is_a_new_state_and_records_are_written_through(tmp_path:
         "    }\n"
         "  },\n"
         '  "stack": "weekly",\n'
-        '  "version": 1\n'
+        '  "version": 2\n'
         "}\n"
     )
     with open_state(path, "weekly") as state:
@@ -117,7 +117,10 @@ def test_a_file_of_another_stack_is_refused_and_left_alone(tmp_path: Path) -> No
     [
         ("{not json", r"is not valid JSON \(line 1, column 2: .*\); it was left as it is"),
         ("[]", "is not a vcctl state file: expected a JSON object"),
-        ('{"version": 9, "stack": "s", "rooms": {}}', "version 9 \\(this vcctl reads version 1\\)"),
+        (
+            '{"version": 9, "stack": "s", "rooms": {}}',
+            r"version 9 \(this vcctl reads up to version 2\)",
+        ),
         ('{"version": 1, "stack": "s", "rooms": []}', "'rooms' is not an object"),
         ('{"version": 1, "stack": "s", "rooms": {"a": {"id": 3}}}', "rooms.a is not a record"),
         (

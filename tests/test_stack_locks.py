@@ -21,6 +21,7 @@ from tests.test_stop_signals import start
 from vcctl.emulator.answers import Answer
 from vcctl.emulator.server import Emulator
 from vcctl.errors import UsageError
+from vcctl.inventory.store.postgres import SCHEMA_VERSION
 from vcctl.inventory.when import parse_duration
 
 
@@ -213,12 +214,15 @@ def test_a_version_1_schema_is_migrated_to_hold_the_lock_holders(
     database = postgres_server.new_database()
     env = machine(tmp_path, "ci", emulator, postgres_server.url(database))
     assert run_vcctl(["inventory", "keys"], env).code == 0
+    # What a version 1 schema lacks: the lock holders' table, and what later steps added.
     postgres_server.psql(
-        "DROP TABLE vcctl.stack_locks; UPDATE vcctl.meta SET version = 1", database
+        "DROP TABLE vcctl.stack_locks; ALTER TABLE vcctl.keys DROP COLUMN applied;"
+        " UPDATE vcctl.meta SET version = 1",
+        database,
     )
 
     applied = run_vcctl(["apply", "-f", str(stack_file(tmp_path, "s", {"a": "A"}))], env)
 
     assert applied.code == 0, applied
-    assert postgres_server.psql("SELECT version FROM vcctl.meta", database) == "2\n"
+    assert postgres_server.psql("SELECT version FROM vcctl.meta", database) == f"{SCHEMA_VERSION}\n"
     assert postgres_server.psql("SELECT count(*) FROM vcctl.stack_locks", database) == "0\n"

@@ -180,6 +180,8 @@ class ApplyConsole:
 
     def summary(self, result: Result | None, plan: Plan) -> None:
         self._flush(end=True)
+        if result is not None and result.warning is not None:
+            streams.warn(result.warning)
         counts = result.counts() if result is not None else plan.counts()
         not_sent = result.not_sent if result is not None else 0
         if self.json_mode:

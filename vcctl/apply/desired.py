@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,23 @@ class StackEntry:
     unknown_since: str | None = None  # ISO time a create was sent whose outcome is unknown
     # The resource as last seen, when the store keeps it (a key another vcctl just created).
     resource: dict[str, Any] | None = field(default=None, compare=False)
+    # What the last apply set on the resource (field -> value), when the store keeps it; None
+    # for a key no apply has set fields on yet (or a store from before it kept them).
+    applied: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def qualified_key(self) -> str:
         return qualified_key(self.key, self.room_key)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an apply set on one resource, for its key's record: the managed fields as the API
+    answered them (the file's value where the answer has none)."""
+
+    kind: Kind
+    key: str
+    id: str
+    fields: Mapping[str, Any]
+    room_key: str | None = None
+    room_id: str | None = None  # a participant's room id, when its room was just created

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from vcctl.apply.desired import StackEntry
-from vcctl.apply.plan import Action, Counts, Plan
+from vcctl.apply.desired import Applied, StackEntry
+from vcctl.apply.plan import Action, Counts, Plan, applied_values
 from vcctl.errors import InvalidResponseError, NotFoundError, NotSent, VcctlError
 from vcctl.halt import held
 from vcctl.inventory.claims import Claim, Patience, outcome_unknown
@@ -56,6 +56,7 @@ class Result:
     abandoned: bool = False  # a second signal: answers still under way were not waited for
     stopped: bool = False  # a stop signal ended it (not_sent says how much it left)
     blocked: int = 0  # the plan's blocked actions, never run
+    warning: str | None = None  # done, but what apply set on unchanged resources was not kept
 
     @property
     def failures(self) -> list[Outcome]:
@@ -107,6 +108,37 @@ class StateWriter:
     def succeeded(self, action: Action) -> None:
         if action.action == "delete":
             self.state.forget(action.kind, action.key, action.room_key)
+
+    def set_fields(self, action: Action) -> str | None:
+        """Keep what a create or an update left set on its resource; a warning when that
+        cannot be written (the change itself is done: only a later label is at stake)."""
+        assert action.id is not None
+        fields = applied_values(action.managed, action.resource)
+        try:
+            self.state.remember_applied([_applied(action, fields)])
+        except VcctlError as exc:
+            what = f"{action.kind} {action.qualified_key}"
+            return f"{what}: what apply set on it could not be kept: {exc.message}"
+        return None
+
+    def confirm_fields(self, actions: Iterable[Action]) -> str | None:
+        """An unchanged resource has what the file says: keep that as what apply set, where
+        its record keeps something else (or nothing yet), in one write; a warning when that
+        cannot be written."""
+        stale = []
+        for action in actions:
+            if action.id is None:
+                continue
+            fields = applied_values(action.managed, action.resource)
+            if action.applied is None or dict(action.applied) != fields:
+                stale.append(_applied(action, fields))
+        if not stale:
+            return None
+        try:
+            self.state.remember_applied(stale)
+        except VcctlError as exc:
+            return f"what apply found set on unchanged resources could not be kept: {exc.message}"
+        return None
 
     def close(self) -> None:
         pass
@@ -163,6 +195,8 @@ class _Runner:
         except VcctlError as exc:
             message = f"{exc.message} (the API {done.action}d {done.kind} {done.id})"
             return Outcome(done, VcctlError(message, hint=exc.hint))
+        if done.action == "update":
+            return Outcome(done, warning=self.recorder.set_fields(done))
         return Outcome(done)
 
     def create(self, action: Action, room_id: str | None) -> Outcome:
@@ -190,7 +224,7 @@ class _Runner:
                 f"recorded: {exc.message}"
             )
             return Outcome(done, warning=warning)
-        return Outcome(done)
+        return Outcome(done, warning=self.recorder.set_fields(done))
 
     def submit(self, action: Action, room_id: str | None = None) -> None:
         assert self.engine is not None
@@ -297,6 +331,8 @@ def run_plan(
     finally:
         recorder.close()
     counts = plan.counts()
+    unchanged = [action for action in plan.actions if action.action == "unchanged"]
+    warning = None if runner.abandoned else recorder.confirm_fields(unchanged)
     return Result(
         runner.outcomes,
         counts.unchanged,
@@ -304,6 +340,7 @@ def run_plan(
         runner.abandoned,
         runner.stopped,
         counts.blocked,
+        warning,
     )
 
 
@@ -322,6 +359,11 @@ def _groups(plan: Plan) -> list[list[Action]]:
 def _waits_for_its_room(action: Action) -> bool:
     """A participant create in a room that is being created in this run."""
     return action.kind == "participant" and action.action == "create" and action.room_id is None
+
+
+def _applied(action: Action, fields: dict[str, Any]) -> Applied:
+    assert action.id is not None
+    return Applied(action.kind, action.key, action.id, fields, action.room_key, action.room_id)
 
 
 def _with_answer(action: Action, answer: Any, room_id: str | None) -> Action:

@@ -23,12 +23,13 @@ shared PostgreSQL inventory; see `open_inventory_state`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vcctl.apply import stack_lock
-from vcctl.apply.desired import StackEntry
+from vcctl.apply.desired import Applied, StackEntry
 from vcctl.errors import UsageError, VcctlError
 from vcctl.inventory import claims, scopes
 from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
@@ -60,6 +61,8 @@ class InventoryState:
         self._stack = stack
         self._rooms: dict[str, KeyRow] = {}
         self._participants: dict[str, dict[str, KeyRow]] = {}  # room key -> key -> row
+        # What the last apply set, by (kind, scope, key), as the keys were read.
+        self._applied: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._load()
 
     @property
@@ -84,6 +87,8 @@ class InventoryState:
         for row in rows:
             if row.kind == "participant" and row.scope in room_of:
                 self._participants.setdefault(room_of[row.scope], {})[row.key] = row
+        scopes_read = {row.scope for row in self._rooms.values()} | set(room_of)
+        self._applied = self._inventory.list_applied(self._account, sorted(scopes_read))
 
     def _scope_of(self, room_key: str, room_id: str | None = None) -> str | None:
         """The scope of a room's participant keys; None when the room has no id (no stack)."""
@@ -97,9 +102,9 @@ class InventoryState:
     # -- reading -------------------------------------------------------------------------------
 
     def entries(self) -> list[StackEntry]:
-        rooms = [_record("room", row, None) for _, row in sorted(self._rooms.items())]
+        rooms = [self._record("room", row, None) for _, row in sorted(self._rooms.items())]
         participants = [
-            _record("participant", row, room_key)
+            self._record("participant", row, room_key)
             for room_key in sorted(self._participants)
             for _, row in sorted(self._participants[room_key].items())
         ]
@@ -107,7 +112,12 @@ class InventoryState:
 
     def lookup(self, kind: Kind, key: str, room_key: str | None = None) -> StackEntry | None:
         row = self._table(kind, room_key).get(key)
-        return None if row is None else _record(kind, row, room_key)
+        return None if row is None else self._record(kind, row, room_key)
+
+    def _record(self, kind: Kind, row: KeyRow, room_key: str | None) -> StackEntry:
+        entry = _record(kind, row, room_key)
+        applied = self._applied.get((row.kind, row.scope, row.key))
+        return entry if applied is None or entry.id is None else replace(entry, applied=applied)
 
     # -- the key protocol ------------------------------------------------------------------------
 
@@ -164,6 +174,17 @@ class InventoryState:
         # Only the row as read: another vcctl's claim of the key meanwhile is theirs.
         claims.release(self._inventory, self._ref(kind, key, room_key, None), expected=row)
         del table[key]
+
+    def remember_applied(self, applied: Sequence[Applied]) -> None:
+        rows = []
+        for item in applied:
+            try:
+                ref = self._ref(item.kind, item.key, item.room_key, item.room_id)
+            except ValueError:
+                continue  # a participant of a room this run has no id for: nothing to keep
+            rows.append((ref, item.id, item.fields))
+        if rows:
+            self._inventory.set_applied(rows)
 
     def _drop_participants(self, room_key: str) -> None:
         scope = self._scope_of(room_key)

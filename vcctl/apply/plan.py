@@ -2,9 +2,11 @@
 
 Order: create rooms, update rooms, create participants, update participants, then (with prune)
 delete participants, then rooms. Only fields the file gives are compared, and an update sends only
-the ones that differ. A room that is recorded but answered 404 is created again with all its
-participants. A pruned room's live participants are deleted one by one before the room itself: the
-API does not promise that deleting a room removes its participants, so none is left behind.
+the ones that differ. A field whose live value is not what the last apply set on it (when its
+record keeps that) is labelled as changed outside vcctl. A room that is recorded but answered 404
+is created again with all its participants. A pruned room's live participants are deleted one by
+one before the room itself: the API does not promise that deleting a room removes its
+participants, so none is left behind.
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ class Action:
     # A blocked action: when its key's create with an unknown outcome was sent (ISO time); None
     # for a participant blocked because its room is.
     since: str | None = None
+    # The fields the file manages on it (a create's or an update's, and an unchanged one's), and
+    # what the last apply set on it as its record keeps it (None: nothing kept).
+    managed: dict[str, Any] = field(default_factory=dict)
+    applied: Mapping[str, Any] | None = None
+    # The changed fields whose live value is not what the last apply set: field -> that value.
+    outside: dict[str, Any] = field(default_factory=dict)
 
     @property
     def qualified_key(self) -> str:
@@ -79,8 +87,9 @@ class Action:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON Lines object: action, kind, key (`room/participant` for participants), id,
-        changes and resource."""
-        return {
+        changes and resource; and `changed_outside` (field -> what the last apply set) when
+        some changed fields were changed outside vcctl."""
+        line = {
             "action": self.action,
             "kind": self.kind,
             "key": self.qualified_key,
@@ -88,6 +97,9 @@ class Action:
             "changes": {name: list(pair) for name, pair in self.changes.items()},
             "resource": self.resource,
         }
+        if self.outside:
+            line["changed_outside"] = dict(self.outside)
+        return line
 
 
 @dataclass(frozen=True)
@@ -346,7 +358,9 @@ def _create(
     room_id: str | None = None,
 ) -> Action:
     changes = {name: [None, value] for name, value in fields.items()}
-    return Action("create", kind, key, room_key, None, changes, dict(fields), room_id=room_id)
+    return Action(
+        "create", kind, key, room_key, None, changes, dict(fields), room_id=room_id, managed=fields
+    )
 
 
 def _compare(
@@ -358,15 +372,52 @@ def _compare(
 ) -> Action:
     room_key = record.room_key if record else None
     record_id = record.id if record else None
+    applied = record.applied if record else None
     changes = {
         name: [current.get(name), value]
         for name, value in fields.items()
         if not same_value(kind, name, current.get(name), value)
     }
     if not changes:
-        return Action("unchanged", kind, key, room_key, record_id, resource=current)
+        return Action(
+            "unchanged",
+            kind,
+            key,
+            room_key,
+            record_id,
+            resource=current,
+            managed=fields,
+            applied=applied,
+        )
     body = {name: pair[1] for name, pair in changes.items()}
-    return Action("update", kind, key, room_key, record_id, changes, body, current)
+    outside = {
+        name: applied[name]
+        for name, (live, _) in changes.items()
+        if applied is not None
+        and name in applied
+        and not same_value(kind, name, live, applied[name])
+    }
+    return Action(
+        "update",
+        kind,
+        key,
+        room_key,
+        record_id,
+        changes,
+        body,
+        current,
+        managed=fields,
+        applied=applied,
+        outside=outside,
+    )
+
+
+def applied_values(fields: Mapping[str, Any], answer: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What an apply leaves set on a resource: each managed field as the API answered it (the
+    file's value where the answer has none), to tell a later change outside vcctl from one the
+    file makes."""
+    answer = answer or {}
+    return {name: answer.get(name, value) for name, value in fields.items()}
 
 
 def same_value(kind: Kind, name: str, old: Any, new: Any) -> bool:

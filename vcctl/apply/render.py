@@ -5,6 +5,7 @@
 outcome is unknown (since ...)`. Unchanged resources are only counted. A carried-out create's
 line ends with the id the API gave it (`+ room board  "Board meeting" → aVZOke`), an action that
 did not succeed with what became of it (`(failed)`, `(not sent)`, `(outcome unknown)`).
+A field whose live value is not what the last apply set is labelled `(changed outside vcctl)`.
 Text that came from the server or a state file is escaped before it can reach a terminal.
 """
 
@@ -20,6 +21,8 @@ from vcctl.text import printable
 if TYPE_CHECKING:
     from rich.text import Text
 
+# An update's field whose live value is not what the last apply set on it.
+OUTSIDE = "changed outside vcctl"
 SIGNS = {"create": "+", "update": "~", "delete": "-", "unchanged": "=", "blocked": "?"}
 STYLES = {
     "create": "green",
@@ -45,6 +48,7 @@ def action_line(action: Action) -> str:
     if action.action == "update":
         details = ", ".join(
             f"{printable(name)}: {value_text(old)} → {value_text(new)}"
+            + (f" ({OUTSIDE})" if name in action.outside else "")
             for name, (old, new) in action.changes.items()
         )
         return f"{head}  {details}"

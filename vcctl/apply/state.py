@@ -17,13 +17,13 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from vcctl.apply import stack_lock
-from vcctl.apply.desired import StackEntry
+from vcctl.apply.desired import Applied, StackEntry
 from vcctl.errors import UsageError
 from vcctl.inventory import claims
 from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
@@ -31,7 +31,18 @@ from vcctl.inventory.locks import FileLock
 from vcctl.inventory.records import Account
 from vcctl.resources import Kind
 
-STATE_VERSION = 1
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 keeps, on an entry, the fields the last apply set on its resource (`applied`).
+    A version 1 entry has none: its fields are never labelled as changed outside vcctl until
+    an apply has set them."""
+    return data
+
+
+# STATE_MIGRATIONS[n - 1] takes a file's data from version n to n + 1, as the inventory's schema
+# steps do; the file is written at the newest version, and a newer one is refused.
+STATE_MIGRATIONS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (_v1_to_v2,)
+STATE_VERSION = 1 + len(STATE_MIGRATIONS)
 
 
 class StackState(Protocol):
@@ -71,6 +82,11 @@ class StackState(Protocol):
 
     def forget(self, kind: Kind, key: str, room_key: str | None = None) -> None:
         """Drop a record (and a room's participants' records); no-op when there is none."""
+        ...
+
+    def remember_applied(self, applied: Sequence[Applied]) -> None:
+        """Keep what an apply set on each resource (`StackEntry.applied` gives it back), where
+        its key still names that id; one write for them all."""
         ...
 
     def how_to_free(self, kind: Kind, key: str, room_key: str | None = None) -> str:
@@ -205,6 +221,20 @@ class StateFile:
         with self._lock:
             self._held.pop((kind, room_key or "", key), None)
             self._set(kind, key, room_key, {"id": id})
+            mine = self._changed()
+        self._write_through(mine)
+
+    def remember_applied(self, applied: Sequence[Applied]) -> None:
+        with self._lock:
+            changed = False
+            for item in applied:
+                table = self._table(item.kind, item.room_key)
+                entry = None if table is None else table.get(item.key)
+                if entry is not None and entry.get("id") == item.id:
+                    entry["applied"] = dict(item.fields)
+                    changed = True
+            if not changed:
+                return
             mine = self._changed()
         self._write_through(mine)
 
@@ -377,6 +407,7 @@ def _read(path: Path, stack: str | None) -> StateFile:
             f"state file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}); it was left as it is"
         ) from None
+    data = _migrated(data)
     problem = _shape_problem(data)
     if problem:
         raise StateFileError(f"state file {path} is not a vcctl state file: {problem}")
@@ -393,7 +424,7 @@ def _shape_problem(data: Any) -> str | None:
     if not isinstance(data, dict):
         return "expected a JSON object"
     if data.get("version") != STATE_VERSION:
-        return f"version {data.get('version')!r} (this vcctl reads version {STATE_VERSION})"
+        return f"version {data.get('version')!r} (this vcctl reads up to version {STATE_VERSION})"
     if not isinstance(data.get("stack"), str | None):
         return "'stack' is not a string"
     rooms = data.get("rooms")
@@ -414,6 +445,16 @@ def _shape_problem(data: Any) -> str | None:
     return None
 
 
+def _migrated(data: Any) -> Any:
+    """A file of an older version, brought up to this one (anything else as it is)."""
+    version = data.get("version") if isinstance(data, dict) else None
+    if type(version) is not int or not 1 <= version < STATE_VERSION:
+        return data
+    for step in STATE_MIGRATIONS[version - 1 :]:
+        data = step(data)
+    return {**data, "version": STATE_VERSION}
+
+
 def _entry_problem(where: str, key: str, entry: Any) -> str | None:
     if not key or not printable_key(key):
         return f"{where} is not a record: the key must be non-empty printable text"
@@ -430,6 +471,8 @@ def _entry_problem(where: str, key: str, entry: Any) -> str | None:
         return f"{where} is not a record: {where}.unknown_since: expected an ISO time or null"
     if id is None and since is None:
         return f"{where} is not a record: it needs an id or unknown_since"
+    if not isinstance(entry.get("applied", {}), dict):
+        return f"{where} is not a record: {where}.applied: expected an object"
     return None
 
 
@@ -446,7 +489,8 @@ def _is_iso(text: str) -> bool:
 
 
 def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> StackEntry:
-    return StackEntry(kind, key, entry.get("id"), room_key, entry.get("unknown_since"))
+    since = entry.get("unknown_since")
+    return StackEntry(kind, key, entry.get("id"), room_key, since, applied=entry.get("applied"))
 
 
 def _fsync_folder(folder: Path) -> None:

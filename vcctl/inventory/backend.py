@@ -110,3 +110,17 @@ class InventoryStore(Protocol):
     # -- apply's stack locks -------------------------------------------------------------------
 
     def stack_lock(self, account: Account, scope: str) -> Lock: ...
+
+    # -- keys: what the last apply set -----------------------------------------------------------
+
+    def set_applied(self, applied: Sequence[tuple[KeyRef, str, Mapping[str, Any]]]) -> int:
+        """For each (key, id, fields): keep the fields on the key's row, in one transaction,
+        where the key is created and names that id; any swap of the row drops them."""
+        ...
+
+    def list_applied(
+        self, account: Account, scopes: Sequence[str]
+    ) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """What `set_applied` kept on the account's created keys in these scopes:
+        (kind, scope, key) -> fields."""
+        ...

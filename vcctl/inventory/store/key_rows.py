@@ -6,11 +6,14 @@ the listings and releases `vcctl inventory keys` and `forget --key` need.
 
 A row per (account, kind, scope, key): `state` pending, created or unknown; `id` the resource a
 created key names; `since`; the owner of a pending claim (`host`, `pid`, `started`) and the
-claim's `claim` token.
+claim's `claim` token; `applied`, the JSON object of the fields the last apply set on a created
+key's resource (`set_applied`, `list_applied`; cleared whenever the row is swapped), which is no
+part of the key's state and so not of `KeyRow`.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -35,6 +38,17 @@ def row_of(values: Sequence[Any]) -> KeyRow:
     if pid is not None:
         owner = Owner(host or "", int(pid), None if started is None else float(started))
     return KeyRow(kind, scope, key, state, id, float(since), owner, token)
+
+
+def _applied(text: str | None) -> dict[str, Any] | None:
+    """The `applied` column: a JSON object, or None (none kept, or unreadable: no past)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _values(row: KeyRow) -> tuple[Any, ...]:
@@ -99,6 +113,44 @@ class KeyStore(Connection):
         same_name = self.list_keys(ref.account, key=ref.key)
         alone = all((row.kind, row.scope) == (ref.kind, ref.scope) for row in same_name)
         return f"run '{scopes.forget_command(ref.kind, ref.scope, ref.key, alone=alone)}'"
+
+    # -- what the last apply set --------------------------------------------------------------
+
+    def set_applied(self, applied: Sequence[tuple[KeyRef, str, Mapping[str, Any]]]) -> int:
+        """Keep, for each (key, id, fields), the fields the last apply set on that key's
+        resource, in one transaction; only where the key still names that id (a key created
+        again meanwhile is another resource). Returns how many keys took it."""
+        done = 0
+        with self._translated("write"), self._write() as db:
+            for ref, id, fields in applied:
+                text = json.dumps(dict(fields), sort_keys=True, ensure_ascii=False)
+                done += db.execute(
+                    f"UPDATE keys SET applied = ? WHERE{IDENT} AND state = 'created' AND id = ?",
+                    (text, *_ident(ref), id),
+                ).rowcount
+        return done
+
+    def list_applied(
+        self, account: Account, scopes: Sequence[str]
+    ) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """What the last apply set, for the account's created keys in these scopes: (kind,
+        scope, key) -> fields. Kept apart from `KeyRow`: it is no part of a key's state."""
+        found: dict[tuple[str, str, str], dict[str, Any]] = {}
+        query = (
+            "SELECT kind, scope, key, applied FROM keys WHERE base_url = ? AND key_fp = ?"
+            " AND state = 'created' AND applied IS NOT NULL"
+        )
+        unique = sorted(set(scopes))
+        with self._translated("read"), self._lock:
+            for start in range(0, len(unique), 500):  # SQLite bounds the parameters
+                chunk = unique[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"{query} AND scope IN ({marks})", [*acct(account), *chunk])
+                for kind, scope, key, text in rows:
+                    fields = _applied(text)
+                    if fields is not None:
+                        found[(kind, scope, key)] = fields
+        return found
 
     # -- listing and releasing -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from vcctl.inventory.records import created_at_ts, normal_base_url, prepare_file
 from vcctl.inventory.store.connection import Connection, describe
 from vcctl.inventory.store.key_rows import migrate_key_accounts
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT = 10.0  # seconds a writer waits for another process's transaction
 SETUP_HINT = "move the file aside (vcctl starts a new inventory), or set VCCTL_INVENTORY=off"
 
@@ -100,6 +100,11 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # records_by_created the id tie-break sorted every row in a temporary B-tree first.
         "CREATE INDEX records_newest_first ON records (base_url, key_fp, kind, created DESC, id)",
         "DROP INDEX records_by_created",  # its columns lead the new one
+    ),
+    (
+        # What the last apply set on a key's resource (a JSON object), so that a plan can tell
+        # a field changed outside vcctl from one the file changed. None for older keys.
+        "ALTER TABLE keys ADD COLUMN applied TEXT",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -44,6 +44,7 @@ KEY_COLUMNS = (
     "host",
     "claim",
     "started",
+    "applied",  # what the last apply set: the plans on the other side label changes as here
 )
 _KEY_IDENT = 5  # base_url, key_fp, kind, scope, key
 _STATE, _ID = KEY_COLUMNS.index("state"), KEY_COLUMNS.index("id")

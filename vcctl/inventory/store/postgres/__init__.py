@@ -31,7 +31,7 @@ from vcctl.inventory.store.transfer import Transfer
 from vcctl.text import mask_url
 
 SCHEMA = "vcctl"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
 DOWN_HINT = (
     "check that the database server is up and the URL right (VCCTL_INVENTORY_URL, or "
@@ -62,6 +62,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 2: who holds each stack's lock (see stack_locks.py)
     tuple(statement.format(schema=SCHEMA) for statement in stack_locks.CREATE_TABLE),
+    # 3: what the last apply set on a key's resource (as in the file's schema version 5)
+    (f"ALTER TABLE {SCHEMA}.keys ADD COLUMN applied text",),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -53,6 +53,7 @@ COLUMNS = {
         "host",
         "claim",
         "started",
+        "applied",  # not in the store's INSERT OR REPLACE: a swapped row loses it, as in SQLite
     ),
 }
 PRIMARY_KEYS = {
