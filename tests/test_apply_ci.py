@@ -4,13 +4,23 @@ stdout, `--dry-run --exit-code`, and fields labelled "changed outside vcctl"."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Result, Runner, assert_refused, assert_sent, seed
+from tests.helpers import (
+    Result,
+    Runner,
+    assert_refused,
+    assert_sent,
+    run_concurrently,
+    run_in_pty,
+    run_vcctl,
+    seed,
+)
 from vcctl.emulator.server import Emulator, Fault
 
 STACK = """\
@@ -147,6 +157,20 @@ def test_a_run_that_asks_before_deleting_shows_the_plan_then_what_it_did(
         f'- room sales  "Sales" (id {sales["id"]})\n'
         "1 created, 0 updated, 1 deleted, 2 unchanged\n"
     )
+
+
+def test_on_a_terminal_each_line_comes_coloured_with_its_id(
+    emulator: Emulator, env: dict[str, str], stack_file: Path, tmp_path: Path
+) -> None:
+    state = ["--state", str(tmp_path / "s.json")]
+    result = run_in_pty(["apply", "-f", str(stack_file), *state], env)
+    assert result.code == 0, result
+    rooms = by_name(emulator, "rooms")
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stdout)
+    assert f'+ room board  "Board meeting" → {rooms["Board meeting"]["id"]}' in shown
+    assert f'+ room sales  "Sales" → {rooms["Sales"]["id"]}' in shown
+    assert "\x1b[32m+ room board" in result.stdout  # green, as the plan's creates are
+    assert shown.count("+ room board") == 1  # no plan first: nothing to ask
 
 
 # -- --dry-run --exit-code ---------------------------------------------------------------------
@@ -374,3 +398,73 @@ def test_inventory_keys_from_before_show_no_label(
     [update] = [json.loads(line) for line in plan.stdout.splitlines() if '"update"' in line]
     assert update["changes"] == {"color": ["#00ff00", "#1e90ff"]}
     assert "changed_outside" not in update
+
+
+# -- the CI race: a committed state file from a stale checkout, and the shared inventory ---------
+
+HR = 'stack = "ci"\n\n[rooms.legal]\nname = "Legal"\n\n[rooms.hr]\nname = "HR"\n'
+
+
+def runner(tmp_path: Path, name: str, env: dict[str, str]) -> dict[str, str]:
+    """A fresh CI runner: its own HOME, config and data folder."""
+    folder = tmp_path / name
+    return {
+        **env,
+        "HOME": str(folder / "home"),
+        "VCCTL_CONFIG_DIR": str(folder / "config"),
+        "VCCTL_DATA_DIR": str(folder / "data"),
+    }
+
+
+def test_two_runs_from_checkouts_without_each_others_state_commit_create_twice_and_log_both(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    """What the README warns of: each run's checkout has the state file as committed before
+    either ran, so the second does not know what the first created."""
+    committed = '{"rooms": {}, "stack": "ci", "version": 2}\n'
+    results = []
+    for name in ("pr-3", "pr-4"):
+        checkout = tmp_path / name / "checkout"
+        checkout.mkdir(parents=True)
+        (checkout / "rooms.toml").write_text(HR)
+        (checkout / "rooms.state.json").write_text(committed)
+        args = ["apply", "-f", str(checkout / "rooms.toml")]
+        args += ["--state", str(checkout / "rooms.state.json")]
+        results.append(run_vcctl(args, runner(tmp_path, name, env)))
+    assert [result.code for result in results] == [0, 0], results
+    hr = sorted(room["id"] for room in emulator.state()["rooms"] if room["name"] == "HR")
+    assert len(hr) == 2  # the duplicate the README describes
+    # Each run's log names the HR room it made: the orphan can be found and deleted.
+    logged = sorted(
+        line.rsplit(" → ", 1)[1]
+        for result in results
+        for line in result.stdout.splitlines()
+        if line.startswith('+ room hr  "HR" → ')
+    )
+    assert logged == hr
+
+
+def test_runners_sharing_the_inventory_create_the_stack_once_and_the_log_names_it(
+    emulator: Emulator, env: dict[str, str], tmp_path: Path, postgres_url: str
+) -> None:
+    commands = []
+    for name in ("pr-3", "pr-4", "pr-5"):
+        checkout = tmp_path / name / "checkout"
+        checkout.mkdir(parents=True)
+        (checkout / "rooms.toml").write_text(HR)
+        shared = {**runner(tmp_path, name, env), "VCCTL_INVENTORY_URL": postgres_url}
+        commands.append((["apply", "-f", str(checkout / "rooms.toml")], shared))
+    results = run_concurrently(commands)
+    assert [result.code for result in results] == [0, 0, 0], results
+    rooms = emulator.state()["rooms"]
+    assert sorted(room["name"] for room in rooms) == ["HR", "Legal"]
+    ids = {room["name"]: room["id"] for room in rooms}
+    outputs = sorted(result.stdout for result in results)
+    assert outputs == [
+        f'+ room legal  "Legal" → {ids["Legal"]}\n'
+        f'+ room hr  "HR" → {ids["HR"]}\n'
+        "2 created, 0 updated, 0 deleted, 0 unchanged\n",
+        "no changes (2 unchanged)\n",
+        "no changes (2 unchanged)\n",
+    ]
+    assert len([r for r in emulator.recorded() if r.method == "POST"]) == 2

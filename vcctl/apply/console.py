@@ -24,6 +24,7 @@ from vcctl.output import streams, views
 from vcctl.text import printable
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from vcctl.apply.state import StackState
@@ -40,6 +41,7 @@ class ApplyConsole:
         self._listed: tuple[Action, ...] = ()
         self._reported = 0
         self._outcomes: dict[tuple[str, str | None, str], Outcome] = {}
+        self._stdout: Console | None = None
 
     # -- the plan
 
@@ -174,7 +176,9 @@ class ApplyConsole:
             if streams.use_rich(sys.stdout):
                 from rich.text import Text
 
-                streams.rich_console().print(Text(line, style=STYLES[planned.action]))
+                if self._stdout is None:  # it finds sys.stdout when it prints (a bar's proxy)
+                    self._stdout = streams.rich_console()
+                self._stdout.print(Text(line, style=STYLES[planned.action]))
             else:
                 streams.write_stdout(line + "\n")
 
