@@ -468,3 +468,17 @@ def test_runners_sharing_the_inventory_create_the_stack_once_and_the_log_names_i
         "no changes (2 unchanged)\n",
     ]
     assert len([r for r in emulator.recorded() if r.method == "POST"]) == 2
+
+
+def test_a_file_without_a_stack_keeps_what_it_set_with_the_plain_keys(
+    emulator: Emulator, vcctl: Runner, stack_file: Path
+) -> None:
+    stack_file.write_text(STACK.replace('stack = "ci"\n', ""))
+    assert apply(vcctl, stack_file, []).code == 0
+    ada = by_name(emulator, "participants")["Ada Lovelace"]
+    change_directly(emulator, f"/api/v1/participants/{ada['id']}", language="de")
+    plan = apply(vcctl, stack_file, [], "--dry-run")
+    assert plan.stdout == (
+        '~ participant board/ada  language: "de" → "en" (changed outside vcctl)\n'
+        "0 created, 1 updated, 0 deleted, 2 unchanged (dry run: nothing was changed)\n"
+    ), plan
