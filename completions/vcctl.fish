@@ -252,7 +252,7 @@ complete -c vcctl -n "__vcctl_at 'apply'" -l exit-code -d 'With --dry-run: exit 
 complete -c vcctl -n "__vcctl_at 'apply'" -l prune -d 'Delete what this stack created earlier and the file no longer has'
 complete -c vcctl -n "__vcctl_at 'apply'" -s y -l yes -d 'Do not ask for confirmation'
 complete -c vcctl -n "__vcctl_at 'apply'" -l concurrency -x -d 'Requests in flight'
-complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file (commit it, or keep it in the CI cache) instead of this machine\'s inventory'
+complete -c vcctl -n "__vcctl_at 'apply'" -l state -rF -d 'Keep the stack\'s key -> id records in this JSON file instead of this machine\'s inventory: for one pipeline whose runs never overlap (runners that may overlap share a PostgreSQL inventory)'
 complete -c vcctl -n "__vcctl_at 'apply'" -l retry-unknown -d 'Create again the keys whose earlier create had an unknown outcome'
 complete -c vcctl -n "__vcctl_at 'apply'" -l export -d 'Print a stack file describing ROOM_IDs and record their keys'
 complete -c vcctl -n "__vcctl_at 'apply'" -l stack -x -d 'The stack name: with CSV files, the stack they declare; with --export, the one to write'

@@ -64,8 +64,9 @@ StateOption = Annotated[
     str | None,
     typer.Option(
         "--state",
-        help="Keep the stack's key -> id records in this JSON file (commit it, or keep it in "
-        "the CI cache) instead of this machine's inventory.",
+        help="Keep the stack's key -> id records in this JSON file instead of this machine's "
+        "inventory: for one pipeline whose runs never overlap (runners that may overlap share "
+        "a PostgreSQL inventory).",
         metavar="STATEFILE",
     ),
 ]
