@@ -13,7 +13,7 @@ import pytest
 from tests.stores import open_place
 from vcctl.errors import InventoryError, KeyBlockedError, UsageError
 from vcctl.inventory import claims
-from vcctl.inventory.claims import Claim, KeyRef
+from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Owner
 from vcctl.inventory.records import Account, Record, account_for, inventory_enabled, inventory_path
 from vcctl.inventory.store import SCHEMA_VERSION, Inventory
 from vcctl.inventory.when import parse_when
@@ -147,8 +147,14 @@ def test_a_batch_records_in_one_transaction(inv: Inventory) -> None:
     statements: list[str] = []
     cast(Any, inv._db).set_trace_callback(statements.append)  # sqlite3 and the Session
     inv.record_many(ME, "room", [room(f"r{i:05d}", f"n{i}", 1) for i in range(300)])
+    sent = list(statements)
     assert statements.count("COMMIT") == 1
     assert len(inv.list_records(ME, "room")) == 300
+    if not isinstance(inv._db, sqlite3.Connection):
+        # A database across a network: the rows go as one executemany (one pipeline), not a
+        # statement, and a round trip, each: begin, write, read back, commit. (sqlite3 traces
+        # each row's execution.)
+        assert len(sent) == 4, sent
 
 
 def test_forgetting_ids_and_keys(inv: Inventory) -> None:
@@ -164,6 +170,27 @@ def test_forgetting_ids_and_keys(inv: Inventory) -> None:
 
 
 # -- keys and claims (the state machine itself: tests/test_key_claims.py) ----------------------
+
+
+def test_swap_key_writes_only_over_the_row_expected_and_records_its_resource_anyway(
+    inv: Inventory,
+) -> None:
+    ref = KeyRef(ME, "room", "stack:w", "board")
+    pending = KeyRow("room", "stack:w", "board", "pending", None, 1.5, Owner("h", 7, None), "t1")
+    created = KeyRow("room", "stack:w", "board", "created", "aaaaaa", 2.25)
+    assert inv.swap_key(ref, None, pending)
+    assert not inv.swap_key(ref, None, created)  # a row is there: not the one expected
+    other = KeyRow("room", "stack:w", "board", "pending", None, 1.5, Owner("h", 7, None), "t2")
+    made = room("aaaaaa", "Board", 1)
+    assert not inv.swap_key(ref, other, created, resource=made)  # another claim's token
+    assert inv.read_key(ref) == pending
+    assert ids(inv.list_records(ME, "room")) == ["aaaaaa"]  # recorded, matched or not
+    assert inv.swap_key(ref, pending, created, resource=made)
+    assert inv.read_key(ref) == created
+    assert inv.list_records(ME, "room")[0].key == "board"
+    assert not inv.swap_key(ref, pending, None)
+    assert inv.swap_key(ref, created, None)
+    assert inv.read_key(ref) is None
 
 
 def test_a_claimed_key_once_created_names_the_live_record(inv: Inventory) -> None:

@@ -38,6 +38,10 @@ class Cursor(Protocol):
 
     def fetchone(self) -> Any: ...
 
+    def fetchall(self) -> list[Any]:
+        """Every row at once (psycopg: far cheaper than iterating the cursor row by row)."""
+        ...
+
     def __iter__(self) -> Iterator[Any]: ...
 
 
@@ -126,22 +130,12 @@ class Connection:
         resource: Mapping[str, Any],
         now: float,
     ) -> None:
-        room_id = resource.get("room_id") if kind == "participant" else None
-        label = resource.get("name" if kind == "room" else "username")
-        db.execute(
-            UPSERT,
-            (
-                *acct(account),
-                kind,
-                str(resource["id"]),
-                None if room_id is None else str(room_id),
-                label if isinstance(label, str) else None,
-                json.dumps(resource, separators=(",", ":"), ensure_ascii=False),
-                created_at_ts(resource) or now,
-                now,
-                now,
-            ),
-        )
+        db.execute(UPSERT, record_values(account, kind, resource, now))
+
+    def _upsert_many(self, db: Database, rows: Sequence[Sequence[Any]]) -> None:
+        """Many `record_values` rows at once (in PostgreSQL one pipeline, not a round trip each)."""
+        if rows:
+            db.executemany(UPSERT, rows)
 
     def _by_ids(self, account: Account, kind: Kind, ids: Sequence[str]) -> list[Record]:
         found: dict[str, Record] = {}
@@ -160,12 +154,31 @@ class Connection:
                 f" AND r.id IN ({marks})",
                 (*acct(account), kind, *chunk),
             )
-            found.update((row[0], record_of(row)) for row in rows)
+            found.update((row[0], record_of(row)) for row in rows.fetchall())
 
     def get(self, account: Account, kind: Kind, id: str) -> Record | None:
         """The record of one id, gone or not; None if vcctl never saw it."""
         found = self._by_ids(account, kind, [id])
         return found[0] if found else None
+
+
+def record_values(
+    account: Account, kind: Kind, resource: Mapping[str, Any], now: float
+) -> tuple[Any, ...]:
+    """The parameters of UPSERT for one resource the API returned."""
+    room_id = resource.get("room_id") if kind == "participant" else None
+    label = resource.get("name" if kind == "room" else "username")
+    return (
+        *acct(account),
+        kind,
+        str(resource["id"]),
+        None if room_id is None else str(room_id),
+        label if isinstance(label, str) else None,
+        json.dumps(resource, separators=(",", ":"), ensure_ascii=False),
+        created_at_ts(resource) or now,
+        now,
+        now,
+    )
 
 
 def acct(account: Account) -> tuple[str, str]:

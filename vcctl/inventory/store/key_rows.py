@@ -181,7 +181,7 @@ class KeyStore(Connection):
         found: list[KeyRow] = []
         with self._translated("read"), self._lock:
             if scopes is None:
-                found = [row_of(row) for row in self._db.execute(query, params)]
+                found = [row_of(row) for row in self._db.execute(query, params).fetchall()]
             for start in range(0, len(scopes or ()), 500):  # SQLite bounds the parameters
                 chunk = list((scopes or ())[start : start + 500])
                 marks = ",".join("?" * len(chunk))
@@ -235,6 +235,53 @@ def add_keys(db: Database, columns: Sequence[str], rows: Sequence[Sequence[Any]]
             " ON CONFLICT (base_url, key_fp, kind, scope, key) DO NOTHING",
             rows,
         )
+
+
+# -- PostgreSQL's compare-and-set in one round trip ------------------------------------------
+#
+# `swap_key` above runs as four steps that each wait for the server (begin and lock, read the
+# key, compare in Python, write, commit): over a network, a keyed batch of 1,000 rows waited for
+# some 12,000 answers on one connection. The PostgreSQL store sends instead one pipelined
+# transaction (begin, the write lock, the resource's record, this statement, commit), in which
+# the comparison is the statement's own: `ok` holds when the key's row is exactly `expected` (or
+# absent, when None is expected), and only then is `new` written (or the row deleted). The write
+# lock makes it atomic, as above: every vcctl writer takes it first.
+
+# The key's columns that `KeyRow` equality compares (the identity is the WHERE), in `_values`
+# order, and their types (the parameters of an INSERT ... SELECT are typed by nothing else).
+_PG_COMPARED = ("state", "id", "since", "host", "pid", "started", "claim")
+_PG_TYPES = {"since": "double precision", "started": "double precision", "pid": "integer"}
+_PG_IDENT = "base_url = %s AND key_fp = %s AND kind = %s AND scope = %s AND key = %s"
+
+
+def swap_statement_pg(
+    ref: KeyRef, expected: KeyRow | None, new: KeyRow | None
+) -> tuple[str, tuple[Any, ...]]:
+    """One statement: compare the key's row with `expected`, write `new` (or delete) if equal;
+    it returns one row, whether they were."""
+    if expected is None:
+        ok = f"NOT EXISTS (SELECT 1 FROM keys WHERE {_PG_IDENT})"
+        ok_params: tuple[Any, ...] = _ident(ref)
+    else:
+        same = " AND ".join(f"{column} IS NOT DISTINCT FROM %s" for column in _PG_COMPARED)
+        ok = f"EXISTS (SELECT 1 FROM keys WHERE {_PG_IDENT} AND {same})"
+        ok_params = (*_ident(ref), *_values(expected))
+    if new is None:
+        write = f"DELETE FROM keys WHERE {_PG_IDENT} AND (SELECT ok FROM m)"
+        write_params: tuple[Any, ...] = _ident(ref)
+    else:
+        columns = ("base_url", "key_fp", "kind", "scope", "key", *_PG_COMPARED)
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in _PG_COMPARED)
+        typed = ", ".join(f"%s::{_PG_TYPES.get(column, 'text')}" for column in columns)
+        write = (
+            f"INSERT INTO keys ({', '.join(columns)}) SELECT {typed} FROM m WHERE m.ok"
+            f" ON CONFLICT (base_url, key_fp, kind, scope, key) DO UPDATE SET {updates}"
+        )
+        write_params = (*_ident(ref), *_values(new))
+    return (
+        f"WITH m AS (SELECT {ok} AS ok), w AS ({write}) SELECT ok FROM m",
+        (*ok_params, *write_params),
+    )
 
 
 def scopes_prefix(stack: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from vcctl.inventory.records import Account, Record
-from vcctl.inventory.store.connection import SELECT, Connection, acct, record_of
+from vcctl.inventory.store.connection import SELECT, Connection, acct, record_of, record_values
 from vcctl.resources import Kind
 
 
@@ -33,14 +33,19 @@ class Records(Connection):
         """`record` for many resources in ONE transaction (a batch's rows). `fetch=False`
         returns [] instead of reading the records back (recording only)."""
         now = time.time()
+        rows, nested_rows = [], []
+        for resource in resources:
+            rows.append(record_values(account, kind, resource, now))
+            nested = resource.get("participants") if kind == "room" else None
+            if isinstance(nested, list):
+                nested_rows += [
+                    record_values(account, "participant", participant, now)
+                    for participant in nested
+                    if isinstance(participant, Mapping) and "id" in participant
+                ]
         with self._translated("write"), self._write() as db:
-            for resource in resources:
-                self._upsert(db, account, kind, resource, now)
-                nested = resource.get("participants") if kind == "room" else None
-                if isinstance(nested, list):
-                    for participant in nested:
-                        if isinstance(participant, Mapping) and "id" in participant:
-                            self._upsert(db, account, "participant", participant, now)
+            self._upsert_many(db, rows)
+            self._upsert_many(db, nested_rows)
             if not fetch:
                 return []
             ids = [str(resource["id"]) for resource in resources]
@@ -100,7 +105,7 @@ class Records(Connection):
             params.append(room_id)
         query = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY r.created DESC, r.id"
         with self._translated("read"), self._lock:
-            records = [record_of(row) for row in self._db.execute(query, params)]
+            records = [record_of(row) for row in self._db.execute(query, params).fetchall()]
             if with_participants and kind == "room":
                 self._attach_participants(account, records)
         return records
@@ -115,7 +120,7 @@ class Records(Connection):
         if account is not None:
             query += " AND r.base_url = ? AND r.key_fp = ?"
             params += acct(account)
-        for row in self._db.execute(query + " ORDER BY r.created, r.id", params):
+        for row in self._db.execute(query + " ORDER BY r.created, r.id", params).fetchall():
             participant = record_of(row)
             bucket = by_room.get((participant.base_url, participant.room_id or ""))
             if bucket is not None:

@@ -97,10 +97,13 @@ class Transfer(Connection):
         with self._translated("read"), self._lock:
             records = [
                 tuple(row)
-                for row in self._db.execute(f"SELECT {', '.join(RECORD_COLUMNS)} FROM records")
+                for row in self._db.execute(
+                    f"SELECT {', '.join(RECORD_COLUMNS)} FROM records"
+                ).fetchall()
             ]
             keys = [
-                tuple(row) for row in self._db.execute(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys")
+                tuple(row)
+                for row in self._db.execute(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys").fetchall()
             ]
         return Dump(records, keys)
 

@@ -10,13 +10,18 @@ translates their SQL; only opening, the write lock and the glob differ.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
 
 from vcctl.errors import InventoryError
+from vcctl.inventory.claims import KeyRef, KeyRow
 from vcctl.inventory.records import Account
-from vcctl.inventory.store.connection import Connection, describe
-from vcctl.inventory.store.key_rows import KeyStore
+from vcctl.inventory.store.connection import UPSERT, Connection, describe, record_values
+from vcctl.inventory.store.key_rows import KeyStore, swap_statement_pg
 from vcctl.inventory.store.postgres import stack_locks
 from vcctl.inventory.store.postgres.connection import (
     CONNECT_TIMEOUT,
@@ -26,6 +31,7 @@ from vcctl.inventory.store.postgres.connection import (
     driver,
     glob_to_regex,
 )
+from vcctl.inventory.store.postgres.pool import Pool
 from vcctl.inventory.store.record_rows import Records
 from vcctl.inventory.store.transfer import Transfer
 from vcctl.text import mask_url
@@ -33,6 +39,8 @@ from vcctl.text import mask_url
 SCHEMA = "vcctl"
 SCHEMA_VERSION = 3
 SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
+BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+SESSION_SETTINGS = f"SET lock_timeout = '{LOCK_TIMEOUT}'; SET search_path TO {SCHEMA}"
 DOWN_HINT = (
     "check that the database server is up and the URL right (VCCTL_INVENTORY_URL, or "
     "inventory_url in the profile), or set VCCTL_INVENTORY=off"
@@ -69,34 +77,53 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 class PostgresInventory(Records, KeyStore, Transfer, Connection):
-    """An open shared inventory (`PostgresInventory.open(url)`). Safe to share between threads
-    (one connection, one lock), like the file."""
-
-    _db: Session
+    """An open shared inventory (`PostgresInventory.open(url)`). Safe to share between threads,
+    like the file: each thread of a run gets a connection of its own (up to `POOL_SIZE`)."""
 
     def __init__(self, url: str, session: Session) -> None:
-        super().__init__(Path(SCHEMA), session, where=mask_url(url))
         self.url = url
+        super().__init__(Path(SCHEMA), session, where=mask_url(url))
         self.DB_ERRORS = (driver().Error,)
+
+    # Each thread its own connection (see pool.py): `_db` and `_lock` are the current thread's.
+    @property  # type: ignore[override]
+    def _db(self) -> Session:
+        return self._pool.current()
+
+    @_db.setter
+    def _db(self, session: Session) -> None:
+        self._pool = Pool(session, self._connect_worker)
+
+    @property
+    def _lock(self) -> threading.RLock:
+        return self._pool.current().lock
+
+    @_lock.setter
+    def _lock(self, lock: threading.RLock) -> None:
+        pass  # each session has its own
+
+    def close(self) -> None:
+        self._pool.close()
 
     @classmethod
     def open(cls, url: str) -> Self:
-        psycopg = driver()
-        where = mask_url(url)
-        try:
-            connection = psycopg.connect(url, autocommit=True, **_connect_options(psycopg, url))
-        except psycopg.Error as exc:
-            raise InventoryError(
-                f"cannot open inventory {where}: {_first_line(exc)}", path=where, hint=DOWN_HINT
-            ) from None
-        inventory = cls(url, Session(connection))
+        inventory = cls(url, _connect(url))
         try:
             with inventory._translated("set up"):
                 inventory._prepare()
         except BaseException:
-            connection.close()
+            inventory.close()
             raise
         return inventory
+
+    def _connect_worker(self) -> Session:
+        session = _connect(self.url)
+        try:
+            session.execute_native(SESSION_SETTINGS)
+        except BaseException:
+            session.close()
+            raise
+        return session
 
     def stack_lock(self, account: Account, scope: str) -> stack_locks.AdvisoryLock:
         """The lock of one account's stack (apply), held in the database: it holds between
@@ -114,8 +141,36 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
     # -- what differs from SQLite ----------------------------------------------------------
 
     def _begin(self) -> None:
-        self._db.execute_native("BEGIN")
-        self._db.execute_native("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        # One round trip: without parameters, several statements go in one simple query.
+        self._db.execute_native(BEGIN_LOCKED)
+
+    def swap_key(
+        self,
+        ref: KeyRef,
+        expected: KeyRow | None,
+        new: KeyRow | None,
+        *,
+        resource: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """The shared compare-and-set, as one pipelined transaction (see key_rows.py)."""
+        sql, params = swap_statement_pg(ref, expected, new)
+        db = self._db
+        with self._translated("write"), self._lock:
+            try:
+                with db.connection.pipeline():
+                    db.execute_native("BEGIN")
+                    db.execute_native("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                    if resource is not None:
+                        values = record_values(ref.account, ref.kind, resource, time.time())
+                        db.execute(UPSERT, values)
+                    swapped = db.execute_native(sql, params)
+                    db.execute_native("COMMIT")
+            except BaseException:
+                with contextlib.suppress(*self.DB_ERRORS):
+                    db.execute_native("ROLLBACK")
+                raise
+            row = swapped.fetchone()
+        return bool(row and row[0])
 
     def _label_glob(self, glob: str) -> tuple[str, str]:
         return "r.label ~ ?", glob_to_regex(glob)
@@ -124,9 +179,8 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
 
     def _prepare(self) -> None:
         db = self._db
-        db.execute_native(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-        db.execute_native(f"SET search_path TO {SCHEMA}")
-        if self._version() >= SCHEMA_VERSION:
+        db.execute_native(SESSION_SETTINGS)
+        if self._current_version() == SCHEMA_VERSION or self._version() >= SCHEMA_VERSION:
             return
         with self._lock:
             db.execute_native("BEGIN")
@@ -142,6 +196,15 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
                 db.execute_native("ROLLBACK")
                 raise
             db.execute_native("COMMIT")
+
+    def _current_version(self) -> int | None:
+        """The version in vcctl.meta, in one round trip; None when there is no such table (then
+        `_version` looks closer)."""
+        try:
+            row = self._db.execute_native(f"SELECT max(version) FROM {SCHEMA}.meta").fetchone()
+        except driver().errors.UndefinedTable:
+            return None
+        return int(row[0] or 0) if row is not None else 0
 
     def _version(self) -> int:
         """The schema's version (0: none yet), refusing one this vcctl must not touch."""
@@ -172,6 +235,18 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
                 hint="upgrade vcctl, or set VCCTL_INVENTORY_URL to another database",
             )
         return version
+
+
+def _connect(url: str) -> Session:
+    psycopg = driver()
+    try:
+        connection = psycopg.connect(url, autocommit=True, **_connect_options(psycopg, url))
+    except psycopg.Error as exc:
+        where = mask_url(url)
+        raise InventoryError(
+            f"cannot open inventory {where}: {_first_line(exc)}", path=where, hint=DOWN_HINT
+        ) from None
+    return Session(connection)
 
 
 def _connect_options(psycopg: Any, url: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -97,6 +98,7 @@ class Session:
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
+        self.lock = threading.RLock()  # held around every statement and transaction on it
         self._trace: Callable[[str], object] | None = None
 
     def execute(self, sql: str, params: Any = ()) -> Any:
