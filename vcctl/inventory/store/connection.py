@@ -58,7 +58,9 @@ class Database(Protocol):
 
 
 def describe(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
+    """A database error in one line: its first (libpq's messages go on over several)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 class Connection:

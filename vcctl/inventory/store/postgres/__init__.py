@@ -263,7 +263,7 @@ def _connect_options(psycopg: Any, url: str) -> dict[str, Any]:
 
 
 def _first_line(exc: Exception) -> str:
-    return describe(exc).strip().splitlines()[0] if describe(exc).strip() else type(exc).__name__
+    return describe(exc)
 
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "PostgresInventory"]

@@ -12,6 +12,7 @@ process's, on any machine.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,7 @@ PRIMARY_KEYS = {
     "keys": ("base_url", "key_fp", "kind", "scope", "key"),
 }
 
+_QUIET = logging.NullHandler()
 _REPLACE = re.compile(r"^\s*INSERT OR REPLACE INTO (\w+)(.*)$", re.DOTALL)
 
 
@@ -76,6 +78,9 @@ def driver() -> Any:
             path="VCCTL_INVENTORY_URL",
             hint=EXTRA_HINT,
         ) from None
+    # The driver logs what it gives up on when a connection dies (a pipeline it cannot end):
+    # vcctl reports the failure itself, in its own words, so nothing of that reaches stderr.
+    logging.getLogger("psycopg").addHandler(_QUIET)
     return psycopg
 
 
