@@ -271,7 +271,9 @@ def swap_statement_pg(
         write_params: tuple[Any, ...] = _ident(ref)
     else:
         columns = ("base_url", "key_fp", "kind", "scope", "key", *_PG_COMPARED)
+        # Every other column too, as INSERT OR REPLACE does: what apply set goes with the row.
         updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in _PG_COMPARED)
+        updates += ", applied = NULL"
         typed = ", ".join(f"%s::{_PG_TYPES.get(column, 'text')}" for column in columns)
         write = (
             f"INSERT INTO keys ({', '.join(columns)}) SELECT {typed} FROM m WHERE m.ok"
