@@ -128,6 +128,31 @@ def waits_asked_for(server: Emulator) -> float:
     return total
 
 
+def resume_lags(server: Emulator) -> list[float]:
+    """For each wait the 429s asked for (overlaps merged), the seconds from its end to the next
+    request the emulator received: what each pause costs beyond its Retry-After (the 429's way
+    back, the workers' wake-up, the next request's way there)."""
+    recorded = server.recorded()
+    periods = sorted(
+        (r.answered_at, r.answered_at + float(r.retry_after))
+        for r in recorded
+        if r.answered == 429 and r.answered_at is not None and r.retry_after is not None
+    )
+    ends: list[float] = []
+    for start, end in periods:
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            ends.append(end)
+    received = sorted(r.received_at for r in recorded)
+    lags = []
+    for end in ends:
+        later = [at for at in received if at >= end]
+        if later:
+            lags.append(later[0] - end)
+    return lags
+
+
 def count_answers(server: Emulator, method: str) -> tuple[int, int]:
     """(requests of that method, how many were answered 429)."""
     mine = [r for r in server.recorded() if r.method == method]
@@ -210,6 +235,7 @@ def cli_refused_share(name: str, rows: int, retry_after: float, workdir: Path) -
         created = len(server.state()["rooms"])
         sent, limited = count_answers(server, "POST")
         waits = waits_asked_for(server)
+        lags = sorted(resume_lags(server))
     if code != 0:
         print(f"{name}: vcctl exited {code}: {stderr.strip()}", file=sys.stderr)
     print(
@@ -217,6 +243,13 @@ def cli_refused_share(name: str, rows: int, retry_after: float, workdir: Path) -
         "which the 429s asked to wait",
         file=sys.stderr,
     )
+    if lags:
+        print(
+            f"{name}: {len(lags)} waits; from a wait's end to the next request received "
+            f"{sum(lags):.2f} s in all (median {lags[len(lags) // 2] * 1000:.0f} ms, worst "
+            f"{lags[-1] * 1000:.0f} ms)",
+            file=sys.stderr,
+        )
     return Figure(name, rows, rows - created, sent, limited, seconds, free, 1.5, None, code, waits)
 
 
