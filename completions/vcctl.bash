@@ -216,16 +216,44 @@ __vcctl_values() {
     case "$1 $2" in
     'apply -f'|'apply --file'|'apply --state') __vcctl_files ;;
     'apply --format') __vcctl_offer "toml csv" ;;
+    'apply #1') __vcctl_keys room ;;
     'api --input') __vcctl_files ;;
     'api #1') __vcctl_offer "GET POST PUT PATCH DELETE" ;;
     'completion #1') __vcctl_offer "bash zsh fish" ;;
     'rooms create --from-file') __vcctl_files ;;
     'rooms list -o'|'rooms list --output'|'rooms get -o'|'rooms get --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'rooms get #1') __vcctl_keys room ;;
     'rooms update --from-file') __vcctl_files ;;
+    'rooms update #1'|'rooms delete #1') __vcctl_keys room ;;
     'rooms watch --sort') __vcctl_offer "on name joined changed" ;;
+    'rooms watch #1'|'participants create --room') __vcctl_keys room ;;
     'participants create --from-file') __vcctl_files ;;
-    'participants get -o'|'participants get --output'|'participants list -o'|'participants list --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'participants get -o'|'participants get --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'participants get #1') __vcctl_keys participant ;;
+    'participants list --room') __vcctl_keys room ;;
+    'participants list -o'|'participants list --output') __vcctl_offer "json jsonl csv tsv id table" ;;
+    'participants update --room') __vcctl_keys room ;;
     'participants update --from-file') __vcctl_files ;;
+    'participants update #1'|'participants delete #1') __vcctl_keys participant ;;
+    'events activate-video-and-audio --room') __vcctl_keys room ;;
+    'events activate-video-and-audio --participant') __vcctl_keys participant ;;
+    'events deactivate-video-and-audio --room') __vcctl_keys room ;;
+    'events deactivate-video-and-audio --participant') __vcctl_keys participant ;;
+    'events desactivate-video-and-audio --room') __vcctl_keys room ;;
+    'events desactivate-video-and-audio --participant') __vcctl_keys participant ;;
+    'events on --room') __vcctl_keys room ;;
+    'events on --participant') __vcctl_keys participant ;;
+    'events unmute --room') __vcctl_keys room ;;
+    'events unmute --participant') __vcctl_keys participant ;;
+    'events activate --room') __vcctl_keys room ;;
+    'events activate --participant') __vcctl_keys participant ;;
+    'events off --room') __vcctl_keys room ;;
+    'events off --participant') __vcctl_keys participant ;;
+    'events deactivate --room') __vcctl_keys room ;;
+    'events deactivate --participant') __vcctl_keys participant ;;
+    'events mute --room') __vcctl_keys room ;;
+    'events mute --participant') __vcctl_keys participant ;;
+    'events mute-all --room') __vcctl_keys room ;;
     'auth switch #1') __vcctl_profiles ;;
     *' --profile') __vcctl_profiles ;;
     *' --ca-bundle') __vcctl_files ;;
@@ -280,6 +308,26 @@ __vcctl_profiles() {
         name=${name%[\"\']}
         [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
     done <"$dir/config.toml"
+    return 0
+}
+
+# __vcctl_keys KIND: after @, the references to KIND (room, participant) of vcctl's key index,
+# the plain-text file the inventory keeps beside itself (read here: a TAB starts no Python).
+__vcctl_keys() {
+    # COMP_WORDS keeps @KEY as one word, although @ is in COMP_WORDBREAKS (the tests check it).
+    [[ $cur == @* ]] || return 0
+    local dir kind reference
+    if [[ -n ${VCCTL_DATA_DIR-} ]]; then
+        dir=${VCCTL_DATA_DIR/#\~/$HOME}
+    elif [[ $OSTYPE == darwin* ]]; then
+        dir="$HOME/Library/Application Support/vcctl"
+    else
+        dir=${XDG_DATA_HOME:-$HOME/.local/share}/vcctl
+    fi
+    [[ -r $dir/key-index.txt ]] || return 0
+    while IFS=$'\t' read -r kind reference || [[ -n $kind ]]; do
+        [[ $kind == "$1" && $reference == "$cur"* ]] && COMPREPLY+=("$reference")
+    done <"$dir/key-index.txt"
     return 0
 }
 

@@ -26,10 +26,11 @@ from typing import Protocol
 
 import pytest
 
-from tests.helpers import clean_environment, run_vcctl
+from tests.helpers import API_KEY, API_TOKEN, clean_environment, run_vcctl
 from vcctl import docgen
 from vcctl.docgen import files
 from vcctl.docgen import tree as model
+from vcctl.emulator.server import Emulator, EmulatorConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"
@@ -471,3 +472,88 @@ def test_a_value_hint_that_matches_no_parameter_stops_the_generator(
         files.generated_files()
     # `vcctl completion` still works: a stale hint must not break users' shells.
     assert "complete -F _vcctl vcctl" in docgen.completion_script("bash")
+
+
+KEYS_STACK = """\
+stack = "weekly"
+
+[rooms.board]
+name = "Weekly board"
+
+[rooms.board.participants.ada]
+username = "Ada"
+"""
+
+
+@pytest.fixture(scope="module")
+def known_keys(shell_env: dict[str, str], shell_home: Path) -> Path:
+    """Keys made by real vcctl runs against an emulator, in the shells' data folder: the
+    inventory writes the key index the completion reads. Returns the index's path."""
+    with Emulator(EmulatorConfig(api_key=API_KEY, api_token=API_TOKEN)) as server:
+        env = {
+            **shell_env,
+            "PATH": os.environ.get("PATH", os.defpath),  # the real vcctl, not the stubs
+            "VCCTL_BASE_URL": server.base_url,
+            "VCCTL_API_KEY": API_KEY,
+            "VCCTL_API_TOKEN": API_TOKEN,
+        }
+        stack = shell_home / "weekly.toml"
+        stack.write_text(KEYS_STACK, encoding="utf-8")
+        for args in (
+            ["rooms", "create", "--name", "Board", "--key", "board", "-q"],
+            ["rooms", "create", "--name", "Sales", "--key", "sales", "-q"],
+            ["participants", "create", "--room", "@board", "--username", "Bo", "--key", "bo"],
+            ["apply", "-f", str(stack)],
+            ["rooms", "delete", "@sales", "--yes"],  # gone: no longer offered
+        ):
+            result = run_vcctl(args, env)
+            assert result.code == 0, (args, result)
+    index = Path(shell_env["VCCTL_DATA_DIR"]) / "key-index.txt"
+    assert index.stat().st_mode & 0o777 == 0o600
+    return index
+
+
+def test_at_offers_the_keys_of_the_inventory(shell: Completer, known_keys: Path) -> None:
+    assert sorted(offered(shell, "vcctl rooms get @")) == ["@board", "@weekly/board"]
+    assert offered(shell, "vcctl rooms get @we") == ["@weekly/board"]
+    assert offered(shell, "vcctl participants create --room @b") == ["@board"]
+    people = offered(shell, "vcctl events mute --room @board --participant @")
+    assert sorted(people) == ["@ada", "@bo", "@weekly/board/ada"]
+    assert offered(shell, "vcctl participants get @weekly/") == ["@weekly/board/ada"]
+    assert offered(shell, "vcctl rooms get ") == []  # ids are not offered: only after @
+
+
+def test_bash_at_reads_the_index_and_starts_no_process(tmp_path: Path, known_keys: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "key-index.txt").write_bytes(known_keys.read_bytes())
+    trace, completions = _trace_bash_completion(tmp_path, ["vcctl", "rooms", "get", "@"])
+    assert sorted(completions.split()) == ["@board", "@weekly/board"]
+    started = [line for line in trace if "execve(" in line]
+    assert len(started) == 1, started
+    forks = [line for line in trace if re.search(r"\b(fork|vfork|clone|clone3)\(", line)]
+    assert forks == [], "completing after @ forked a process"
+
+
+def completed_line(shell: CompletingShell, line: str) -> str:
+    """The command line as TAB leaves it (the shell's own editor inserts the completion)."""
+    terminal = shell.terminal
+    start = len(terminal.output)
+    terminal.type(line + "\t" + shell.after_tab)
+    terminal.read_until(b"<<END>>", start)
+    mark = len(terminal.output)
+    terminal.type("\x01echo LINE''=\x05\n")  # Ctrl-A, a prefix, Ctrl-E, Enter: print the line
+    terminal.read_until(b"LINE=", mark)
+    begin = terminal.output.index(b"LINE=", mark) + len(b"LINE=")
+    return terminal.read_until(b"\r\n", begin).decode("utf-8", "replace").rstrip()
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh"])
+def test_tab_after_at_completes_the_reference_on_the_line(
+    name: str, request: pytest.FixtureRequest, known_keys: Path
+) -> None:
+    shell: CompletingShell = request.getfixturevalue(name)
+    assert completed_line(shell, "vcctl rooms get @we") == "vcctl rooms get @weekly/board"
+    assert completed_line(shell, "vcctl participants list --room @boa") == (
+        "vcctl participants list --room @board"
+    )

@@ -58,6 +58,27 @@ def test_a_room_created_on_one_machine_is_listed_and_found_by_key_on_another(
     assert not (tmp_path / "laptop" / "data" / "inventory.sqlite3").exists()  # no local file
 
 
+def test_each_machine_keeps_its_own_key_index_of_the_shared_keys(
+    tmp_path: Path, emulator: Emulator, postgres_url: str
+) -> None:
+    """The shell completion's key index is a local cache: refreshed by this machine's key
+    writes and by `inventory keys`, not by another machine's."""
+    laptop = machine(tmp_path, "laptop", emulator, postgres_url)
+    runner = machine(tmp_path, "runner", emulator, postgres_url)
+    assert run_vcctl(["rooms", "list"], runner).code == 0  # the runner's index: no key yet
+    created = run_vcctl(["rooms", "create", "--name", "Ci", "--key", "ci-room", "-q"], laptop)
+    assert created.code == 0, created
+
+    def indexed(machine_dir: str) -> list[str]:
+        text = (tmp_path / machine_dir / "data" / "key-index.txt").read_text(encoding="utf-8")
+        return [line for line in text.splitlines() if not line.startswith("#")]
+
+    assert "room\t@ci-room" in indexed("laptop")
+    assert "room\t@ci-room" not in indexed("runner")
+    assert run_vcctl(["inventory", "keys"], runner).code == 0
+    assert "room\t@ci-room" in indexed("runner")
+
+
 def test_nine_processes_on_three_machines_racing_one_key_create_one_room(
     tmp_path: Path, emulator: Emulator, postgres_url: str
 ) -> None:

@@ -189,9 +189,11 @@ def test_a_run_leaves_no_sqlite_journal_behind(tmp_path: Path, emulator: Emulato
     env = clean_environment(tmp_path)
     env.update(VCCTL_BASE_URL=emulator.base_url, VCCTL_API_KEY=API_KEY, VCCTL_API_TOKEN=API_TOKEN)
     data = tmp_path / "data"
+    # Beside the inventory: the shell completion's key index (vcctl.inventory.key_index).
+    expected = ["inventory.sqlite3", "key-index.txt"]
     created = run_vcctl(["rooms", "create", "--name", "Journal", "--key", "journal", "-q"], env)
     assert created.code == 0, created
-    assert sorted(path.name for path in data.iterdir()) == ["inventory.sqlite3"]
+    assert sorted(path.name for path in data.iterdir()) == expected
     runs = [
         ["rooms", "get", created.stdout.strip(), "--json"],
         ["rooms", "list"],
@@ -201,7 +203,7 @@ def test_a_run_leaves_no_sqlite_journal_behind(tmp_path: Path, emulator: Emulato
     for args in runs:
         result = run_vcctl(args, env)
         assert result.code == 0, (args, result)
-        assert sorted(path.name for path in data.iterdir()) == ["inventory.sqlite3"], args
+        assert sorted(path.name for path in data.iterdir()) == expected, args
 
 
 def test_the_development_setup_runs_vcctl_from_bytecode(tmp_path: Path) -> None:

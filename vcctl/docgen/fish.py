@@ -90,4 +90,6 @@ def _values(values: ValueSpec) -> str:
         return "-rF"
     if values.kind == "profile":
         return "-xa '(__vcctl_profiles)'"
+    if values.kind in ("room", "participant"):
+        return f"-xa '(__vcctl_keys {values.kind})'"
     return ""

@@ -57,6 +57,12 @@ def config_dir_lines() -> str:
     return template("config_dir.sh").rstrip("\n")
 
 
+def data_dir_lines() -> str:
+    """bash and zsh: set `dir` to vcctl's data folder (the inventory's, and its key index's),
+    as vcctl.inventory.records finds it."""
+    return template("data_dir.sh").rstrip("\n")
+
+
 def checked_words(words: Sequence[str]) -> str:
     for word in words:
         if not SAFE_WORD.match(word):

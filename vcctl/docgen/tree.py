@@ -26,7 +26,7 @@ from vcctl.cli.sections import Section
 
 PROG = "vcctl"
 
-ValueKind = Literal["none", "choice", "file", "profile", "command"]
+ValueKind = Literal["none", "choice", "file", "profile", "command", "room", "participant"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ NO_VALUES = ValueSpec()
 FILE_VALUES = ValueSpec("file")
 PROFILE_VALUES = ValueSpec("profile")
 COMMAND_VALUES = ValueSpec("command")
+# An id of this kind: the scripts offer the `@KEY` references of the key index after `@`.
+REFERENCE_VALUES = {"ROOM_ID": ValueSpec("room"), "PARTICIPANT_ID": ValueSpec("participant")}
 
 
 def _method_values() -> ValueSpec:
@@ -219,7 +221,7 @@ def _values(
         return ValueSpec("choice", tuple(_choice_text(choice) for choice in choices))
     if is_path or "FILE" in (param.metavar or ""):
         return FILE_VALUES
-    return NO_VALUES
+    return REFERENCE_VALUES.get((param.metavar or "").removesuffix("..."), NO_VALUES)
 
 
 def _value_type(param: Any) -> tuple[Sequence[Any] | None, bool]:

@@ -7,6 +7,7 @@ from vcctl.docgen.shell import (
     arguments_line,
     checked_words,
     config_dir_lines,
+    data_dir_lines,
     fill,
     offered_options,
     option_description,
@@ -55,6 +56,7 @@ def render(tree: Tree) -> str:
         nodes="\n".join(nodes),
         values="\n".join(values),
         config_dir=config_dir_lines(),
+        data_dir=data_dir_lines(),
         profile_header=single_quoted(PROFILE_HEADER_ERE),
     )
 
@@ -70,4 +72,6 @@ def _value_action(values: ValueSpec) -> str:
         return "_files"
     if values.kind == "profile":
         return "__vcctl_profiles"
+    if values.kind in ("room", "participant"):
+        return f"__vcctl_keys {values.kind}"
     raise ValueError(f"no completion action for {values}")

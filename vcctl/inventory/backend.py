@@ -39,6 +39,7 @@ class InventoryStore(Protocol):
 
     path: Path  # where it is, for messages (a URL's path for a database, its password masked)
     warnings: list[str]  # what opening it found and fixed, for the command to show
+    keys_changed: bool  # whether this connection changed which keys name live resources
 
     def close(self) -> None: ...
 
@@ -106,6 +107,8 @@ class InventoryStore(Protocol):
     def forget_keys(self, account: Account, rows: Sequence[KeyRow]) -> int: ...
 
     def forget_scope(self, account: Account, kind: Kind, scope: str) -> int: ...
+
+    def indexed_keys(self) -> list[tuple[str, str, str]]: ...
 
     # -- apply's stack locks -------------------------------------------------------------------
 

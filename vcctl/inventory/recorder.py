@@ -14,6 +14,7 @@ transaction, so a batch's workers share commits instead of taking one each.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import InventoryError, NotFoundError, UsageError
 from vcctl.http.api import Api, Transport
+from vcctl.inventory import key_index
 from vcctl.inventory.records import Account
 from vcctl.resources import Kind
 
@@ -54,6 +56,7 @@ class Recorder:
         self._queued = 0
         self._flushed = 0
         self._flushing = False
+        self.index_wanted = False  # refresh the key index at close even if no key changed
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -112,8 +115,19 @@ class Recorder:
 
     def close(self) -> None:
         if self._inventory is not None:
+            self._refresh_key_index(self._inventory)
             self._inventory.close()
             self._inventory = None
+
+    def _refresh_key_index(self, store: InventoryStore) -> None:
+        """Rewrite the shell completion's key index (`vcctl.inventory.key_index`) if this run
+        changed keys, asked for it, or finds none. A cache: a failure is not the command's."""
+        path = self.location.path
+        wanted = store.keys_changed or self.index_wanted
+        if not wanted and key_index.index_path(path).exists():
+            return
+        with contextlib.suppress(OSError, InventoryError):
+            key_index.refresh(path, store.indexed_keys)
 
     # -- recording -----------------------------------------------------------------------------
 

@@ -37,6 +37,20 @@ __vcctl_profiles() {
     compadd -a names
 }
 
+# __vcctl_keys KIND: after @, the references to KIND (room, participant) of vcctl's key index,
+# the plain-text file the inventory keeps beside itself (read here: a TAB starts no Python).
+__vcctl_keys() {
+    [[ $PREFIX == @* ]] || return 1
+    local dir kind reference
+    local -a references
+    # @DATA_DIR@
+    [[ -r $dir/key-index.txt ]] || return 1
+    while IFS=$'\t' read -r kind reference || [[ -n $kind ]]; do
+        [[ $kind == $1 ]] && references+=($reference)
+    done <"$dir/key-index.txt"
+    compadd -a references
+}
+
 # The rest of the line, from word $1 on, is a command of its own: complete it as such.
 __vcctl_command_at() {
     words=("${(@)words[$1,-1]}")

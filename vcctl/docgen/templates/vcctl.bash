@@ -64,6 +64,20 @@ __vcctl_profiles() {
     return 0
 }
 
+# __vcctl_keys KIND: after @, the references to KIND (room, participant) of vcctl's key index,
+# the plain-text file the inventory keeps beside itself (read here: a TAB starts no Python).
+__vcctl_keys() {
+    # COMP_WORDS keeps @KEY as one word, although @ is in COMP_WORDBREAKS (the tests check it).
+    [[ $cur == @* ]] || return 0
+    local dir kind reference
+    # @DATA_DIR@
+    [[ -r $dir/key-index.txt ]] || return 0
+    while IFS=$'\t' read -r kind reference || [[ -n $kind ]]; do
+        [[ $kind == "$1" && $reference == "$cur"* ]] && COMPREPLY+=("$reference")
+    done <"$dir/key-index.txt"
+    return 0
+}
+
 # The rest of the line, from word $1 on, is a command of its own: complete it as such.
 __vcctl_command_at() {
     if declare -F _command_offset >/dev/null; then

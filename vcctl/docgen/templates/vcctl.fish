@@ -122,5 +122,24 @@ function __vcctl_profiles
     string replace -rf -- @PROFILE_HEADER@ '$1' <$dir/config.toml | string trim -c '"\''
 end
 
+# __vcctl_keys KIND: after @, the references to KIND (room, participant) of vcctl's key index,
+# the plain-text file the inventory keeps beside itself (read here: a TAB starts no Python).
+function __vcctl_keys
+    string match -q -- '@*' (commandline -ct); or return 0
+    set -l dir
+    set -q __vcctl_uname; or set -g __vcctl_uname (uname)
+    if test -n "$VCCTL_DATA_DIR"
+        set dir (string replace -r '^~' -- $HOME $VCCTL_DATA_DIR)
+    else if test "$__vcctl_uname" = Darwin
+        set dir "$HOME/Library/Application Support/vcctl"
+    else if test -n "$XDG_DATA_HOME"
+        set dir $XDG_DATA_HOME/vcctl
+    else
+        set dir $HOME/.local/share/vcctl
+    end
+    test -r $dir/key-index.txt; or return 0
+    string replace -rf -- "^$argv[1]\t" '' <$dir/key-index.txt
+end
+
 complete -c vcctl -f
 # @COMPLETES@

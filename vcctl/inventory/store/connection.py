@@ -78,6 +78,8 @@ class Connection:
         self._db = connection
         self._lock = threading.RLock()
         self.warnings: list[str] = []  # what opening it found and fixed (a loose file mode)
+        # Whether this connection changed which keys name live resources (the key index's cue).
+        self.keys_changed = False
 
     def close(self) -> None:
         with self._lock:

@@ -100,6 +100,7 @@ class KeyStore(Connection):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*_ident(ref), *_values(new)),
                 )
+            self.keys_changed = True
             return True
 
     def live_target(self, ref: KeyRef, row: KeyRow) -> Record | None:
@@ -198,15 +199,18 @@ class KeyStore(Connection):
                 released += db.execute(
                     f"DELETE FROM keys WHERE{IDENT}", (*acct(account), row.kind, row.scope, row.key)
                 ).rowcount
+        self.keys_changed = self.keys_changed or released > 0
         return released
 
     def forget_scope(self, account: Account, kind: Kind, scope: str) -> int:
         """Release every key of one scope (a room's participant keys, when the room goes)."""
         with self._translated("write"), self._write() as db:
-            return db.execute(
+            released: int = db.execute(
                 "DELETE FROM keys WHERE base_url = ? AND key_fp = ? AND kind = ? AND scope = ?",
                 (*acct(account), kind, scope),
             ).rowcount
+        self.keys_changed = self.keys_changed or released > 0
+        return released
 
     def forget_ids(self, account: Account, ids: Iterable[str]) -> list[str]:
         """Drop the records (any kind) and the keys naming them; returns the ids it knew."""
@@ -223,7 +227,19 @@ class KeyStore(Connection):
                 )
                 if rows:
                     forgotten.append(id)
+        self.keys_changed = self.keys_changed or bool(forgotten)
         return forgotten
+
+    def indexed_keys(self) -> list[tuple[str, str, str]]:
+        """(kind, scope, key) of every created key whose resource is not known gone, in every
+        account: what the key index lists (`vcctl.inventory.key_index`)."""
+        with self._translated("read"), self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT k.kind, k.scope, k.key FROM keys k JOIN records r"
+                " ON r.base_url = k.base_url AND r.key_fp = k.key_fp AND r.kind = k.kind"
+                " AND r.id = k.id WHERE k.state = 'created' AND r.gone IS NULL"
+            )
+            return [(str(kind), str(scope), str(key)) for kind, scope, key in rows]
 
 
 def add_keys(db: Database, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

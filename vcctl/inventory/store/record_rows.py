@@ -67,6 +67,7 @@ class Records(Connection):
                     " AND kind = 'participant' AND room_id = ? AND gone IS NULL",
                     (now, *acct(account), id),
                 )
+        self.keys_changed = self.keys_changed or changed > 0
         return changed > 0
 
     def list_records(

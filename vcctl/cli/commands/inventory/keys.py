@@ -21,7 +21,9 @@ app = typer.Typer()
         "List the keys of the current account: scope, state, id, since when, owner.\n\n"
         "A key is pending while a create with it is in flight (its owner named), created once "
         "it names a resource, unknown when a create's outcome is unknown: each unknown key is "
-        "listed with the command that frees exactly it."
+        "listed with the command that frees exactly it. It also brings up to date the key "
+        "index that shell completion reads after @ (with a shared inventory, keys other "
+        "machines made appear there after it)."
     ),
     epilog=examples(
         ("The blocked keys (an unknown outcome):", "vcctl inventory keys --unknown"),
@@ -41,6 +43,7 @@ def keys(
 ) -> None:
     recorder = context_of(ctx).inventory()
     inventory = recorder.require()
+    recorder.index_wanted = True  # the shell completion's key index is brought up to date
     views = list_keys(inventory, recorder.account, unknown_only=unknown, stack=stack)
     frees = release_commands(inventory, recorder.account, views)
     if json_mode:
