@@ -10,12 +10,16 @@ before it is sent, and its answer resolves the claim: a definite refusal frees t
 answer that may hide a done create (a timeout or a 5xx after sending) leaves it blocked, as a
 crash would; a key another vcctl created meanwhile is taken as it is, nothing sent. A create the
 API carried out is never hidden: if recording it fails, it is reported done, with a warning.
-Every finished action is handed to a listener, in the order they finish. Nothing here prints.
+Every finished action is handed to a listener, in the order they finish. What the run set on each
+resource (for a later plan's "changed outside vcctl") is kept in one write at the end: only
+labels depend on it, so it costs one transaction per run, not one per change. Nothing here
+prints.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -56,7 +60,7 @@ class Result:
     abandoned: bool = False  # a second signal: answers still under way were not waited for
     stopped: bool = False  # a stop signal ended it (not_sent says how much it left)
     blocked: int = 0  # the plan's blocked actions, never run
-    warning: str | None = None  # done, but what apply set on unchanged resources was not kept
+    warning: str | None = None  # done, but what apply set could not be kept
 
     @property
     def failures(self) -> list[Outcome]:
@@ -89,6 +93,8 @@ class StateWriter:
         self.state = state
         self.retry_unknown = retry_unknown
         self.patience = patience
+        self._fields: list[Applied] = []  # what the run's creates and updates set
+        self._fields_lock = threading.Lock()
 
     def forget_all(self, records: Iterable[StackEntry]) -> None:
         for record in records:
@@ -109,35 +115,31 @@ class StateWriter:
         if action.action == "delete":
             self.state.forget(action.kind, action.key, action.room_key)
 
-    def set_fields(self, action: Action) -> str | None:
-        """Keep what a create or an update left set on its resource; a warning when that
-        cannot be written (the change itself is done: only a later label is at stake)."""
-        assert action.id is not None
+    def set_fields(self, action: Action) -> None:
+        """Note what a create or an update left set on its resource, for `keep_fields`."""
         fields = applied_values(action.managed, action.resource)
-        try:
-            self.state.remember_applied([_applied(action, fields)])
-        except VcctlError as exc:
-            what = f"{action.kind} {action.qualified_key}"
-            return f"{what}: what apply set on it could not be kept: {exc.message}"
-        return None
+        with self._fields_lock:
+            self._fields.append(_applied(action, fields))
 
-    def confirm_fields(self, actions: Iterable[Action]) -> str | None:
-        """An unchanged resource has what the file says: keep that as what apply set, where
-        its record keeps something else (or nothing yet), in one write; a warning when that
-        cannot be written."""
-        stale = []
-        for action in actions:
+    def keep_fields(self, unchanged: Iterable[Action]) -> str | None:
+        """Keep, in one write at the end, what this run set (`set_fields`) and what the
+        unchanged resources have where their records keep something else (or nothing yet);
+        a warning when that cannot be written. Only later labels are at stake, so one write
+        for the run rather than one per change."""
+        with self._fields_lock:
+            kept = list(self._fields)
+        for action in unchanged:
             if action.id is None:
                 continue
             fields = applied_values(action.managed, action.resource)
             if action.applied is None or dict(action.applied) != fields:
-                stale.append(_applied(action, fields))
-        if not stale:
+                kept.append(_applied(action, fields))
+        if not kept:
             return None
         try:
-            self.state.remember_applied(stale)
+            self.state.remember_applied(kept)
         except VcctlError as exc:
-            return f"what apply found set on unchanged resources could not be kept: {exc.message}"
+            return f"what apply set could not be kept (only labels are lost): {exc.message}"
         return None
 
     def close(self) -> None:
@@ -196,7 +198,7 @@ class _Runner:
             message = f"{exc.message} (the API {done.action}d {done.kind} {done.id})"
             return Outcome(done, VcctlError(message, hint=exc.hint))
         if done.action == "update":
-            return Outcome(done, warning=self.recorder.set_fields(done))
+            self.recorder.set_fields(done)
         return Outcome(done)
 
     def create(self, action: Action, room_id: str | None) -> Outcome:
@@ -224,7 +226,8 @@ class _Runner:
                 f"recorded: {exc.message}"
             )
             return Outcome(done, warning=warning)
-        return Outcome(done, warning=self.recorder.set_fields(done))
+        self.recorder.set_fields(done)
+        return Outcome(done)
 
     def submit(self, action: Action, room_id: str | None = None) -> None:
         assert self.engine is not None
@@ -332,7 +335,7 @@ def run_plan(
         recorder.close()
     counts = plan.counts()
     unchanged = [action for action in plan.actions if action.action == "unchanged"]
-    warning = None if runner.abandoned else recorder.confirm_fields(unchanged)
+    warning = None if runner.abandoned else recorder.keep_fields(unchanged)
     return Result(
         runner.outcomes,
         counts.unchanged,
