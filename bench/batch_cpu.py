@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from inventory import start_emulator
+
 ROWS = 1000
 RUNS = 7
 WORKERS = 8
@@ -60,26 +62,6 @@ def cpu_of(args: list[str], env: dict[str, str]) -> float:
         assert child.stderr is not None
         raise SystemExit(f"{' '.join(args)} failed: {child.stderr.read().decode()}")
     return usage.ru_utime + usage.ru_stime
-
-
-def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", "vcctl", "emulator", "start", "--port", "0", "--export"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert child.stdout is not None
-    found: dict[str, str] = {}
-    while len(found) < 3:
-        line = child.stdout.readline()
-        if not line:
-            raise SystemExit("the emulator did not start")
-        if line.startswith("export "):
-            name, _, value = line[len("export ") :].strip().partition("=")
-            found[name] = value.strip("'\"")
-    return child, found
 
 
 def main() -> None:

@@ -45,9 +45,16 @@ def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def start_emulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_emulator(
+    env: dict[str, str], latency_ms: float | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """An emulator child on a free port (its answers delayed by `latency_ms`), and the
+    VCCTL_* settings it exports; the benchmarks all start theirs here."""
+    command = ["emulator", "start", "--port", "0", "--export"]
+    if latency_ms is not None:
+        command += ["--latency", str(latency_ms)]
     child = subprocess.Popen(
-        [sys.executable, "-m", "vcctl", "emulator", "start", "--port", "0", "--export"],
+        [sys.executable, "-m", "vcctl", *command],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # tests/postgres_server.py
 
+from inventory import start_emulator
+
 from tests.postgres_server import PostgresServer
 
 ROWS = 1000
@@ -54,29 +56,6 @@ def run(args: list[str], env: dict[str, str]) -> float:
     if completed.returncode != 0:
         raise SystemExit(f"vcctl {' '.join(args)} failed: {completed.stderr}")
     return wall
-
-
-def start_emulator(
-    env: dict[str, str], latency: float
-) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    command = ["emulator", "start", "--port", "0", "--export", "--latency", str(latency)]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "vcctl", *command],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert child.stdout is not None
-    found: dict[str, str] = {}
-    while len(found) < 3:
-        line = child.stdout.readline()
-        if not line:
-            raise SystemExit("the emulator did not start")
-        if line.startswith("export "):
-            name, _, value = line[len("export ") :].strip().partition("=")
-            found[name] = value.strip("'\"")
-    return child, found
 
 
 def seed(place: str, base_url: str, api_key: str, count: int) -> float:
