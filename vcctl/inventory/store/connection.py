@@ -16,6 +16,39 @@ from vcctl.errors import InventoryError
 from vcctl.inventory.records import Account, Record, created_at_ts
 from vcctl.resources import Kind
 
+# Every column of each table, in order: PostgreSQL's spelling of `INSERT OR REPLACE` sets them
+# all, and `inventory migrate` copies them all.
+TABLE_COLUMNS = {
+    "records": (
+        "base_url",
+        "key_fp",
+        "kind",
+        "id",
+        "room_id",
+        "label",
+        "data",
+        "first_seen",
+        "last_seen",
+        "gone",
+        "created",
+    ),
+    "keys": (
+        "base_url",
+        "key_fp",
+        "kind",
+        "scope",
+        "key",
+        "state",
+        "id",
+        "since",
+        "pid",
+        "host",
+        "claim",
+        "started",
+        "applied",  # what the last apply set; not in the INSERT OR REPLACE: a swapped row loses it
+    ),
+}
+
 UPSERT = """INSERT INTO records
     (base_url, key_fp, kind, id, room_id, label, data, created, first_seen, last_seen, gone)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)

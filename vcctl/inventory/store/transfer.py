@@ -15,37 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vcctl.inventory.store.connection import Connection
+from vcctl.inventory.store.connection import TABLE_COLUMNS, Connection
 from vcctl.inventory.store.key_rows import add_keys
 
-RECORD_COLUMNS = (
-    "base_url",
-    "key_fp",
-    "kind",
-    "id",
-    "room_id",
-    "label",
-    "data",
-    "first_seen",
-    "last_seen",
-    "gone",
-    "created",
-)
-KEY_COLUMNS = (
-    "base_url",
-    "key_fp",
-    "kind",
-    "scope",
-    "key",
-    "state",
-    "id",
-    "since",
-    "pid",
-    "host",
-    "claim",
-    "started",
-    "applied",  # what the last apply set: the plans on the other side label changes as here
-)
+RECORD_COLUMNS = TABLE_COLUMNS["records"]
+KEY_COLUMNS = TABLE_COLUMNS["keys"]
 _KEY_IDENT = 5  # base_url, key_fp, kind, scope, key
 _STATE, _ID = KEY_COLUMNS.index("state"), KEY_COLUMNS.index("id")
 

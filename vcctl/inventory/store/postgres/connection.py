@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from vcctl.errors import InventoryError
+from vcctl.inventory.store.connection import TABLE_COLUMNS as COLUMNS
 
 EXTRA_HINT = "install it with: pip install 'vcctl[postgres]' (or unset VCCTL_INVENTORY_URL)"
 # Any bigint, the same in every vcctl: the lock a write transaction holds until it ends. Apply's
@@ -27,37 +28,7 @@ WRITE_LOCK = 0x76636374_6C000001  # "vcctl" + 1
 CONNECT_TIMEOUT = 10  # seconds, unless the URL or PGCONNECT_TIMEOUT says otherwise
 LOCK_TIMEOUT = "10s"  # how long a writer waits for another's transaction (SQLite: busy timeout)
 
-# Every column of each table, in order, and its key: `INSERT OR REPLACE` rewrites them all.
-COLUMNS = {
-    "records": (
-        "base_url",
-        "key_fp",
-        "kind",
-        "id",
-        "room_id",
-        "label",
-        "data",
-        "first_seen",
-        "last_seen",
-        "gone",
-        "created",
-    ),
-    "keys": (
-        "base_url",
-        "key_fp",
-        "kind",
-        "scope",
-        "key",
-        "state",
-        "id",
-        "since",
-        "pid",
-        "host",
-        "claim",
-        "started",
-        "applied",  # not in the store's INSERT OR REPLACE: a swapped row loses it, as in SQLite
-    ),
-}
+# Each table's key: `INSERT OR REPLACE` rewrites every other column (COLUMNS).
 PRIMARY_KEYS = {
     "records": ("base_url", "key_fp", "kind", "id"),
     "keys": ("base_url", "key_fp", "kind", "scope", "key"),
