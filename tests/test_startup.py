@@ -77,7 +77,16 @@ def loaded_modules(args: list[str], env: dict[str, str]) -> set[str]:
 
 def command_modules(modules: set[str]) -> set[str]:
     """The command modules loaded, without the packages and the shared modules."""
-    shared = {"common", "from_file", "key_options", "options", "profiles", "report", "send"}
+    shared = {
+        "common",
+        "from_file",
+        "get_ids",
+        "key_options",
+        "options",
+        "profiles",
+        "report",
+        "send",
+    }
     return {
         name
         for name in modules

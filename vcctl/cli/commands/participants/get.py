@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from vcctl.cli.commands.common import (
-    IdsConcurrencyOption,
-    JsonPerIdOption,
-    OutputOption,
-    run_many,
-)
-from vcctl.cli.context import context_of
+from vcctl.cli.commands.common import IdsConcurrencyOption, JsonPerIdOption, OutputOption
+from vcctl.cli.commands.get_ids import get_ids
 from vcctl.cli.examples import examples
-from vcctl.cli.references import resolve_ids
-from vcctl.output import formats, views
+from vcctl.output import views
 from vcctl.resources import PARTICIPANT
 
 app = typer.Typer()
@@ -39,21 +33,15 @@ def get(
     output: OutputOption = None,
 ) -> None:
     """Show participants."""
-    chosen = formats.choose(output, json_mode=json_out)
-    context = context_of(ctx)
-    participant_ids = resolve_ids(context, participant_ids, "participant", "PARTICIPANT_ID")
-    api = context.api(pool_size=concurrency)
-
-    def render(_: str, participant: Any) -> None:
-        views.show_participant(participant)
-
-    run_many(
+    get_ids(
+        ctx,
         participant_ids,
-        api.get_participant,
-        json_mode=json_out,
-        render=render,
-        separate=True,
+        kind="participant",
+        metavar="PARTICIPANT_ID",
+        resource=PARTICIPANT,
+        fetch=lambda api: api.get_participant,
+        show=views.show_participant,
         concurrency=concurrency,
-        stop=context.limiter().close,
-        renderer=formats.renderer(chosen, PARTICIPANT, single=len(participant_ids) == 1),
+        json_out=json_out,
+        output=output,
     )

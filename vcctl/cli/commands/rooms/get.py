@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from vcctl.cli.commands.common import (
-    IdsConcurrencyOption,
-    JsonPerIdOption,
-    OutputOption,
-    run_many,
-)
-from vcctl.cli.context import context_of
+from vcctl.cli.commands.common import IdsConcurrencyOption, JsonPerIdOption, OutputOption
+from vcctl.cli.commands.get_ids import get_ids
 from vcctl.cli.examples import examples
-from vcctl.cli.references import resolve_ids
-from vcctl.output import formats, views
+from vcctl.output import views
 from vcctl.resources import ROOM
 
 app = typer.Typer()
@@ -41,21 +35,15 @@ def get(
     output: OutputOption = None,
 ) -> None:
     """Show rooms and their participants."""
-    chosen = formats.choose(output, json_mode=json_out)
-    context = context_of(ctx)
-    room_ids = resolve_ids(context, room_ids, "room", "ROOM_ID")
-    api = context.api(pool_size=concurrency)
-
-    def render(_: str, room: Any) -> None:
-        views.show_room(room)
-
-    run_many(
+    get_ids(
+        ctx,
         room_ids,
-        api.get_room,
-        json_mode=json_out,
-        render=render,
-        separate=True,
+        kind="room",
+        metavar="ROOM_ID",
+        resource=ROOM,
+        fetch=lambda api: api.get_room,
+        show=views.show_room,
         concurrency=concurrency,
-        stop=context.limiter().close,
-        renderer=formats.renderer(chosen, ROOM, single=len(room_ids) == 1),
+        json_out=json_out,
+        output=output,
     )
