@@ -322,6 +322,9 @@ def test_status_when_the_api_cannot_be_reached_exits_9(env: dict[str, str]) -> N
     checked = run_in_process(["auth", "status", "--json", "--no-check"], down)
     assert checked.code == 0, checked
     assert json.loads(checked.stdout)["api"]["detail"] == "not checked (--no-check)"
+    as_text = run_in_process(["auth", "status", "--no-check"], down)
+    assert as_text.code == 0, as_text
+    assert as_text.stdout.endswith("\ncredentials: not checked (--no-check)\n"), as_text.stdout
 
 
 def test_list_shows_profiles_with_masked_keys(bare_env: dict[str, str]) -> None:
@@ -401,6 +404,19 @@ def test_switch_changes_the_profile_later_commands_use(
     assert got.code == 6, got
     [request] = emulator.recorded()
     assert (request.path, request.headers["apiKey"]) == ("/de/api/v1/rooms/nosuch", API_KEY)
+
+
+def test_switch_to_a_profile_without_credentials_says_so(bare_env: dict[str, str]) -> None:
+    keyless = {"one": TWO_PROFILES["profiles"]["one"], "two": {"locale": "en"}}
+    write_config(bare_env, {"active_profile": "one", "profiles": keyless})
+    switched = run_in_process(["auth", "switch", "two"], bare_env)
+    assert switched.code == 0, switched
+    assert switched.stderr.startswith(
+        "vcctl: active profile is now 'two'\n"
+        "vcctl: profile 'two' has no credentials: run 'vcctl auth login --profile two' "
+        "to save them\n"
+    ), switched.stderr
+    assert read_config(bare_env)["active_profile"] == "two"
 
 
 def test_switch_to_an_unknown_profile_exits_4_and_changes_nothing(

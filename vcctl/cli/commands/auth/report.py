@@ -10,6 +10,8 @@ from vcctl.output import streams
 from vcctl.output.table import plain_table, rich_table
 from vcctl.text import printable
 
+NOT_CHECKED = "not checked (--no-check)"
+
 
 def show_status(report: dict[str, Any]) -> None:
     """`auth status` for a person: each setting, its value and source, then the config file,
@@ -25,8 +27,12 @@ def show_status(report: dict[str, Any]) -> None:
     if not report["profile"]["in_config_file"]:
         lines.append(f"profile {report['profile']['value']!r} is not in the config file")
     api = report["api"]
-    state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
-    lines.append(f"credentials: {state_word} ({api['detail']})")
+    if api["detail"] == NOT_CHECKED:
+        # "unknown (not checked (--no-check))" said the same thing twice, in nested brackets.
+        lines.append(f"credentials: {NOT_CHECKED}")
+    else:
+        state_word = {True: "accepted", False: "REJECTED", None: "unknown"}[api["accepted"]]
+        lines.append(f"credentials: {state_word} ({api['detail']})")
     # The detail and the settings may come from the API or a config file: escaped like answers.
     lines = [printable(line) for line in lines]
     if streams.use_rich():

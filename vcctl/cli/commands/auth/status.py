@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from vcctl.cli.commands.auth.profiles import check_credentials, note_environment_overrides
-from vcctl.cli.commands.auth.report import show_status
+from vcctl.cli.commands.auth.report import NOT_CHECKED, show_status
 from vcctl.cli.context import context_of
 from vcctl.cli.examples import examples
 from vcctl.errors import CredentialsError, VcctlError
@@ -56,7 +56,7 @@ def status(
         report["api"] = {"accepted": None, "detail": exc.message}
     else:
         if no_check:
-            report["api"] = {"accepted": None, "detail": "not checked (--no-check)"}
+            report["api"] = {"accepted": None, "detail": NOT_CHECKED}
         else:
             check = check_credentials(context, (api_key, api_token))
             problem = check.error

@@ -30,5 +30,13 @@ def switch(name: Annotated[str, typer.Argument(help="The profile to make active.
     with profile_file.editing(load_config().path, warn=warn) as loaded:
         require_profile(loaded, name)
         loaded.data["active_profile"] = name
+        table = loaded.profiles[name]
+        keyless = not (table.get("api_key") and table.get("api_token"))
     message(f"vcctl: active profile is now {name!r}")
+    if keyless:
+        # A logout keeps the profile's other settings: switching to it must not look like success.
+        message(
+            f"vcctl: profile {name!r} has no credentials: run "
+            f"'vcctl auth login --profile {name}' to save them"
+        )
     note_environment_overrides(name)
