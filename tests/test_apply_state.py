@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from vcctl.apply.desired import StackEntry
-from vcctl.apply.state import MemoryState, StackState, StateFile, StateFileError, open_state
+from vcctl.apply.state import MemoryState, StackState, StateFile, open_state
+from vcctl.apply.state_format import StateFileError
 from vcctl.errors import BlockedError
 
 

@@ -7,7 +7,8 @@ open, so two applies sharing it run one after the other and neither loses the ot
 every change is written through at once (temporary file, fsync, rename), so whatever succeeded is
 recorded even if the process dies next.
 
-Forgetting a room forgets its participants: the API deletes them with it.
+Forgetting a room forgets its participants: the API deletes them with it. The file's format (its
+versions, migrations and checks) is `vcctl.apply.state_format`.
 """
 
 from __future__ import annotations
@@ -17,32 +18,19 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from vcctl.apply import stack_lock
 from vcctl.apply.desired import Applied, StackEntry
-from vcctl.errors import UsageError
+from vcctl.apply.state_format import STATE_VERSION, StateFileError, parse
 from vcctl.inventory import claims
 from vcctl.inventory.claims import Claim, KeyRef, KeyRow, Patience
 from vcctl.inventory.locks import FileLock
 from vcctl.inventory.records import Account
 from vcctl.resources import Kind
-
-
-def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 keeps, on an entry, the fields the last apply set on its resource (`applied`).
-    A version 1 entry has none: its fields are never labelled as changed outside vcctl until
-    an apply has set them."""
-    return data
-
-
-# STATE_MIGRATIONS[n - 1] takes a file's data from version n to n + 1, as the inventory's schema
-# steps do; the file is written at the newest version, and a newer one is refused.
-STATE_MIGRATIONS: tuple[Callable[[dict[str, Any]], dict[str, Any]], ...] = (_v1_to_v2,)
-STATE_VERSION = 1 + len(STATE_MIGRATIONS)
 
 
 class StackState(Protocol):
@@ -92,10 +80,6 @@ class StackState(Protocol):
     def how_to_free(self, kind: Kind, key: str, room_key: str | None = None) -> str:
         """How a person frees exactly this key, for a blocked key's message."""
         ...
-
-
-class StateFileError(UsageError):
-    """The state file cannot be used: reported with its path; it is left as it was."""
 
 
 class StateFile:
@@ -398,94 +382,7 @@ def _read(path: Path, stack: str | None) -> StateFile:
         return StateFile(path, stack, {})
     except (OSError, UnicodeDecodeError) as exc:
         raise StateFileError(f"cannot read state file {path}: {exc}") from None
-    if not text.strip():
-        return StateFile(path, stack, {})
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise StateFileError(
-            f"state file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}); it was left as it is"
-        ) from None
-    data = _migrated(data)
-    problem = _shape_problem(data)
-    if problem:
-        raise StateFileError(f"state file {path} is not a vcctl state file: {problem}")
-    if data["rooms"] and data.get("stack") != stack:
-        raise StateFileError(
-            f"state file {path} holds stack {data.get('stack')!r}, not {stack!r}",
-            hint="give each stack its own state file",
-        )
-    return StateFile(path, stack, data["rooms"])
-
-
-def _shape_problem(data: Any) -> str | None:
-    """What makes `data` not a state file, naming the field (`rooms.board.id`), or None."""
-    if not isinstance(data, dict):
-        return "expected a JSON object"
-    if data.get("version") != STATE_VERSION:
-        return f"version {data.get('version')!r} (this vcctl reads up to version {STATE_VERSION})"
-    if not isinstance(data.get("stack"), str | None):
-        return "'stack' is not a string"
-    rooms = data.get("rooms")
-    if not isinstance(rooms, dict):
-        return "'rooms' is not an object"
-    for key, room in rooms.items():
-        problem = _entry_problem(f"rooms.{key}", key, room)
-        if problem:
-            return problem
-        participants = room.setdefault("participants", {})
-        if not isinstance(participants, dict):
-            return f"rooms.{key}.participants is not an object"
-        for participant_key, participant in participants.items():
-            where = f"rooms.{key}.participants.{participant_key}"
-            problem = _entry_problem(where, participant_key, participant)
-            if problem:
-                return problem
-    return None
-
-
-def _migrated(data: Any) -> Any:
-    """A file of an older version, brought up to this one (anything else as it is)."""
-    version = data.get("version") if isinstance(data, dict) else None
-    if type(version) is not int or not 1 <= version < STATE_VERSION:
-        return data
-    for step in STATE_MIGRATIONS[version - 1 :]:
-        data = step(data)
-    return {**data, "version": STATE_VERSION}
-
-
-def _entry_problem(where: str, key: str, entry: Any) -> str | None:
-    if not key or not printable_key(key):
-        return f"{where} is not a record: the key must be non-empty printable text"
-    if not isinstance(entry, dict):
-        return f"{where} is not a record: expected an object"
-    id = entry.get("id")
-    if id is not None and (not isinstance(id, str) or not id or not printable_key(id)):
-        return (
-            f"{where} is not a record: {where}.id: expected a non-empty id or null, "
-            f"got {json.dumps(id)[:40]}"
-        )
-    since = entry.get("unknown_since")
-    if since is not None and (not isinstance(since, str) or not _is_iso(since)):
-        return f"{where} is not a record: {where}.unknown_since: expected an ISO time or null"
-    if id is None and since is None:
-        return f"{where} is not a record: it needs an id or unknown_since"
-    if not isinstance(entry.get("applied", {}), dict):
-        return f"{where} is not a record: {where}.applied: expected an object"
-    return None
-
-
-def printable_key(text: str) -> bool:
-    return text.isprintable()
-
-
-def _is_iso(text: str) -> bool:
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+    return StateFile(path, stack, parse(text, path, stack))
 
 
 def _record(kind: Kind, key: str, entry: dict[str, Any], room_key: str | None) -> StackEntry:
