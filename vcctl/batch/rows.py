@@ -8,7 +8,8 @@ file for that).
 
 CSV as spreadsheets write it: header names are trimmed and matched without regard to case; the
 delimiter (`,`, `;` or tab) is the one the header row uses most, unless given; columns whose
-name starts with `#`, and those named by `ignore_columns`, are not read.
+name starts with `#`, and those named by `ignore_columns`, are not read. One row's cells become
+fields in `vcctl.batch.row_fields`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import contextlib
 import csv
 import difflib
 import io
-import json
 import os
 import stat
 import sys
@@ -27,16 +27,10 @@ from dataclasses import dataclass
 from typing import IO, Any, Literal
 
 from vcctl import validate
+from vcctl.batch.row_fields import csv_record, jsonl_record, row_body, row_key
 from vcctl.batch.row_keys import KeysSeen
 from vcctl.errors import UsageError
-from vcctl.resources import (
-    BOOLEAN_FALSE,
-    BOOLEAN_TRUE,
-    KEY_COLUMN,
-    RESOURCES,
-    Noun,
-    boolean_spellings,
-)
+from vcctl.resources import KEY_COLUMN, RESOURCES, Noun
 
 Format = Literal["csv", "jsonl"]
 
@@ -156,7 +150,7 @@ class RowSource:
         """(line, the row's cells by column name) for each row, or why it cannot be read: a
         cell count that differs from the header's, an unreadable boolean, a control character.
         Empty cells are left out; nothing is checked against the API's rules."""
-        return self._csv_records() if self.format == "csv" else self._jsonl_records()
+        return self.csv_records() if self.format == "csv" else self.jsonl_records()
 
     def rows(self) -> Iterator[Row]:
         keys = KeysSeen(self.noun)  # afresh for each reading: the same rows refused each time
@@ -168,7 +162,7 @@ class RowSource:
                 if self.updating:
                     yield self._update_row(line, record)
                     continue
-                key = _row_key(record)
+                key = row_key(record)
                 self._room_reference(record)
                 body = row_body(self.noun, record, self.defaults)
                 if key is not None:
@@ -304,7 +298,7 @@ class RowSource:
             return f"no {' or '.join(repr(name) for name in missing)} column{extra}", None
         return None, None
 
-    def _csv_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
+    def csv_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
         reader = self._csv
         previous = reader.line_num
         while True:
@@ -330,18 +324,18 @@ class RowSource:
                 )
                 continue
             try:
-                yield line, _csv_record(self.noun, self._columns, cells)
+                yield line, csv_record(self.noun, self._columns, cells)
             except UsageError as exc:
                 yield line, exc
 
     # -- JSON Lines
 
-    def _jsonl_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
+    def jsonl_records(self) -> Iterator[tuple[int, dict[str, Any] | UsageError]]:
         for line, text in enumerate(self._lines(), start=1):
             if not text.strip():
                 continue
             try:
-                yield line, _jsonl_record(self.noun, text, self._known())
+                yield line, jsonl_record(self.noun, text, self._known())
             except UsageError as exc:
                 yield line, exc
 
@@ -381,101 +375,5 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def _row_key(record: dict[str, Any]) -> str | None:
-    """Take the key out of a row (it is not sent); an empty cell is no key."""
-    key = record.pop(KEY_COLUMN, None)
-    if key is None or key == "":
-        return None
-    if not isinstance(key, str):
-        raise UsageError("key must be a string")
-    return key
-
-
 def _columns(noun: Noun) -> str:
     return ",".join(RESOURCES[noun].field_names)
-
-
-def _csv_record(noun: Noun, columns: list[str], cells: list[str]) -> dict[str, Any]:
-    """A CSV row as API fields: an empty cell is a field not given; booleans are words."""
-    booleans = RESOURCES[noun].boolean_fields
-    record: dict[str, Any] = {}
-    for name, cell in zip(columns, cells, strict=True):
-        if not name:
-            continue  # a column left out (a note, --ignore-columns)
-        validate.text(cell, name)
-        if cell == "":
-            continue
-        record[name] = _csv_boolean(name, cell) if name in booleans else cell
-    return record
-
-
-def _csv_boolean(name: str, cell: str) -> bool:
-    word = cell.strip().lower()
-    if word in BOOLEAN_TRUE:
-        return True
-    if word in BOOLEAN_FALSE:
-        return False
-    raise UsageError(f"invalid {name} {cell!r}: expected {boolean_spellings()}")
-
-
-def _jsonl_record(noun: Noun, text: str, known: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise UsageError("not valid JSON: nested too deeply") from None
-    except ValueError as exc:
-        reason = getattr(exc, "msg", str(exc))
-        column = getattr(exc, "colno", None)
-        raise UsageError(
-            f"not valid JSON: {reason}" + (f" (column {column})" if column else "")
-        ) from None
-    if not isinstance(data, dict):
-        raise UsageError(f"expected a JSON object, not {_json_type(data)}")
-    booleans = RESOURCES[noun].boolean_fields
-    unknown = [str(key) for key in data if key not in known]
-    if unknown:
-        names = ", ".join(repr(name) for name in unknown)
-        raise UsageError(
-            f"unknown field{'s' if len(unknown) > 1 else ''} {names} for {noun} "
-            f"(known: {', '.join(known)})"
-        )
-    record: dict[str, Any] = {}
-    for name, value in data.items():
-        if value is None:
-            continue  # like an empty CSV cell: not given
-        expected = bool if name in booleans else str
-        if not isinstance(value, expected):
-            wanted = "true or false" if expected is bool else "a string"
-            raise UsageError(f"{name} must be {wanted}, not {_json_type(value)}")
-        if isinstance(value, str):
-            validate.text(value, name)
-        record[name] = value
-    return record
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    return {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        int: "a number",
-        float: "a number",
-    }.get(type(value), "null")
-
-
-def row_body(noun: Noun, record: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    """The create body for one row, checked by the single-row command's rules.
-
-    For participants, the command-line defaults (--room, --language, --[no-]video-and-audio)
-    fill the fields a row leaves out; a row's own value wins.
-    """
-    resource = RESOURCES[noun]
-    as_named = {name: name for name in resource.field_names}  # errors name the file's column
-    given = validate.body(resource, record, labels=as_named)
-    merged = {**defaults, **given}
-    missing = [name for name in resource.required if name not in merged]
-    if missing:
-        raise UsageError(f"missing {' and '.join(missing)}")
-    return {name: merged[name] for name in resource.field_names if name in merged}
