@@ -417,6 +417,9 @@ def test_switch_to_a_profile_without_credentials_says_so(bare_env: dict[str, str
         "to save them\n"
     ), switched.stderr
     assert read_config(bare_env)["active_profile"] == "two"
+    from_environment = {**bare_env, "VCCTL_API_KEY": "k" * 16, "VCCTL_API_TOKEN": "t" * 16}
+    again = run_in_process(["auth", "switch", "two"], from_environment)
+    assert "has no credentials" not in again.stderr, again.stderr
 
 
 def test_switch_to_an_unknown_profile_exits_4_and_changes_nothing(

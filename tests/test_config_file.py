@@ -340,8 +340,11 @@ def test_a_write_that_drops_comments_warns_first_and_the_file_says_why(tmp_path:
         'active_profile = "one"  # the usual one\n'
         "[profiles.one]\n"
         'api_key = "key-with-#-0000001"\n'
+        'api_token = "token-0000000001"\n'
         "[profiles.two]\n"
         'locale = "de"\n'
+        'api_key = "key-0000000000002"\n'
+        'api_token = "token-0000000002"\n'
     )
     path.chmod(0o600)
     switched = run_in_process(["auth", "switch", "two"], env)

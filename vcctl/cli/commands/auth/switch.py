@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -31,7 +32,11 @@ def switch(name: Annotated[str, typer.Argument(help="The profile to make active.
         require_profile(loaded, name)
         loaded.data["active_profile"] = name
         table = loaded.profiles[name]
-        keyless = not (table.get("api_key") and table.get("api_token"))
+        # (Credentials from the environment make a profile of other settings a fine choice.)
+        keyless = not all(
+            table.get(key) or os.environ.get(f"VCCTL_{key.upper()}")
+            for key in ("api_key", "api_token")
+        )
     message(f"vcctl: active profile is now {name!r}")
     if keyless:
         # A logout keeps the profile's other settings: switching to it must not look like success.
