@@ -5,6 +5,7 @@ the real emulator, each test with its own VCCTL_DATA_DIR (see `clean_environment
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -54,6 +55,57 @@ def test_rooms_list_shows_single_and_batch_creates_newest_first_and_sends_nothin
     assert header == ["ID", "NAME", "KEY", "CREATED", "LAST", "SEEN", "PARTICIPANTS"]
     assert "\x1b" not in table.stdout
     assert emulator.recorded() == []  # no request without --refresh
+
+
+def columns_of(table: str) -> list[dict[str, str]]:
+    """The rows of a plain table, each cell read at its header's offset (so a misaligned or
+    missing cell shows as a wrong value)."""
+    header, *lines = table.splitlines()
+    names = re.findall(r"\S+(?: \S+)*", header)
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], None]
+    return [
+        {
+            name: line[start:end].strip()
+            for name, start, end in zip(names, starts, ends, strict=True)
+        }
+        for line in lines
+    ]
+
+
+def test_the_listing_table_shows_keys_participant_counts_and_what_is_gone(
+    vcctl: Runner, emulator: Emulator
+) -> None:
+    board = vcctl("rooms", "create", "--name", "Board", "--key", "board", "-q").stdout.strip()
+    old = vcctl("rooms", "create", "--name", "Old", "-q").stdout.strip()
+    people = [
+        vcctl("participants", "create", "--room", board, "--username", name, "-q").stdout.strip()
+        for name in ("Ada", "Bo")
+    ]
+    assert vcctl("rooms", "delete", old, "--yes").code == 0
+
+    everything = vcctl("rooms", "list", "--include-gone", "--all-accounts")
+    live = vcctl("rooms", "list")
+    participants = vcctl("participants", "list")
+
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+    assert everything.code == 0, everything
+    assert all(line == line.rstrip() for line in everything.stdout.splitlines())
+    rows = {row["ID"]: row for row in columns_of(everything.stdout)}
+    assert set(rows) == {board, old}
+    assert (rows[board]["NAME"], rows[board]["KEY"], rows[board]["PARTICIPANTS"]) == (
+        "Board", "board", "2",
+    )  # fmt: skip
+    assert (rows[old]["NAME"], rows[old]["KEY"], rows[old]["PARTICIPANTS"]) == ("Old", "", "0")
+    assert re.fullmatch(when, rows[old]["GONE"])
+    assert rows[board]["GONE"] == ""
+    assert {row["BASE URL"] for row in rows.values()} == {emulator.base_url}
+    assert all(re.fullmatch(when, row["CREATED"]) for row in rows.values())
+    assert [row["ID"] for row in columns_of(live.stdout)] == [board]
+    assert live.stdout.splitlines()[0].endswith(" PARTICIPANTS")  # no GONE, no BASE URL
+    listed = columns_of(participants.stdout)
+    assert sorted(row["ID"] for row in listed) == sorted(people)
+    assert {(row["USERNAME"], row["ROOM"]) for row in listed} == {("Ada", board), ("Bo", board)}
 
 
 def test_listings_are_per_account_unless_all_accounts(

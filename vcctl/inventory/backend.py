@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from vcctl.inventory.claims import KeyRef, KeyRow
 from vcctl.inventory.locks import Lock
-from vcctl.inventory.records import Account, Record
+from vcctl.inventory.records import Account, ListedRow, Record
 from vcctl.resources import Kind
 
 
@@ -70,6 +70,23 @@ class InventoryStore(Protocol):
         room_id: str | None = None,
         with_participants: bool = False,
     ) -> list[Record]: ...
+
+    def list_rows(
+        self,
+        account: Account | None,
+        kind: Kind,
+        *,
+        name_glob: str | None = None,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+        include_gone: bool = False,
+        room_id: str | None = None,
+        base_urls: bool = False,
+    ) -> list[ListedRow]:
+        """A listing's table: `list_records`' matches as plain tuples (see `ListedRow`)."""
+        ...
+
+    def participant_counts(self, account: Account | None) -> dict[tuple[str, str], int]: ...
 
     def get(self, account: Account, kind: Kind, id: str) -> Record | None: ...
 

@@ -4,10 +4,12 @@ refreshed from the API, shown as a table (terminal), plain text, JSON Lines or i
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vcctl.errors import (
     Interrupted,
@@ -17,9 +19,11 @@ from vcctl.errors import (
     VcctlError,
     raise_for_items,
 )
-from vcctl.inventory.records import Record
+from vcctl.inventory.records import ListedRow, Record
+from vcctl.output import streams
 from vcctl.output.formats import Renderer
 from vcctl.output.streams import print_error
+from vcctl.output.table import rich_table, write_plain_columns
 from vcctl.resources import RESOURCE_OF_KIND, Kind
 from vcctl.text import printable
 from vcctl.workers import Finished, run_in_order
@@ -81,34 +85,53 @@ def list_inventory(
     if refresh and filters.all_accounts:
         raise UsageError("--refresh works on the current account only: drop --all-accounts")
     inventory = recorder.require()  # off or unusable: exit 2, nothing sent
+    account = None if filters.all_accounts else recorder.account
 
     def matching() -> list[Record]:
         return inventory.list_records(
-            None if filters.all_accounts else recorder.account,
+            account,
             kind,
             name_glob=filters.name_glob,
             created_before=before,
             created_after=after,
             include_gone=filters.include_gone,
             room_id=filters.room_id,
-            with_participants=kind == "room" and not quiet and not json_mode and not output,
         )
 
-    records = matching()
+    def listed(*, base_urls: bool) -> list[ListedRow]:
+        return inventory.list_rows(
+            account,
+            kind,
+            name_glob=filters.name_glob,
+            created_before=before,
+            created_after=after,
+            include_gone=filters.include_gone,
+            room_id=filters.room_id,
+            base_urls=base_urls,
+        )
+
     refreshed: Refreshed | None = None
+    records = matching() if refresh or one or json_mode or output is not None else None
     if refresh and records:
         refreshed = _refresh(api_for, kind, records, concurrency)
         records = matching()
     if one:
-        from vcctl.output.streams import write_stdout
-
-        write_stdout(exactly_one(kind, records) + "\n")
+        streams.write_stdout(exactly_one(kind, records or []) + "\n")
         return
     if output is not None:
-        items = ({**record.data, "vcctl": record.local_facts()} for record in records)
+        items = ({**record.data, "vcctl": record.local_facts()} for record in records or [])
         Renderer(output, RESOURCE_OF_KIND[kind]).add_all(items)
+    elif json_mode:
+        _show_json(records or [])
     else:
-        _show(kind, records, json_mode=json_mode, quiet=quiet, accounts=filters.all_accounts)
+        # The table and the ids come from plain rows, not Records (see `list_rows`).
+        counts = inventory.participant_counts(account) if kind == "room" and not quiet else {}
+        base_urls = filters.all_accounts or bool(counts)
+        rows = listed(base_urls=base_urls)
+        if quiet:
+            _show_ids(rows)
+        else:
+            _show_table(kind, rows, counts, accounts=filters.all_accounts)
     if refreshed is not None:
         # Each refresh is an item: the multi-item rule decides the exit code (every refresh
         # refused with 401 exits 4, as `rooms get A B C` would; some failed: 10).
@@ -161,71 +184,71 @@ def _refresh(
     return refreshed
 
 
-_MINUTES: dict[int, str] = {}
+class _Minutes(dict[float, str]):
+    """Minutes since the epoch -> local time to the minute, each formatted once: a listing's
+    times share few minutes, and a column of them is two maps, with no Python step a row."""
+
+    def __missing__(self, minute: float) -> str:
+        text = self[minute] = time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
+        return text
+
+    def column(self, moments: Iterable[float]) -> list[str]:
+        return list(map(self.__getitem__, map(operator.floordiv, moments, itertools.repeat(60))))
 
 
-def _when(moment: float) -> str:
-    """Local time to the minute (cached: a listing's times share few minutes)."""
-    minute = int(moment // 60)
-    text = _MINUTES.get(minute)
-    if text is None:
-        text = _MINUTES[minute] = time.strftime("%Y-%m-%d %H:%M", time.localtime(minute * 60))
-    return text
+_MINUTES = _Minutes()
 
 
 def _safe(text: str) -> str:
     return text if text.isprintable() else printable(text)
 
 
-def _show(
-    kind: Kind, records: list[Record], *, json_mode: bool, quiet: bool, accounts: bool
-) -> None:
-    from vcctl.output import streams
+def _show_ids(rows: list[ListedRow]) -> None:
+    streams.write_stdout("".join([f"{_safe(row[0])}\n" for row in rows]))
 
-    if quiet:
-        streams.write_stdout("".join(f"{_safe(record.id)}\n" for record in records))
-        return
-    if json_mode:
-        lines = [
-            streams.json_result_line({**record.data, "vcctl": record.local_facts()})
-            for record in records
-        ]
-        streams.write_stdout("".join(lines))
-        return
+
+def _show_json(records: list[Record]) -> None:
+    lines = [
+        streams.json_result_line({**record.data, "vcctl": record.local_facts()})
+        for record in records
+    ]
+    streams.write_stdout("".join(lines))
+
+
+def _show_table(
+    kind: Kind, rows: list[ListedRow], counts: dict[tuple[str, str], int], *, accounts: bool
+) -> None:
+    """The table of `rows` (rooms: with their participant `counts`, by base URL and id), built
+    column by column: 10,000 rows are a few maps over columns, not 10,000 Python steps."""
+    empty: tuple[Any, ...] = ()
+    ids, labels, rooms, keys, created, seen, gone, bases = (
+        zip(*rows, strict=True) if rows else [empty] * 8
+    )
+    when = _MINUTES.column
     if kind == "room":
         header = ["ID", "NAME", "KEY", "CREATED", "LAST SEEN", "PARTICIPANTS"]
+        if counts:
+            found = map(counts.get, zip(bases, ids, strict=True), itertools.repeat(0))
+            participants = list(map(str, found))
+        else:
+            participants = ["0"] * len(ids)
+        columns = [ids, labels, keys, when(created), when(seen), participants]
     else:
         header = ["ID", "USERNAME", "ROOM", "KEY", "CREATED", "LAST SEEN"]
-    show_gone = any(record.gone for record in records)
-    if show_gone:
+        columns = [ids, labels, rooms, keys, when(created), when(seen)]
+    if gone.count(None) < len(gone):  # some are gone
         header.append("GONE")
+        columns.append(["" if moment is None else _MINUTES[moment // 60] for moment in gone])
     if accounts:
         header.append("BASE URL")
+        columns.append(bases)
     # Cells as they are: both renderers escape each one (vcctl.output.table), once.
-    rows: list[list[str]] = []
-    for record in records:
-        label, key = record.label or "", record.key or ""
-        if kind == "room":
-            count = len(record.participants or [])
-            row = [record.id, label, key, _when(record.created_ts)]
-            row += [_when(record.last_seen_ts), str(count)]
-        else:
-            row = [record.id, label, record.room_id or "", key]
-            row += [_when(record.created_ts), _when(record.last_seen_ts)]
-        if show_gone:
-            row.append("" if record.gone_ts is None else _when(record.gone_ts))
-        if accounts:
-            row.append(record.base_url)
-        rows.append(row)
     if streams.use_rich():
-        from vcctl.output.table import rich_table
-
         noun = "rooms" if kind == "room" else "participants"
         caption = None if rows else f"no {noun} in the inventory"
-        streams.rich_console().print(rich_table(header, rows, caption=caption, wrap=header[1:2]))
+        cells = list(zip(*columns, strict=True))
+        streams.rich_console().print(rich_table(header, cells, caption=caption, wrap=header[1:2]))
         return
     if not rows:
         return  # off a terminal, nothing listed is nothing printed (scripts count lines)
-    from vcctl.output.table import write_plain_table
-
-    write_plain_table([header, *rows], streams.write_stdout)
+    write_plain_columns(header, columns, streams.write_stdout)

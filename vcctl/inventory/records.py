@@ -70,6 +70,13 @@ def _ascii_host(host: str) -> str:
         return host  # not a name IDNA can spell: kept as given (lower-cased)
 
 
+# A record as a listing's table shows it (`list_rows` of a store), one plain tuple a row, in
+# this order: id, label, room_id, key, created_ts, last_seen_ts, gone_ts, base_url. Text is ""
+# where a Record has None; base_url is "" unless asked for. (Tuples, not Records: a listing of
+# 10,000 rooms builds none of them.)
+ListedRow = tuple[str, str, str, str, float, float, float | None, str]
+
+
 class Record:
     """One room or participant as vcctl last saw it.
 

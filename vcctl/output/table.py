@@ -35,13 +35,52 @@ def plain_table(rows: Sequence[Sequence[str]]) -> str:
 
 
 def write_plain_table(
-    rows: Sequence[Sequence[str]], write: Callable[[str], object], *, chunk: int = 1000
+    rows: Sequence[Sequence[str]], write: Callable[[str], object], *, chunk: int = 5000
 ) -> None:
     """`plain_table(rows)`, written `chunk` lines at a time (a listing of tens of thousands of
-    rows is never one string)."""
-    lines = plain_lines(rows)
+    rows is never one string, nor one write a line)."""
+    if rows:
+        write_plain_columns(rows[0], list(zip(*rows[1:], strict=True)), write, chunk=chunk)
+
+
+def write_plain_columns(
+    header: Sequence[str],
+    columns: Sequence[Sequence[str]],
+    write: Callable[[str], object],
+    *,
+    chunk: int = 5000,
+) -> None:
+    """`write_plain_table` of the header and, for each of its columns, the cells below it (as
+    many in each; none at all: the header alone).
+
+    When every cell is plain ASCII (a listing nearly always is), widths are lengths and the
+    lines are laid out by one %-format a block, without a Python step per row; otherwise the
+    rows go through `plain_lines`, which escapes and measures cell by cell."""
+    named = list(zip(header, columns or [()] * len(header), strict=True))
+    if not all(_plain_ascii(name + "".join(cells)) for name, cells in named):
+        rows = zip(*(cells for _, cells in named), strict=True)
+        write_table_lines(plain_lines([header, *rows]), write, chunk)
+        return
+    widths = [max(len(name), max(map(len, cells), default=0)) for name, cells in named]
+    layout = _layout(widths)
+    lines = itertools.chain([tuple(header)], zip(*(cells for _, cells in named), strict=True))
+    while block := list(itertools.islice(lines, chunk)):
+        write("\n".join(map(str.rstrip, map(layout.__mod__, block))) + "\n")
+
+
+def write_table_lines(lines: Iterator[str], write: Callable[[str], object], chunk: int) -> None:
     while block := "".join(itertools.islice(lines, chunk)):
         write(block)
+
+
+def _plain_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _layout(widths: Sequence[int]) -> str:
+    """The %-format of a line (of a tuple of cells): each column but the last padded to its
+    width ("%-8s" pads as "{:<8}" does)."""
+    return COLUMN_GAP.join([*(f"%-{width}s" for width in widths[:-1]), "%s"])
 
 
 def plain_lines(rows: Sequence[Sequence[str]]) -> Iterator[str]:
@@ -55,8 +94,7 @@ def plain_lines(rows: Sequence[Sequence[str]]) -> Iterator[str]:
     cells: list[Sequence[str]] = []
     measured: dict[int, list[int]] = {}  # the cell sizes of the rows that are not plain ASCII
     for index, row in enumerate(rows):
-        whole = "".join(row)
-        if whole.isascii() and whole.isprintable():
+        if _plain_ascii("".join(row)):
             cells.append(row)
         else:
             escaped = [printable(cell) for cell in row]
@@ -68,12 +106,11 @@ def plain_lines(rows: Sequence[Sequence[str]]) -> Iterator[str]:
         widths = [0] * len(cells[0])
     for row_sizes in measured.values():
         widths = [max(width, size) for width, size in zip(widths, row_sizes, strict=True)]
-    layout = COLUMN_GAP.join(f"{{:<{width}}}" for width in widths[:-1])
-    layout = f"{layout}{COLUMN_GAP}{{}}" if len(widths) > 1 else "{}"
+    layout = _layout(widths)
     for index, row in enumerate(cells):
         sizes = measured.get(index)
         if sizes is None:
-            yield layout.format(*row).rstrip() + "\n"
+            yield (layout % tuple(row)).rstrip() + "\n"
         else:
             padded = [
                 cell + " " * (width - size)

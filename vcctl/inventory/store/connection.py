@@ -61,6 +61,13 @@ SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r
     r.first_seen, r.last_seen, r.gone, r.base_url, r.label FROM records r
     LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
     AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
+# What a listing's table shows of a record (`Records.list_rows`), in the order of
+# `records.ListedRow`: only those columns, none of them NULL but gone (a table never decodes the
+# JSON, and the coalescing is SQL's, not a Python step a row).
+LISTED = """SELECT r.id, coalesce(r.label, ''), coalesce(r.room_id, ''), coalesce(k.key, ''),
+    coalesce(r.created, r.first_seen), r.last_seen, r.gone, {base_url} FROM records r
+    LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
+    AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
 
 
 class Cursor(Protocol):

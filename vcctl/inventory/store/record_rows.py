@@ -8,8 +8,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from vcctl.inventory.records import Account, Record
-from vcctl.inventory.store.connection import SELECT, Connection, acct, record_of, record_values
+from vcctl.inventory.records import Account, ListedRow, Record
+from vcctl.inventory.store.connection import (
+    LISTED,
+    SELECT,
+    Connection,
+    acct,
+    record_of,
+    record_values,
+)
 from vcctl.resources import Kind
 
 
@@ -84,6 +91,67 @@ class Records(Connection):
     ) -> list[Record]:
         """Records of one account (None: every account), newest first. `name_glob` matches a
         room's name or a participant's username, shell-style and case-sensitive."""
+        where, params = self._listing_filter(
+            account, kind, name_glob, created_before, created_after, include_gone, room_id
+        )
+        query = f"{SELECT} WHERE {where} ORDER BY r.created DESC, r.id"
+        with self._translated("read"), self._lock:
+            records = [record_of(row) for row in self._db.execute(query, params).fetchall()]
+            if with_participants and kind == "room":
+                self._attach_participants(account, records)
+        return records
+
+    def list_rows(
+        self,
+        account: Account | None,
+        kind: Kind,
+        *,
+        name_glob: str | None = None,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+        include_gone: bool = False,
+        room_id: str | None = None,
+        base_urls: bool = False,
+    ) -> list[ListedRow]:
+        """What a listing's table shows of the records `list_records` would return, in its
+        order, as plain tuples (`ListedRow`): no JSON, no Record objects, text columns never
+        None (""), and the base URL only when `base_urls` (else "")."""
+        where, params = self._listing_filter(
+            account, kind, name_glob, created_before, created_after, include_gone, room_id
+        )
+        query = LISTED.format(base_url="r.base_url" if base_urls else "''")
+        query = f"{query} WHERE {where} ORDER BY r.created DESC, r.id"
+        with self._translated("read"), self._lock:
+            rows: list[ListedRow] = self._db.execute(query, params).fetchall()
+        return rows
+
+    def participant_counts(self, account: Account | None) -> dict[tuple[str, str], int]:
+        """How many live participants each room has, by (base URL, room id): the count
+        `list_records(..., with_participants=True)` gives a room, without reading them."""
+        query = (
+            "SELECT base_url, room_id, count(*) FROM records"
+            " WHERE kind = 'participant' AND gone IS NULL AND room_id IS NOT NULL"
+        )
+        params: list[Any] = []
+        if account is not None:
+            query += " AND base_url = ? AND key_fp = ?"
+            params += acct(account)
+        query += " GROUP BY base_url, room_id"
+        with self._translated("read"), self._lock:
+            rows = self._db.execute(query, params).fetchall()
+        return {(base_url, room): count for base_url, room, count in rows}
+
+    def _listing_filter(
+        self,
+        account: Account | None,
+        kind: Kind,
+        name_glob: str | None,
+        created_before: datetime | None,
+        created_after: datetime | None,
+        include_gone: bool,
+        room_id: str | None,
+    ) -> tuple[str, list[Any]]:
+        """The WHERE condition of a listing (over `records r`), and its parameters."""
         where = ["r.kind = ?"]
         params: list[Any] = [kind]
         if account is not None:
@@ -104,12 +172,7 @@ class Records(Connection):
         if room_id is not None:
             where.append("r.room_id = ?")
             params.append(room_id)
-        query = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY r.created DESC, r.id"
-        with self._translated("read"), self._lock:
-            records = [record_of(row) for row in self._db.execute(query, params).fetchall()]
-            if with_participants and kind == "room":
-                self._attach_participants(account, records)
-        return records
+        return " AND ".join(where), params
 
     def _attach_participants(self, account: Account | None, rooms: list[Record]) -> None:
         by_room: dict[tuple[str, str], list[Record]] = {}
