@@ -193,6 +193,29 @@ def test_swap_key_writes_only_over_the_row_expected_and_records_its_resource_any
     assert inv.read_key(ref) is None
 
 
+def test_a_new_key_is_claimed_and_created_in_one_transaction_each(inv: Inventory) -> None:
+    """A fresh key is taken without being read first, and each step is one transaction: over
+    a network (PostgreSQL), one message and one round trip each, not one a statement."""
+    ref = KeyRef(ME, "room", "", "o'neil \\ 100%")  # quoted and escaped in one message
+    statements: list[str] = []
+    cast(Any, inv._db).set_trace_callback(statements.append)
+    held = claims.claim(inv, ref)
+    assert isinstance(held, Claim)
+    claimed = list(statements)
+    held.created(room("aaaaaa", "standup", 1))
+    cast(Any, inv._db).set_trace_callback(None)
+
+    row = inv.read_key(ref)
+    assert row is not None
+    assert (row.state, row.id, row.owner, row.token) == ("created", "aaaaaa", None, None)
+    assert inv.list_records(ME, "room")[0].key == ref.key
+    if isinstance(inv._db, sqlite3.Connection):
+        assert claimed[0] == "BEGIN IMMEDIATE", claimed  # no read before the take
+    else:
+        assert len(claimed) == 1, claimed
+        assert len(statements) == 2, statements
+
+
 def test_a_claimed_key_once_created_names_the_live_record(inv: Inventory) -> None:
     held = claims.claim(inv, KeyRef(ME, "room", "", "standup"))
     assert isinstance(held, Claim)

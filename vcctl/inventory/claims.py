@@ -229,6 +229,12 @@ def claim(
     patience = patience or Patience()
     deadline: float | None = None
     pause = 0.01
+    # Most keys are new: taking it as if it had no row costs one atomic write where reading
+    # first costs a read and then that write (over a network, a round trip each). A key that
+    # has a row is unchanged by it, and read as before.
+    mine = pending_row(ref)
+    if table.swap_key(ref, None, mine):
+        return Claim(table, ref, mine)
     while True:
         row = table.read_key(ref)
         target = table.live_target(ref, row) if row is not None and row.state == CREATED else None

@@ -257,9 +257,9 @@ def add_keys(db: Database, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 #
 # `swap_key` above runs as four steps that each wait for the server (begin and lock, read the
 # key, compare in Python, write, commit): over a network, a keyed batch of 1,000 rows waited for
-# some 12,000 answers on one connection. The PostgreSQL store sends instead one pipelined
-# transaction (begin, the write lock, the resource's record, this statement, commit), in which
-# the comparison is the statement's own: `ok` holds when the key's row is exactly `expected` (or
+# some 12,000 answers on one connection. The PostgreSQL store sends instead one transaction in
+# one message (the write lock, the resource's record, this statement), in which the comparison
+# is the statement's own: `ok` holds when the key's row is exactly `expected` (or
 # absent, when None is expected), and only then is `new` written (or the row deleted). The write
 # lock makes it atomic, as above: every vcctl writer takes it first.
 

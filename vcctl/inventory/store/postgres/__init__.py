@@ -10,10 +10,9 @@ translates their SQL; only opening, the write lock and the glob differ.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -30,6 +29,7 @@ from vcctl.inventory.store.postgres.connection import (
     Session,
     driver,
     glob_to_regex,
+    translate,
 )
 from vcctl.inventory.store.postgres.pool import Pool
 from vcctl.inventory.store.record_rows import Records
@@ -39,7 +39,8 @@ from vcctl.text import mask_url
 SCHEMA = "vcctl"
 SCHEMA_VERSION = 3
 SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
-BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+LOCK_WRITES = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+BEGIN_LOCKED = f"BEGIN; {LOCK_WRITES}"
 SESSION_SETTINGS = f"SET lock_timeout = '{LOCK_TIMEOUT}'; SET search_path TO {SCHEMA}"
 DOWN_HINT = (
     "check that the database server is up and the URL right (VCCTL_INVENTORY_URL, or "
@@ -152,24 +153,14 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
         *,
         resource: Mapping[str, Any] | None = None,
     ) -> bool:
-        """The shared compare-and-set, as one pipelined transaction (see key_rows.py)."""
-        sql, params = swap_statement_pg(ref, expected, new)
-        db = self._db
+        """The shared compare-and-set, as one transaction in one message (see key_rows.py)."""
+        statements: list[tuple[str, Sequence[Any]]] = [(LOCK_WRITES, ())]
+        if resource is not None:
+            values = record_values(ref.account, ref.kind, resource, time.time())
+            statements.append((translate(UPSERT), values))
+        statements.append(swap_statement_pg(ref, expected, new))
         with self._translated("write"), self._lock:
-            try:
-                with db.connection.pipeline():
-                    db.execute_native("BEGIN")
-                    db.execute_native("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                    if resource is not None:
-                        values = record_values(ref.account, ref.kind, resource, time.time())
-                        db.execute(UPSERT, values)
-                    swapped = db.execute_native(sql, params)
-                    db.execute_native("COMMIT")
-            except BaseException:
-                with contextlib.suppress(*self.DB_ERRORS):
-                    db.execute_native("ROLLBACK")
-                raise
-            row = swapped.fetchone()
+            row = self._db.execute_script(statements).fetchone()
         return bool(row and row[0])
 
     def _label_glob(self, glob: str) -> tuple[str, str]:

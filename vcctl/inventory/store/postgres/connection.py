@@ -95,6 +95,24 @@ class Session:
             self._trace(sql)
         return self.connection.execute(sql, params)
 
+    def execute_script(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any:
+        """Several statements (PostgreSQL's spelling) in one message and one round trip: their
+        parameters bound here, in the client, the server runs them as one transaction (an
+        implicit one: it commits after the last, and an error rolls back all of them). Returns
+        the cursor at the last statement's result.
+
+        A write transaction sent this way holds the write lock only while the server runs it:
+        sent statement by statement, it held it while the client, one thread of a busy process,
+        got round to sending the next (and all other writers waited meanwhile)."""
+        text = "; ".join(sql for sql, _ in statements)
+        if self._trace is not None:
+            self._trace(text)
+        cursor = driver().ClientCursor(self.connection)
+        cursor.execute(text, [value for _, params in statements for value in params])
+        while cursor.nextset():
+            pass
+        return cursor
+
     def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
         """Like sqlite3's: `trace(sql)` for every statement sent (tests count transactions)."""
         self._trace = trace

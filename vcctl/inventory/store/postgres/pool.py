@@ -4,7 +4,7 @@ connection of their own, so that their round trips overlap instead of queueing o
 Over a network every statement waits for an answer; with one connection shared under a lock, a
 keyed batch's eight workers took turns for each of them, and the database, not the API, set
 the pace. Writes still queue where they must, on the write lock in the server, which a
-pipelined transaction holds only while the server runs it.
+transaction sent in one message holds only while the server runs it.
 """
 
 from __future__ import annotations
