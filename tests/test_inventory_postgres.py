@@ -18,9 +18,13 @@ from tests.helpers import (
     unused_port,
 )
 from tests.postgres_server import PostgresServer
+from tests.stores import open_place
 from vcctl.emulator.server import Emulator
+from vcctl.inventory.records import account_for
+from vcctl.inventory.store.postgres import SCHEMA_VERSION as PG_VERSION
 
 SECRET = "s3cret-Pa55word"
+ACCOUNT = account_for("http://127.0.0.1:8000", API_KEY)
 
 
 def machine(tmp_path: Path, name: str, emulator: Emulator, url: str) -> dict[str, str]:
@@ -151,6 +155,39 @@ def test_a_newer_schema_is_refused_and_never_modified(
     assert listed.code == 2
     assert "written by a newer vcctl (schema version 99" in listed.stderr
     assert postgres_server.psql("SELECT version FROM vcctl.meta", database) == "99\n"
+
+
+def test_a_version_3_schema_gains_the_listing_index_and_lists_off_it(
+    postgres_server: PostgresServer,
+) -> None:
+    database = postgres_server.new_database()
+    url = postgres_server.url(database)
+    with open_place(url) as inv:
+        inv.record_many(ACCOUNT, "room", [{"id": f"r{n}", "name": f"n{n}"} for n in range(3)])
+    postgres_server.psql(  # the schema as the vcctl before this step left it
+        "DROP INDEX vcctl.records_newest_first; CREATE INDEX records_by_created"
+        " ON vcctl.records (base_url, key_fp, kind, created); UPDATE vcctl.meta SET version = 3",
+        database,
+    )
+
+    with open_place(url) as inv:
+        listed = inv.list_rows(ACCOUNT, "room", ["id"])
+
+    indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'records' ORDER BY 1"
+    assert postgres_server.psql(indexes, database).split() == [
+        "records_by_room", "records_newest_first", "records_pkey",
+    ]  # fmt: skip
+    assert postgres_server.psql("SELECT version FROM vcctl.meta", database) == f"{PG_VERSION}\n"
+    assert listed == [("r0",), ("r1",), ("r2",)]  # one created time: by id
+    # The order comes off the index: no sort of every row (the planner would pick a scan and
+    # a sort for three rows, so scans are priced out).
+    plan = postgres_server.psql(
+        "SET enable_seqscan = off; EXPLAIN SELECT id FROM vcctl.records WHERE base_url = 'a'"
+        " AND key_fp = 'b' AND kind = 'room' AND gone IS NULL ORDER BY created DESC, id",
+        database,
+    )
+    assert "records_newest_first" in plan, plan
+    assert "Sort" not in plan, plan
 
 
 def test_without_the_driver_the_error_names_the_extra(tmp_path: Path, emulator: Emulator) -> None:

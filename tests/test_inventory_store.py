@@ -143,6 +143,39 @@ def test_rooms_carry_their_participants_as_last_seen(inv: Inventory) -> None:
     assert ids(inv.list_records(ME, "participant", room_id="aaaaaa")) == ["p1p1p1", "p2p2p2"]
 
 
+def test_a_table_listing_reads_the_columns_it_names_in_the_listing_order(inv: Inventory) -> None:
+    inv.record(ME, "room", room("aaaaaa", "r", 1))
+    inv.record(ME, "room", {"id": "bbbbbb", "created_at": "2024-05-02T10:00:00+00:00"})
+    inv.record(OTHER, "room", room("cccccc", "t", 3))
+    claims.adopt(inv, KeyRef(ME, "room", "", "standup"), "aaaaaa")
+    inv.record_many(
+        ME, "participant", [participant("p1p1p1", "aaaaaa"), participant("p2p2p2", "aaaaaa", "Bo")]
+    )
+    inv.mark_gone(ME, "participant", "p2p2p2")
+    inv.record(OTHER, "participant", participant("p3p3p3", "cccccc"))
+
+    rows = inv.list_rows(ME, "room", ["id", "label", "key", "room_id", "gone", "base_url"])
+    records = inv.list_records(ME, "room")
+    everyone = inv.list_rows(None, "room", ["id"])
+
+    # Text is "" where a Record has None; the order is the records' (newest first).
+    assert rows == [
+        ("bbbbbb", "", "", "", None, ME.base_url),
+        ("aaaaaa", "r", "standup", "", None, ME.base_url),
+    ]
+    assert [row[0] for row in rows] == ids(records)
+    times = inv.list_rows(ME, "room", ["created", "last_seen"])
+    assert times == [(r.created_ts, r.last_seen_ts) for r in records]
+    assert everyone == [("cccccc",), ("bbbbbb",), ("aaaaaa",)]
+    assert inv.list_rows(ME, "participant", ["id", "room_id"], include_gone=True) == [
+        ("p1p1p1", "aaaaaa"),
+        ("p2p2p2", "aaaaaa"),
+    ]
+    # Live participants only, by base URL and room: what list_records attaches, counted.
+    assert inv.participant_counts(ME) == {(ME.base_url, "aaaaaa"): 1}
+    assert inv.participant_counts(None) == {(ME.base_url, "aaaaaa"): 1, (ME.base_url, "cccccc"): 1}
+
+
 def test_a_batch_records_in_one_transaction(inv: Inventory) -> None:
     statements: list[str] = []
     cast(Any, inv._db).set_trace_callback(statements.append)  # sqlite3 and the Session
@@ -450,6 +483,33 @@ def test_one_server_is_one_account_however_its_url_is_spelt(spelling: str) -> No
         "https://xn--bcher-kva.example/api"
     )
     assert account_for("https://localhost:8443", "k").base_url == "https://localhost:8443"
+
+
+@pytest.mark.parametrize("start", ["new", "version 5"])
+def test_a_listing_table_is_read_off_the_index_alone(tmp_path: Path, start: str) -> None:
+    """What a table shows is in the listing's index: 10,000 rows are not 10,000 lookups of the
+    rows themselves (and their JSON)."""
+    path = tmp_path / "inventory.sqlite3"
+    if start == "version 5":  # the index as that version made it: the order only
+        Inventory.open(path).close()
+        with sqlite3.connect(path) as db:
+            db.execute("DROP INDEX records_newest_first")
+            db.execute(
+                "CREATE INDEX records_newest_first ON records"
+                " (base_url, key_fp, kind, created DESC, id)"
+            )
+            db.execute("PRAGMA user_version = 5")
+    statements: list[str] = []
+    columns = ["id", "label", "room_id", "key", "created", "last_seen", "gone", "base_url"]
+    with Inventory.open(path) as inv:
+        inv.record_many(ME, "room", [room("bbbbbb", "b", 2), room("cccccc", "c", 2)])
+        inv._db.set_trace_callback(statements.append)
+        listed = inv.list_rows(ME, "room", cast(Any, columns), include_gone=True)
+        [query] = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+        plan = [row[3] for row in inv._db.execute(f"EXPLAIN QUERY PLAN {query}")]
+    assert [row[0] for row in listed] == ["bbbbbb", "cccccc"]
+    assert any("USING COVERING INDEX records_newest_first" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
 @pytest.mark.parametrize("start", ["new", "version 1"])

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from vcctl.inventory.claims import KeyRef, KeyRow
 from vcctl.inventory.locks import Lock
-from vcctl.inventory.records import Account, ListedRow, Record
+from vcctl.inventory.records import Account, ListedColumn, Record
 from vcctl.resources import Kind
 
 
@@ -75,15 +75,15 @@ class InventoryStore(Protocol):
         self,
         account: Account | None,
         kind: Kind,
+        columns: Sequence[ListedColumn],
         *,
         name_glob: str | None = None,
         created_before: datetime | None = None,
         created_after: datetime | None = None,
         include_gone: bool = False,
         room_id: str | None = None,
-        base_urls: bool = False,
-    ) -> list[ListedRow]:
-        """A listing's table: `list_records`' matches as plain tuples (see `ListedRow`)."""
+    ) -> list[tuple[Any, ...]]:
+        """A listing's table: the named columns of `list_records`' matches, a tuple a row."""
         ...
 
     def participant_counts(self, account: Account | None) -> dict[tuple[str, str], int]: ...

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import operator
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from vcctl.errors import (
     VcctlError,
     raise_for_items,
 )
-from vcctl.inventory.records import ListedRow, Record
+from vcctl.inventory.records import ListedColumn, Record
 from vcctl.output import streams
 from vcctl.output.formats import Renderer
 from vcctl.output.streams import print_error
@@ -31,6 +31,15 @@ from vcctl.workers import Finished, run_in_order
 if TYPE_CHECKING:
     from vcctl.http.api import Api
     from vcctl.inventory.recorder import Recorder
+
+
+# A listing's columns by name (`records.ListedColumn`): each the values of every listed record.
+Columns = dict[ListedColumn, Sequence[Any]]
+# What a table shows of each kind (plus gone and base_url when those are listed).
+TABLE_COLUMNS: dict[Kind, tuple[ListedColumn, ...]] = {
+    "room": ("id", "label", "key", "created", "last_seen"),
+    "participant": ("id", "label", "room_id", "key", "created", "last_seen"),
+}
 
 
 @dataclass(frozen=True)
@@ -98,17 +107,19 @@ def list_inventory(
             room_id=filters.room_id,
         )
 
-    def listed(*, base_urls: bool) -> list[ListedRow]:
-        return inventory.list_rows(
+    def listed(names: list[ListedColumn]) -> Columns:
+        rows = inventory.list_rows(
             account,
             kind,
+            names,
             name_glob=filters.name_glob,
             created_before=before,
             created_after=after,
             include_gone=filters.include_gone,
             room_id=filters.room_id,
-            base_urls=base_urls,
         )
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        return dict(zip(names, values, strict=True))
 
     refreshed: Refreshed | None = None
     records = matching() if refresh or one or json_mode or output is not None else None
@@ -124,14 +135,17 @@ def list_inventory(
     elif json_mode:
         _show_json(records or [])
     else:
-        # The table and the ids come from plain rows, not Records (see `list_rows`).
-        counts = inventory.participant_counts(account) if kind == "room" and not quiet else {}
-        base_urls = filters.all_accounts or bool(counts)
-        rows = listed(base_urls=base_urls)
+        # The table and the ids come from columns of plain rows, not Records (`list_rows`).
         if quiet:
-            _show_ids(rows)
+            _show_ids(listed(["id"])["id"])
         else:
-            _show_table(kind, rows, counts, accounts=filters.all_accounts)
+            counts = inventory.participant_counts(account) if kind == "room" else {}
+            names = list(TABLE_COLUMNS[kind])
+            if filters.include_gone:
+                names.append("gone")
+            if filters.all_accounts or counts:
+                names.append("base_url")  # counts are by base URL and room id
+            _show_table(kind, listed(names), counts, accounts=filters.all_accounts)
     if refreshed is not None:
         # Each refresh is an item: the multi-item rule decides the exit code (every refresh
         # refused with 401 exits 4, as `rooms get A B C` would; some failed: 10).
@@ -203,8 +217,8 @@ def _safe(text: str) -> str:
     return text if text.isprintable() else printable(text)
 
 
-def _show_ids(rows: list[ListedRow]) -> None:
-    streams.write_stdout("".join([f"{_safe(row[0])}\n" for row in rows]))
+def _show_ids(ids: Sequence[str]) -> None:
+    streams.write_stdout("".join([f"{_safe(id)}\n" for id in ids]))
 
 
 def _show_json(records: list[Record]) -> None:
@@ -216,39 +230,39 @@ def _show_json(records: list[Record]) -> None:
 
 
 def _show_table(
-    kind: Kind, rows: list[ListedRow], counts: dict[tuple[str, str], int], *, accounts: bool
+    kind: Kind, columns: Columns, counts: dict[tuple[str, str], int], *, accounts: bool
 ) -> None:
-    """The table of `rows` (rooms: with their participant `counts`, by base URL and id), built
-    column by column: 10,000 rows are a few maps over columns, not 10,000 Python steps."""
-    empty: tuple[Any, ...] = ()
-    ids, labels, rooms, keys, created, seen, gone, bases = (
-        zip(*rows, strict=True) if rows else [empty] * 8
-    )
+    """The table of the listed `columns` (rooms: with their participant `counts`, by base URL
+    and id), built column by column: 10,000 rows are a few maps, not 10,000 Python steps."""
+    ids = columns["id"]
     when = _MINUTES.column
     if kind == "room":
         header = ["ID", "NAME", "KEY", "CREATED", "LAST SEEN", "PARTICIPANTS"]
         if counts:
-            found = map(counts.get, zip(bases, ids, strict=True), itertools.repeat(0))
-            participants = list(map(str, found))
+            rooms = zip(columns["base_url"], ids, strict=True)
+            participants = list(map(str, map(counts.get, rooms, itertools.repeat(0))))
         else:
             participants = ["0"] * len(ids)
-        columns = [ids, labels, keys, when(created), when(seen), participants]
+        cells = [ids, columns["label"], columns["key"], when(columns["created"])]
+        cells += [when(columns["last_seen"]), participants]
     else:
         header = ["ID", "USERNAME", "ROOM", "KEY", "CREATED", "LAST SEEN"]
-        columns = [ids, labels, rooms, keys, when(created), when(seen)]
+        cells = [ids, columns["label"], columns["room_id"], columns["key"]]
+        cells += [when(columns["created"]), when(columns["last_seen"])]
+    gone = columns.get("gone", ())
     if gone.count(None) < len(gone):  # some are gone
         header.append("GONE")
-        columns.append(["" if moment is None else _MINUTES[moment // 60] for moment in gone])
+        cells.append(["" if moment is None else _MINUTES[moment // 60] for moment in gone])
     if accounts:
         header.append("BASE URL")
-        columns.append(bases)
+        cells.append(columns["base_url"])
     # Cells as they are: both renderers escape each one (vcctl.output.table), once.
     if streams.use_rich():
         noun = "rooms" if kind == "room" else "participants"
-        caption = None if rows else f"no {noun} in the inventory"
-        cells = list(zip(*columns, strict=True))
-        streams.rich_console().print(rich_table(header, cells, caption=caption, wrap=header[1:2]))
+        caption = None if ids else f"no {noun} in the inventory"
+        rows = list(zip(*cells, strict=True))
+        streams.rich_console().print(rich_table(header, rows, caption=caption, wrap=header[1:2]))
         return
-    if not rows:
+    if not ids:
         return  # off a terminal, nothing listed is nothing printed (scripts count lines)
-    write_plain_columns(header, columns, streams.write_stdout)
+    write_plain_columns(header, cells, streams.write_stdout)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from vcctl.resources import Kind
 
@@ -70,11 +70,11 @@ def _ascii_host(host: str) -> str:
         return host  # not a name IDNA can spell: kept as given (lower-cased)
 
 
-# A record as a listing's table shows it (`list_rows` of a store), one plain tuple a row, in
-# this order: id, label, room_id, key, created_ts, last_seen_ts, gone_ts, base_url. Text is ""
-# where a Record has None; base_url is "" unless asked for. (Tuples, not Records: a listing of
-# 10,000 rooms builds none of them.)
-ListedRow = tuple[str, str, str, str, float, float, float | None, str]
+# What a listing's table can show of a record, by name (`list_rows` of a store fetches the ones
+# it is asked for, as one plain tuple a row, in the order asked): text is "" where a Record has
+# None; gone stays None for a live record; created is a Record's created_ts. (Tuples, not
+# Records: a listing of 10,000 rooms builds none of them.)
+ListedColumn = Literal["id", "label", "room_id", "key", "created", "last_seen", "gone", "base_url"]
 
 
 class Record:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from vcctl.errors import InventoryError
-from vcctl.inventory.records import Account, Record, created_at_ts
+from vcctl.inventory.records import Account, ListedColumn, Record, created_at_ts
 from vcctl.resources import Kind
 
 # Every column of each table, in order: PostgreSQL's spelling of `INSERT OR REPLACE` sets them
@@ -61,12 +61,20 @@ SELECT = """SELECT r.id, r.kind, r.room_id, k.key, r.data, coalesce(r.created, r
     r.first_seen, r.last_seen, r.gone, r.base_url, r.label FROM records r
     LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
     AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
-# What a listing's table shows of a record (`Records.list_rows`), in the order of
-# `records.ListedRow`: only those columns, none of them NULL but gone (a table never decodes the
-# JSON, and the coalescing is SQL's, not a Python step a row).
-LISTED = """SELECT r.id, coalesce(r.label, ''), coalesce(r.room_id, ''), coalesce(k.key, ''),
-    coalesce(r.created, r.first_seen), r.last_seen, r.gone, {base_url} FROM records r
-    LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
+# Each column a listing's table can show (`Records.list_rows`, `records.ListedColumn`), over
+# `records r` and, for the key, `KEY_JOIN`'s `keys k`: only those asked for are fetched (a table
+# never decodes the JSON), and the coalescing is SQL's, not a Python step a row.
+LISTED: dict[ListedColumn, str] = {
+    "id": "r.id",
+    "label": "coalesce(r.label, '')",
+    "room_id": "coalesce(r.room_id, '')",
+    "key": "coalesce(k.key, '')",
+    "created": "coalesce(r.created, r.first_seen)",
+    "last_seen": "r.last_seen",
+    "gone": "r.gone",
+    "base_url": "r.base_url",
+}
+KEY_JOIN = """LEFT JOIN keys k ON k.state = 'created' AND k.base_url = r.base_url
     AND k.key_fp = r.key_fp AND k.kind = r.kind AND k.id = r.id"""
 
 

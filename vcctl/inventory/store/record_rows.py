@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from vcctl.inventory.records import Account, ListedRow, Record
+from vcctl.inventory.records import Account, ListedColumn, Record
 from vcctl.inventory.store.connection import (
+    KEY_JOIN,
     LISTED,
     SELECT,
     Connection,
@@ -105,24 +106,27 @@ class Records(Connection):
         self,
         account: Account | None,
         kind: Kind,
+        columns: Sequence[ListedColumn],
         *,
         name_glob: str | None = None,
         created_before: datetime | None = None,
         created_after: datetime | None = None,
         include_gone: bool = False,
         room_id: str | None = None,
-        base_urls: bool = False,
-    ) -> list[ListedRow]:
-        """What a listing's table shows of the records `list_records` would return, in its
-        order, as plain tuples (`ListedRow`): no JSON, no Record objects, text columns never
-        None (""), and the base URL only when `base_urls` (else "")."""
+    ) -> list[tuple[Any, ...]]:
+        """The named `columns` of the records `list_records` would return, in its order, as
+        plain tuples (see `records.ListedColumn`): no JSON, no Record objects, and the keys
+        table joined only when a key is asked for."""
         where, params = self._listing_filter(
             account, kind, name_glob, created_before, created_after, include_gone, room_id
         )
-        query = LISTED.format(base_url="r.base_url" if base_urls else "''")
-        query = f"{query} WHERE {where} ORDER BY r.created DESC, r.id"
+        joined = KEY_JOIN if "key" in columns else ""
+        selected = ", ".join(LISTED[column] for column in columns)
+        query = f"SELECT {selected} FROM records r {joined} WHERE {where}"
         with self._translated("read"), self._lock:
-            rows: list[ListedRow] = self._db.execute(query, params).fetchall()
+            rows: list[tuple[Any, ...]] = self._db.execute(
+                f"{query} ORDER BY r.created DESC, r.id", params
+            ).fetchall()
         return rows
 
     def participant_counts(self, account: Account | None) -> dict[tuple[str, str], int]:

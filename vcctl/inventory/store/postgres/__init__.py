@@ -37,7 +37,7 @@ from vcctl.inventory.store.transfer import Transfer
 from vcctl.text import mask_url
 
 SCHEMA = "vcctl"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SETUP_LOCK = WRITE_LOCK + 1  # held while one process creates or migrates the schema
 LOCK_WRITES = f"SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 BEGIN_LOCKED = f"BEGIN; {LOCK_WRITES}"
@@ -73,6 +73,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(statement.format(schema=SCHEMA) for statement in stack_locks.CREATE_TABLE),
     # 3: what the last apply set on a key's resource (as in the file's schema version 5)
     (f"ALTER TABLE {SCHEMA}.keys ADD COLUMN applied text",),
+    # 4: a listing's order (newest first, then by id) read off an index, as in the file's
+    # schema version 4: with records_by_created the id tie-break sorted every row first.
+    # (IF [NOT] EXISTS: a step run again, say after a version set back by hand, still works.)
+    (
+        f"CREATE INDEX IF NOT EXISTS records_newest_first ON {SCHEMA}.records"
+        " (base_url, key_fp, kind, created DESC, id)",
+        f"DROP INDEX IF EXISTS {SCHEMA}.records_by_created",  # its columns lead the new one
+    ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
