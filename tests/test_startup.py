@@ -111,6 +111,9 @@ def test_rooms_get_json_loads_only_its_command_and_no_rendering(
     # Nothing for drawing (--json prints the answer), for other commands, for other workers.
     unused = {"rich", "typer.rich_utils", "vcctl.batch", "vcctl.watch", "vcctl.apply"}
     assert not unused & modules
+    # Nor what start-up can do without: no dataclass is created (each costs half a millisecond),
+    # one id starts no worker pool, and there is no config file to parse.
+    assert not {"dataclasses", "concurrent.futures", "tomllib"} & modules
     assert not {name for name in modules if name.startswith("vcctl.emulator")}
 
 

@@ -17,16 +17,14 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from vcctl.inventory.records import Account
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):
     """Who holds a lock: a process on a host, since (unix seconds) it took it."""
 
     host: str

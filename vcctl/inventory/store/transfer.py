@@ -12,8 +12,7 @@ that create made is recorded here, not there. So copying again changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from vcctl.inventory.store.connection import TABLE_COLUMNS, Connection
 from vcctl.inventory.store.key_rows import add_keys
@@ -34,16 +33,14 @@ MERGE_RECORD = f"""INSERT INTO records ({", ".join(RECORD_COLUMNS)})
     WHERE excluded.last_seen > records.last_seen"""
 
 
-@dataclass(frozen=True)
-class Dump:
+class Dump(NamedTuple):
     """Every row of an inventory, columns in the order above."""
 
     records: list[tuple[Any, ...]]
     keys: list[tuple[Any, ...]]
 
 
-@dataclass(frozen=True)
-class KeyConflict:
+class KeyConflict(NamedTuple):
     """A key both inventories hold, naming different ids (None: an unknown outcome)."""
 
     base_url: str
@@ -54,14 +51,16 @@ class KeyConflict:
     there: str | None
 
 
-@dataclass
 class Loaded:
-    """What `load` did: records written, keys added, keys already there, keys refused."""
+    """What `load` did: records written, keys added, keys already there, keys refused. (Plain
+    classes and named tuples here: every run that opens the inventory imports this module, and a
+    dataclass costs half a millisecond to create.)"""
 
-    records: int = 0
-    keys: int = 0
-    keys_present: int = 0
-    conflicts: list[KeyConflict] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.records = 0
+        self.keys = 0
+        self.keys_present = 0
+        self.conflicts: list[KeyConflict] = []
 
 
 class Transfer(Connection):
