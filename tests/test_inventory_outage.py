@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_vcctl, seed_room, unused_port
+from tests.helpers import Result, run_vcctl, seed_room, unused_port
 from tests.postgres_server import PostgresServer, find_bin_dir
 from tests.test_inventory_postgres import machine
 from vcctl.emulator.answers import Answer
 from vcctl.emulator.server import Emulator
+from vcctl.inventory.store.postgres import DOWN_HINT
 
 
 def test_with_the_server_down_apply_and_lists_refuse_before_sending_plain_calls_go_on(
@@ -59,12 +60,14 @@ def own_server() -> Iterator[PostgresServer]:
         yield server
 
 
-def test_killing_the_server_mid_batch_loses_no_created_id(
-    tmp_path: Path, emulator: Emulator, own_server: PostgresServer
-) -> None:
-    env = machine(tmp_path, "ci", emulator, own_server.url(own_server.new_database()))
-    rows = tmp_path / "rooms.csv"
-    rows.write_text("name,key\n" + "".join(f"Room {n},k{n}\n" for n in range(24)), "utf-8")
+def batch_killing_the_server(
+    tmp_path: Path, emulator: Emulator, server: PostgresServer, rows: int, *extra: str
+) -> Result:
+    """A keyed batch of `rows` rooms on two workers; the server is killed (SIGKILL) while the
+    API creates the eighth."""
+    env = machine(tmp_path, "ci", emulator, server.url(server.new_database()))
+    source = tmp_path / "rooms.csv"
+    source.write_text("name,key\n" + "".join(f"Room {n},k{n}\n" for n in range(rows)), "utf-8")
     handle = emulator.store.handle
     seen = {"posts": 0}
 
@@ -72,12 +75,18 @@ def test_killing_the_server_mid_batch_loses_no_created_id(
         if method == "POST":
             seen["posts"] += 1
             if seen["posts"] == 8:
-                own_server.kill()  # as a crash or a pulled cable would: this create goes on
+                server.kill()  # as a crash or a pulled cable would: this create goes on
         return handle(method, path, headers, body)
 
     emulator.store.handle = dying  # type: ignore[method-assign,assignment]
-    args = ["rooms", "create", "--from-file", str(rows), "--concurrency", "2", "--json"]
-    batch = run_vcctl(args, env, timeout=120)
+    args = ["rooms", "create", "--from-file", str(source), "--concurrency", "2", *extra]
+    return run_vcctl(args, env, timeout=120)
+
+
+def test_killing_the_server_mid_batch_loses_no_created_id(
+    tmp_path: Path, emulator: Emulator, own_server: PostgresServer
+) -> None:
+    batch = batch_killing_the_server(tmp_path, emulator, own_server, 24, "--json")
 
     created = {room["id"] for room in emulator.state()["rooms"]}
     printed = {
@@ -93,3 +102,23 @@ def test_killing_the_server_mid_batch_loses_no_created_id(
     lines = batch.stderr.splitlines()
     assert all(line.startswith(("vcctl: ", "{")) for line in lines), lines
     assert "\\n" not in batch.stderr  # the driver's message in one line, not escaped lines
+
+
+def test_the_rows_after_the_server_died_say_to_check_the_server(
+    tmp_path: Path, emulator: Emulator, own_server: PostgresServer
+) -> None:
+    """Every row the dead connection refuses carries the hint that opening it would give (the
+    text output shows a hint once: the rows after the first share it)."""
+    batch = batch_killing_the_server(tmp_path, emulator, own_server, 16)
+
+    lines = batch.stderr.splitlines()
+    refused = [
+        n
+        for n, line in enumerate(lines)
+        if line.startswith("vcctl: error: ") and "cannot write inventory" in line
+    ]
+    hints = [n for n, line in enumerate(lines) if line.startswith("hint: ")]
+    assert batch.code == 10, batch
+    assert len(refused) >= 2, lines  # the rows claimed after the server died
+    assert hints == [refused[0] + 1], lines  # right after the first, and not repeated
+    assert lines[hints[0]] == f"hint: {DOWN_HINT}"

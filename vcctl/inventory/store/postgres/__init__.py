@@ -10,9 +10,10 @@ translates their SQL; only opening, the write lock and the glob differ.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -170,6 +171,18 @@ class PostgresInventory(Records, KeyStore, Transfer, Connection):
         with self._translated("write"), self._lock:
             row = self._db.execute_script(statements).fetchone()
         return bool(row and row[0])
+
+    @contextlib.contextmanager
+    def _translated(self, doing: str) -> Iterator[None]:
+        """As the file's, and a failure that left the connection lost (the server killed or
+        unreachable mid-run) says what the failure to open it says: check the server."""
+        try:
+            with super()._translated(doing):
+                yield
+        except InventoryError as exc:
+            if exc.hint is None and self._db.connection.closed:
+                exc.hint = DOWN_HINT
+            raise
 
     def _label_glob(self, glob: str) -> tuple[str, str]:
         return "r.label ~ ?", glob_to_regex(glob)
