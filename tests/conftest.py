@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -10,6 +11,22 @@ import pytest
 from tests.helpers import API_KEY, API_TOKEN, Result, Runner, clean_environment, run_vcctl
 from tests.postgres_server import PostgresServer, find_bin_dir
 from vcctl.emulator.server import Emulator, EmulatorConfig
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _children_start_with_ctrl_c_at_its_default()
+
+
+def _children_start_with_ctrl_c_at_its_default() -> None:
+    """The tests that send Ctrl-C to a vcctl play a user at a terminal, whose shell starts the
+    command with SIGINT at its default. A test run started in the background of a script
+    (`pytest &`, or any `&` in a shell without job control) has SIGINT ignored, and so would
+    every child it starts: vcctl keeps an inherited SIG_IGN, as Python does (that is what
+    `nohup` and `&` ask for; tests/test_stop_signals.py checks it), so each Ctrl-C test saw a
+    child that ignored its signal and finished its work. A handler, unlike SIG_IGN, is not
+    inherited across exec: the children start at the default."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -336,3 +336,21 @@ def test_a_second_signal_during_a_multi_id_delete_names_what_is_under_way(
     assert errors[-1]["exit_code"] == 129
     assert sent_after(emulator, sent) == []
     assert "Traceback" not in stderr
+
+
+def test_an_inherited_sig_ign_for_ctrl_c_is_kept(emulator: Emulator, env: dict[str, str]) -> None:
+    """Started with Ctrl-C ignored (`nohup`, or `&` in a script), vcctl does not undo that: a
+    SIGINT sent to the whole job does not stop it."""
+    rooms = [seed_room(emulator, f"Kept {n}") for n in range(3)]
+    emulator.add_fault(Fault("delay", delay_ms=300, method="DELETE", times=len(rooms)))
+    ids = [room["id"] for room in rooms]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vcctl", "rooms", "delete", *ids, "--yes", "--concurrency", "1"],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    wait_until(lambda: len(emulator.recorded()) >= 1, "a delete is under way")
+    stdout, stderr = stop(child, signal.SIGINT)
+
+    assert child.returncode == 0, (stdout, stderr)
+    assert emulator.state()["rooms"] == []
