@@ -196,8 +196,15 @@ class PlanHasChanges(MultiItemFailure):
 
 
 class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, delivered the way Ctrl-C is (see `vcctl.halt`), so that every command
-    that reports its finished work on Ctrl-C (multi-id calls, apply) does so for them too.
+    """A stop signal raised in the main thread by vcctl's handlers (see `vcctl.halt`): Ctrl-C,
+    and SIGTERM or SIGHUP delivered the way Ctrl-C is, so that every command that reports its
+    finished work on Ctrl-C (multi-id calls, apply) does so for them too.
+
+    Never a bare KeyboardInterrupt: CPython (3.11 at least) remembers one that leaves code
+    compiled from a string, even once caught (dataclasses and named tuples make their methods
+    that way, so a signal landing in an import can do it), and `python -m vcctl` then ends by
+    SIGINT whatever its exit code: a watch ended by SIGTERM died by SIGINT instead of exiting
+    0. The check is for KeyboardInterrupt itself; a subclass is not remembered.
     """
 
     def __init__(self, signum: int) -> None:

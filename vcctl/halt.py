@@ -14,8 +14,8 @@ that nothing leaves after the signal.
 
 How signals reach the main thread (`install_stop_handlers`, called by the entry point): the
 handler first trips the process halt (which wakes every wait, in every thread), then raises
-KeyboardInterrupt (Ctrl-C) or `vcctl.errors.Stopped` (SIGTERM, SIGHUP) in the main thread, as
-Python does for Ctrl-C, so that a single request blocked on a socket ends at once. Inside
+`vcctl.errors.Stopped` (a KeyboardInterrupt) in the main thread, as Python does for Ctrl-C, so
+that a single request blocked on a socket ends at once. Inside
 `held()` it raises nothing: the main thread there is doing work a signal must not cut in two
 (reporting a result, writing a record); it raises only in the `interruptible()` waits inside the
 held region, and a signal that came while held is raised by the next one. The worker engine
@@ -199,9 +199,7 @@ def acknowledge() -> None:
 
 
 def _raise_for(signum: int) -> None:
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise errors.Stopped(signum)
+    raise errors.Stopped(signum)  # a KeyboardInterrupt, never a bare one: see Stopped
 
 
 def _in_main_thread() -> bool:
@@ -230,7 +228,7 @@ def held() -> Iterator[Halt]:
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    """A wait inside `held()` that a stop signal cuts short (KeyboardInterrupt or Stopped); one
+    """A wait inside `held()` that a stop signal cuts short (Stopped, a KeyboardInterrupt); one
     that came while held is raised here at once."""
     global _interruptible
     if not _in_main_thread() or not _held:

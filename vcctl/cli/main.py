@@ -6,6 +6,7 @@ This is the only place that turns exceptions into exit codes (see docs/design.md
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO, cast
@@ -129,8 +130,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         where = f" ({exc.filename})" if exc.filename else ""
         code = reporter.error(errors.VcctlError(f"I/O error{where}: {exc.strerror or exc}"))
     except KeyboardInterrupt as stop:
-        what = f"stopped by signal {stop.signum}" if isinstance(stop, errors.Stopped) else None
-        code = reporter.error(errors.Interrupted(what or "interrupted"))
+        signum = stop.signum if isinstance(stop, errors.Stopped) else signal.SIGINT
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by signal {signum}"
+        code = reporter.error(errors.Interrupted(what))
     except Exception as exc:  # the last line of defence: a bug, reported as one
         code = _internal_error(exc, reporter)
     finally:

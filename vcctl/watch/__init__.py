@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from vcctl.errors import Interrupted
+from vcctl.errors import Interrupted, Stopped
 from vcctl.watch.follow import Pace, Refresher, Sightings, first_look, refresh_delay
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def _own_signals() -> Iterator[None]:
     handlers the rest of vcctl installs, these are the watch's rules (restored after)."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        raise Stopped(signum)  # a KeyboardInterrupt, never a bare one: see Stopped
 
     def hang_up(signum: int, frame: FrameType | None) -> None:
         raise _HungUp

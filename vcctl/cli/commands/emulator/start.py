@@ -34,7 +34,7 @@ from vcctl.cli.examples import examples
 from vcctl.emulator import detach
 from vcctl.emulator.recording import DEFAULT_MAX_RECORDED
 from vcctl.emulator.server import Emulator, EmulatorConfig
-from vcctl.errors import UsageError
+from vcctl.errors import Stopped, UsageError
 
 app = typer.Typer()
 
@@ -151,7 +151,7 @@ def _serve_in_foreground(config: EmulatorConfig, export: bool) -> None:
         raise bind_error(config.host, config.port, exc) from None
 
     def _stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Stopped(signum)  # a KeyboardInterrupt, never a bare one: see Stopped
 
     signal.signal(signal.SIGTERM, _stop)
     warn_if_exposed(emulator)
