@@ -11,6 +11,9 @@ from __future__ import annotations
 import io
 import json
 import random
+import socket
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +39,7 @@ from vcctl.errors import (
     VcctlError,
 )
 from vcctl.http.client import Client
+from vcctl.http.deadline import Deadline
 from vcctl.http.hints import api_message
 from vcctl.http.retry import BACKOFF_BASE, BACKOFF_CAP, RETRY_AFTER_CAP, CallKind, parse_retry_after
 
@@ -551,3 +555,31 @@ def test_the_debug_log_truncates_long_bodies() -> None:
     [body_line] = [line for line in r.debug if line.startswith('< {"blob"')]
     assert body_line.endswith("… (5012 bytes)")
     assert len(body_line) < 2100
+
+
+def test_a_short_deadline_behind_a_long_one_still_ends_its_read() -> None:
+    """One thread watches every attempt's deadline: an attempt with a shorter --timeout than one
+    already under way is not left waiting for the longer one."""
+    long_started, finish = threading.Event(), threading.Event()
+
+    def long_attempt() -> None:
+        with Deadline(60):
+            long_started.set()
+            finish.wait(60)
+
+    other = threading.Thread(target=long_attempt)
+    other.start()
+    try:
+        assert long_started.wait(30)
+        reader, writer = socket.socketpair()
+        reader.settimeout(30)  # a safety net only: the deadline must end the read long before
+        with reader, writer:
+            started = time.monotonic()
+            with Deadline(0.3) as deadline:
+                deadline.watch(reader)
+                assert reader.recv(1) == b""  # shut down under the blocked read
+            assert deadline.expired
+            assert time.monotonic() - started < 20
+    finally:
+        finish.set()
+        other.join()
