@@ -7,6 +7,7 @@ runs and no other command module, and a listing (`--help`, "did you mean") impor
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import re
@@ -19,7 +20,7 @@ from typing import Any
 from typer.core import TyperGroup
 
 from tests.helpers import API_KEY, API_TOKEN, clean_environment, run_vcctl
-from vcctl.cli.app import build_tree
+from vcctl.cli.app import build_tree, root
 from vcctl.cli.deferred_modules import DEFERRED
 from vcctl.cli.lazy import LazyGroup, Placeholder
 from vcctl.cli.registry import TREE, Command, Group
@@ -250,3 +251,21 @@ def test_the_development_setup_runs_vcctl_from_bytecode(tmp_path: Path) -> None:
     ours = [path for path in code_from if Path(path).is_relative_to(ROOT / "vcctl")]
     assert len(ours) > 20, ours
     assert all(path.endswith(".pyc") for path in ours), ours
+
+
+def test_typer_reads_no_annotation_as_a_string() -> None:
+    """typer reads a command's signature twice per run, compiling and evaluating each annotation
+    written as a string (a module with `from __future__ import annotations`): ~1.5 ms for the
+    root's options. The root and every command module keep their annotations as objects."""
+    callbacks: list[Any] = [root]
+    for entry in TREE.values():
+        for declared in entry.commands.values() if isinstance(entry, Group) else [entry]:
+            module = importlib.import_module(declared.module)
+            callbacks += [info.callback for info in module.app.registered_commands]
+    assert len(callbacks) > 40
+    written_as_text = [
+        f"{callback.__module__}.{callback.__name__}"
+        for callback in callbacks
+        if any(isinstance(value, str) for value in callback.__annotations__.values())
+    ]
+    assert written_as_text == []

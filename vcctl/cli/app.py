@@ -4,8 +4,6 @@
 `vcctl.cli.registry`; click loads what a run resolves (see `vcctl.cli.lazy`).
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """`vcctl api METHOD PATH`: a raw authenticated call, like `gh api`."""
 
-from __future__ import annotations
-
 import json
 import re
 import sys

@@ -6,8 +6,6 @@ the plan shown, the deletes confirmed, and the plan carried out (`vcctl.apply.ex
 `vcctl.apply.console`).
 """
 
-from __future__ import annotations
-
 import contextlib
 import sys
 from collections.abc import Iterator

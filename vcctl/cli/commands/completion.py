@@ -1,7 +1,5 @@
 """`vcctl completion bash|zsh|fish`: print the static completion script."""
 
-from __future__ import annotations
-
 import os
 from enum import StrEnum
 from typing import Annotated

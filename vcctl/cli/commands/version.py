@@ -1,7 +1,5 @@
 """`vcctl version`: what a bug report needs to know, and nothing secret."""
 
-from __future__ import annotations
-
 import os
 import platform
 import sys

@@ -1,7 +1,5 @@
 """`vcctl auth list`: the profiles of the config file."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl auth login`: save an API key and token in a profile."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

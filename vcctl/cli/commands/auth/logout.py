@@ -1,7 +1,5 @@
 """`vcctl auth logout`: remove a profile's key and token."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.auth.profiles import (

@@ -1,7 +1,5 @@
 """`vcctl auth status`: the settings in use, and whether the API accepts the credentials."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

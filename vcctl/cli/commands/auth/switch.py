@@ -1,7 +1,5 @@
 """`vcctl auth switch`: make another profile the active one."""
 
-from __future__ import annotations
-
 import os
 from typing import Annotated
 

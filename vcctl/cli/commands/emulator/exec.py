@@ -1,7 +1,5 @@
 """`vcctl emulator exec`: run a command against a fresh emulator."""
 
-from __future__ import annotations
-
 import os
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`vcctl emulator start`: serve the emulator, in the foreground or detached."""
 
-from __future__ import annotations
-
 import os
 import shlex
 import signal

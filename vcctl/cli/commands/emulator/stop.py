@@ -1,7 +1,5 @@
 """`vcctl emulator stop`: stop the emulator `start --detach` started."""
 
-from __future__ import annotations
-
 import os
 import sys
 

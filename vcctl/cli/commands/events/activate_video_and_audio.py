@@ -1,7 +1,5 @@
 """`vcctl events activate-video-and-audio`: a participant's video and audio on."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.common import JsonOption

@@ -1,8 +1,6 @@
 """`vcctl events deactivate-video-and-audio`: a participant's video and audio off; also under
 the API's spelling, desactivate-video-and-audio (hidden)."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.common import JsonOption

@@ -1,7 +1,5 @@
 """`vcctl events mute`: one participant's video and audio off; never everyone (mute-all)."""
 
-from __future__ import annotations
-
 import shlex
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`vcctl events mute-all`: every participant of a room muted."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.common import JsonOption

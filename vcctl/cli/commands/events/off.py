@@ -1,8 +1,6 @@
 """`vcctl events off` (deactivate, hidden): a participant's video and audio off, named as a host
 says it."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.events.deactivate_video_and_audio import deactivate

@@ -1,8 +1,6 @@
 """`vcctl events on` (and unmute; activate, hidden): a participant's video and audio on, named
 as a host says it."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.commands.events.activate_video_and_audio import activate

@@ -1,7 +1,5 @@
 """`vcctl inventory forget`: records or a key dropped from the local inventory (nothing sent)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl inventory keys`: the keys of the current account, and how to free a blocked one."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl inventory migrate --to URL`: copy the local inventory file into a shared one."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl inventory path`: where the local inventory lives."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl.cli.context import context_of

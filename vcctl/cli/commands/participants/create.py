@@ -1,7 +1,5 @@
 """`vcctl participants create`: one participant, or one per row of a file."""
 
-from __future__ import annotations
-
 import typer
 
 from vcctl import validate

@@ -1,7 +1,5 @@
 """`vcctl participants get`: participants by id."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

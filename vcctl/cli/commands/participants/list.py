@@ -1,7 +1,5 @@
 """`vcctl participants list`: a room's participants from the API, or those of the inventory."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

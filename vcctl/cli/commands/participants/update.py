@@ -1,7 +1,5 @@
 """`vcctl participants update`: change a participant."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

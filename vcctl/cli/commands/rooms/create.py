@@ -1,7 +1,5 @@
 """`vcctl rooms create`: one room, or one per row of a file."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl rooms delete`: rooms, after asking on a terminal."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

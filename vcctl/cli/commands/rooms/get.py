@@ -1,7 +1,5 @@
 """`vcctl rooms get`: rooms and their participants."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl rooms list`: the rooms of the local inventory."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl rooms update`: a room's name or colour."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`vcctl rooms watch`: a console to host meetings from, or their changes as JSON Lines."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
