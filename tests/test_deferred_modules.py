@@ -159,6 +159,49 @@ def test_a_second_thread_waits_for_the_module_to_be_whole(tmp_path: Path) -> Non
         _forget("probe_slow", "probe_gate")
 
 
+def test_first_uses_of_two_modules_in_two_threads_do_not_wait_for_each_other(
+    tmp_path: Path,
+) -> None:
+    """Thread A's first use of probe_x runs it, and probe_x imports probe_m, which thread B is
+    importing; probe_m's code reads probe_y, deferred too. One lock for every first use would
+    make B wait for A while A waits for B's import: both would hang."""
+    (tmp_path / "probe_gate2.py").write_text(
+        "import threading\nm_started = threading.Event()\nx_started = threading.Event()\n"
+        "go_m = threading.Event()\n"
+    )
+    (tmp_path / "probe_m.py").write_text(
+        "import probe_gate2\nimport probe_y\nprobe_gate2.m_started.set()\n"
+        "probe_gate2.go_m.wait(30)\nY = probe_y.VALUE\n"
+    )
+    (tmp_path / "probe_x.py").write_text(
+        "import probe_gate2\nprobe_gate2.x_started.set()\nimport probe_m\nX = probe_m.Y\n"
+    )
+    (tmp_path / "probe_y.py").write_text("VALUE = 3\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        gate = importlib.import_module("probe_gate2")
+        defer({"probe_x": None, "probe_y": None})
+        probe_x = importlib.import_module("probe_x")
+        seen: dict[str, object] = {}
+        importer = threading.Thread(
+            target=lambda: seen.update(m=importlib.import_module("probe_m").Y), daemon=True
+        )
+        importer.start()
+        assert gate.m_started.wait(30)
+        user = threading.Thread(target=lambda: seen.update(x=probe_x.X), daemon=True)
+        user.start()
+        assert gate.x_started.wait(30)
+        gate.go_m.set()
+        importer.join(10)
+        user.join(10)
+        assert not importer.is_alive(), "the first uses deadlocked"
+        assert not user.is_alive(), "the first uses deadlocked"
+        assert seen == {"m": 3, "x": 3}
+    finally:
+        sys.path.remove(str(tmp_path))
+        _forget("probe_x", "probe_y", "probe_m", "probe_gate2")
+
+
 def test_a_deferred_module_is_loaded_where_a_command_uses_it(
     tmp_path: Path, emulator: Emulator
 ) -> None:

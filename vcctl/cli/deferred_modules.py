@@ -16,8 +16,9 @@ Rules for a module on the list (tests/test_deferred_modules.py checks them):
   being imported (otherwise it is loaded at once and deferring it gains nothing; the test of
   what `rooms get --json` loads notices).
 
-The first use is thread-safe: one lock, so a second thread reading an attribute waits for the
-module to be whole (importlib.util.LazyLoader lets it see a half-run module on Python 3.11).
+The first use is thread-safe: a lock per module, so a second thread reading an attribute waits
+for the module to be whole (importlib.util.LazyLoader lets it see a half-run module on Python
+3.11), and first uses of two modules in two threads never wait for each other.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ DEFERRED: dict[str, str | None] = {
     "shlex": None,  # vcctl.inventory.scopes: quoting a scope in a message
 }
 
-_lock = threading.RLock()
+_locks: dict[str, threading.RLock] = {}  # one per stand-in, made by defer()
+_spare_lock = threading.RLock()  # a stand-in made by hand (not by defer)
 _loading: set[str] = set()
 
 
@@ -66,8 +68,10 @@ class DeferredModule(types.ModuleType):
 
 def load(module: types.ModuleType) -> None:
     """Run a deferred module's code into it (once; at once if another thread is doing it)."""
-    with _lock:
-        name = module.__name__
+    name = module.__name__
+    # One lock per module, as importlib has: a first use that imports, while another thread's
+    # import uses another deferred module, must not wait on a lock that thread needs.
+    with _locks.get(name, _spare_lock):
         if not isinstance(module, DeferredModule) or name in _loading:
             return  # loaded already, or its own code is reading it while it runs
         _loading.add(name)
@@ -93,6 +97,7 @@ def defer(modules: Mapping[str, str | None] = DEFERRED) -> None:
             continue  # a package
         module = module_from_spec(spec)
         module.__class__ = DeferredModule
+        _locks[name] = threading.RLock()
         sys.modules[name] = module
 
 
