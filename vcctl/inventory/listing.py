@@ -96,28 +96,20 @@ def list_inventory(
     inventory = recorder.require()  # off or unusable: exit 2, nothing sent
     account = None if filters.all_accounts else recorder.account
 
+    # The filters as the store takes them, for both shapes of a listing.
+    where: dict[str, Any] = {
+        "name_glob": filters.name_glob,
+        "created_before": before,
+        "created_after": after,
+        "include_gone": filters.include_gone,
+        "room_id": filters.room_id,
+    }
+
     def matching() -> list[Record]:
-        return inventory.list_records(
-            account,
-            kind,
-            name_glob=filters.name_glob,
-            created_before=before,
-            created_after=after,
-            include_gone=filters.include_gone,
-            room_id=filters.room_id,
-        )
+        return inventory.list_records(account, kind, **where)
 
     def listed(names: list[ListedColumn]) -> Columns:
-        rows = inventory.list_rows(
-            account,
-            kind,
-            names,
-            name_glob=filters.name_glob,
-            created_before=before,
-            created_after=after,
-            include_gone=filters.include_gone,
-            room_id=filters.room_id,
-        )
+        rows = inventory.list_rows(account, kind, names, **where)
         values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         return dict(zip(names, values, strict=True))
 
