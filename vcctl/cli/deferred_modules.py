@@ -49,8 +49,7 @@ DEFERRED: dict[str, str | None] = {
     "shlex": None,  # vcctl.inventory.scopes: quoting a scope in a message
 }
 
-_locks: dict[str, threading.RLock] = {}  # one per stand-in, made by defer()
-_spare_lock = threading.RLock()  # a stand-in made by hand (not by defer)
+_locks: dict[str, threading.RLock] = {}  # one per stand-in, made with it by defer()
 _loading: set[str] = set()
 
 
@@ -71,7 +70,7 @@ def load(module: types.ModuleType) -> None:
     name = module.__name__
     # One lock per module, as importlib has: a first use that imports, while another thread's
     # import uses another deferred module, must not wait on a lock that thread needs.
-    with _locks.get(name, _spare_lock):
+    with _locks[name]:  # only a stand-in calls this, and defer() gave each its lock
         if not isinstance(module, DeferredModule) or name in _loading:
             return  # loaded already, or its own code is reading it while it runs
         _loading.add(name)
